@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+/** RFC 9457 problem details, with one entry per invalid field. */
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ pointer: z.string().optional(), parameter: z.string().optional(), detail: z.string() })).optional(),
+  })
+  .catchall(z.unknown())
+  .meta({ id: 'Problem' });
+export type Problem = z.infer<typeof Problem>;
+/** An invalid body member (`pointer`, RFC 6901) or query parameter (`parameter`). */
+export type FieldError = { pointer?: string; parameter?: string; detail: string };

@@ -1,0 +1,30 @@
+import { sql } from 'drizzle-orm';
+import { integer, jsonb, pgPolicy, pgRole, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+/** The role every tenant transaction switches to; it is subject to row-level security (see migrations/0000). */
+export const appRole = pgRole('palisade_app').existing();
+
+/** `palisade_current_tenant()` reads the transaction-local `app.tenant_id`; unset means no rows. */
+export const tenantMatches = sql`tenant_id = palisade_current_tenant()`;
+
+export const tenantPolicy = (table: string) =>
+  pgPolicy(`${table}_tenant_isolation`, { as: 'permissive', for: 'all', to: appRole, using: tenantMatches, withCheck: tenantMatches });
+
+export const tenantId = () => uuid('tenant_id').notNull();
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string', precision: 3 });
+
+/** Columns every named tenant object has; the wire document lives in `spec`, validated by its zod schema. */
+export const objectColumns = <Spec>() => ({
+  tenantId: tenantId(),
+  id: uuid('id').primaryKey(),
+  name: text('name').notNull(),
+  spec: jsonb('spec').$type<Spec>().notNull(),
+  version: integer('version').notNull().default(1),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+  createdBy: text('created_by').notNull(),
+  updatedBy: text('updated_by').notNull(),
+});
+
+export { ts as timestampColumn };

@@ -1,0 +1,77 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Hono } from 'hono';
+import { ApiKeyInput } from '../../schema/access.ts';
+import { apiKeys, roles } from '../../schema/tables/index.ts';
+import type { AppEnv } from '../app-env.ts';
+import { mintApiKey } from '../auth/api-keys.crypto.ts';
+import { requireRight } from '../auth/principal.ts';
+import { inTenant } from '../db/db.ts';
+import { readJson, validate } from '../http/body.ts';
+import { etagOf } from '../http/etag.ts';
+import { notFound, PalisadeError } from '../http/errors.ts';
+import { nameFilter, UUID_PATTERN } from '../objects/filters.ts';
+import type { ObjectKind, WriteContext } from '../objects/object-kind.ts';
+import { registerObjectRoutes, toWire } from '../objects/objects.routes.ts';
+import { getObject, insertObject } from '../objects/objects.store.ts';
+import { refuseEscalation } from './roles.routes.ts';
+
+const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
+
+async function checkRoles({ tx, principal }: WriteContext, roleIds: string[]): Promise<void> {
+  const found = await tx.select({ id: roles.id, rights: roles.rights }).from(roles).where(and(eq(roles.tenantId, principal.tenantId), inArray(roles.id, roleIds)));
+  const known = new Set(found.map((r) => r.id));
+  const errors = roleIds.flatMap((id, i) => (known.has(id) ? [] : [{ pointer: `/roleIds/${i}`, detail: `no role ${id}` }]));
+  if (errors.length > 0) throw new PalisadeError('unprocessable_references', 'unknown roles', { errors });
+  refuseEscalation(principal, found.flatMap((r) => r.rights));
+}
+
+export const apiKeyKind: ObjectKind<typeof ApiKeyInput> = {
+  noun: 'API key',
+  path: '/v1/api-keys',
+  table: apiKeys,
+  input: ApiKeyInput,
+  rights: { view: 'apiKeys.view', manage: 'apiKeys.manage' },
+  customCreate: true,
+  columns: (spec) => ({ expiresAt: spec.expiresAt ?? null }),
+  wireExtras: (row) => ({ prefix: row.prefix, lastUsedAt: iso(row.lastUsedAt), revokedAt: iso(row.revokedAt) }),
+  filters: { name: nameFilter(apiKeys) },
+  beforeWrite: (ctx, spec) => checkRoles(ctx, spec.roleIds),
+};
+
+export function registerApiKeyRoutes(app: Hono<AppEnv>): void {
+  app.post(apiKeyKind.path, requireRight('apiKeys.manage'), async (c) => {
+    const principal = c.get('principal');
+    const spec = await validate(ApiKeyInput, await readJson(c));
+    if (spec.expiresAt && Date.parse(spec.expiresAt) <= Date.now()) {
+      throw new PalisadeError('validation_failed', 'the request body has invalid fields', { errors: [{ pointer: '/expiresAt', detail: 'must lie in the future' }] });
+    }
+    const key = await mintApiKey();
+    const row = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
+      await checkRoles({ tx, principal }, spec.roleIds);
+      return insertObject(tx, apiKeyKind, spec, principal, { prefix: key.prefix, keyHash: key.hash });
+    });
+    c.header('ETag', etagOf(row.version));
+    c.header('Location', `${apiKeyKind.path}/${row.id}`);
+    return c.json({ apiKey: toWire(apiKeyKind, row), secret: key.secret }, 201);
+  });
+
+  /** Revoking keeps the key's record (who had it, when it was last used) but it authenticates no more. */
+  app.post(`${apiKeyKind.path}/:id/revoke`, requireRight('apiKeys.manage'), async (c) => {
+    const principal = c.get('principal');
+    const id = c.req.param('id');
+    const row = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
+      const existing = UUID_PATTERN.test(id) ? await getObject(tx, principal.tenantId, apiKeyKind, id, 'update') : undefined;
+      if (!existing) throw notFound(`API key ${id}`);
+      const [updated] = await tx
+        .update(apiKeys)
+        .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())`, version: existing.version + 1, updatedAt: sql`now()`, updatedBy: principal.subject })
+        .where(and(eq(apiKeys.tenantId, principal.tenantId), eq(apiKeys.id, id)))
+        .returning();
+      return updated!;
+    });
+    c.header('ETag', etagOf(row.version));
+    return c.json(toWire(apiKeyKind, row as never));
+  });
+
+  registerObjectRoutes(app, apiKeyKind);
+}

@@ -1,0 +1,10 @@
+import type { Principal } from './auth/principal.ts';
+import type { Db } from './db/db.ts';
+
+/** Hono's typing for what middleware puts on the context. */
+export interface AppEnv {
+  Variables: {
+    db: Db;
+    principal: Principal;
+  };
+}

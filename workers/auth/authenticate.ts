@@ -1,0 +1,63 @@
+import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm';
+import type { MiddlewareHandler } from 'hono';
+import { apiKeys, roles, tenants } from '../../schema/tables/index.ts';
+import type { Right } from '../../schema/rights.ts';
+import type { AppEnv } from '../app-env.ts';
+import { bySecretHash, enterTenant, inTenant, type Db, type Tx } from '../db/db.ts';
+import { PalisadeError } from '../http/errors.ts';
+import { sha256Hex } from '../ids.ts';
+import { verifyOidcToken, type OidcVerifier } from './oidc.ts';
+import type { Principal } from './principal.ts';
+
+const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+async function rightsOf(tx: Tx, where: ReturnType<typeof inArray>): Promise<Set<Right>> {
+  const rows = await tx.select({ rights: roles.rights }).from(roles).where(where);
+  return new Set(rows.flatMap((r) => r.rights));
+}
+
+async function principalFromApiKey(db: Db, secret: string, now: Date): Promise<Principal | undefined> {
+  const hash = await sha256Hex(secret);
+  return bySecretHash(db, hash, async (tx) => {
+    const [key] = await tx.select().from(apiKeys).where(eq(apiKeys.keyHash, hash));
+    if (!key || key.revokedAt !== null || (key.expiresAt !== null && Date.parse(key.expiresAt) <= now.getTime())) return undefined;
+    // Writes of last-used time are throttled to one a minute per key.
+    await tx
+      .update(apiKeys)
+      .set({ lastUsedAt: now.toISOString() })
+      .where(and(eq(apiKeys.keyHash, hash), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, new Date(now.getTime() - 60_000).toISOString()))));
+    await enterTenant(tx, key.tenantId);
+    const rights = await rightsOf(tx, inArray(roles.id, key.spec.roleIds));
+    return { tenantId: key.tenantId, subject: `apiKey:${key.prefix}`, rights };
+  });
+}
+
+async function principalFromOidc(db: Db, verifier: OidcVerifier, token: string): Promise<Principal | undefined> {
+  const identity = await verifyOidcToken(verifier, token);
+  if (!identity) return undefined;
+  return inTenant(db, identity.tenantId, async (tx) => {
+    const found = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, identity.tenantId));
+    if (found.length === 0) return undefined;
+    const rights = identity.roles.length === 0 ? new Set<Right>() : await rightsOf(tx, inArray(roles.name, identity.roles));
+    return { tenantId: identity.tenantId, subject: `oidc:${identity.subject}`, rights };
+  });
+}
+
+/** Every `/v1` tenant route: 401 unless a valid API key or OIDC token names the tenant. */
+export function authenticate(options: { oidc?: OidcVerifier; now?: () => Date }): MiddlewareHandler<AppEnv> {
+  const now = options.now ?? (() => new Date());
+  return async (c, next) => {
+    const token = bearerToken(c.req.header('authorization'));
+    if (!token) throw new PalisadeError('unauthorized', 'send an API key or OIDC token as Authorization: Bearer <token>');
+    const principal =
+      options.oidc && JWT.test(token) ? await principalFromOidc(c.get('db'), options.oidc, token) : await principalFromApiKey(c.get('db'), token, now());
+    if (!principal) throw new PalisadeError('unauthorized', 'the credential is unknown, expired or revoked');
+    c.set('principal', principal);
+    await next();
+  };
+}

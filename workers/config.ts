@@ -1,0 +1,16 @@
+import type { OidcConfig } from './auth/oidc.ts';
+import type { AppConfig } from './app.ts';
+
+/** Reads settings from Worker bindings or process.env alike; both are string maps. */
+export function configFromEnv(env: Record<string, unknown>): { app: AppConfig; oidc?: OidcConfig } {
+  const str = (k: string) => (typeof env[k] === 'string' && env[k] !== '' ? (env[k] as string) : undefined);
+  const issuer = str('PALISADE_OIDC_ISSUER');
+  const audience = str('PALISADE_OIDC_AUDIENCE');
+  return {
+    app: { operatorKey: str('PALISADE_OPERATOR_KEY'), maxBodyBytes: str('PALISADE_MAX_BODY_BYTES') ? Number(str('PALISADE_MAX_BODY_BYTES')) : undefined },
+    oidc:
+      issuer && audience
+        ? { issuer, audience, jwksUrl: str('PALISADE_OIDC_JWKS_URL'), tenantClaim: str('PALISADE_OIDC_TENANT_CLAIM') ?? 'palisade_tenant', rolesClaim: str('PALISADE_OIDC_ROLES_CLAIM') ?? 'palisade_roles' }
+        : undefined,
+  };
+}

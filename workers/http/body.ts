@@ -1,0 +1,46 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import type { FieldError } from '../../schema/problem.ts';
+import { PalisadeError } from './errors.ts';
+
+const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+
+/** Reads a JSON request body; 415 for another media type, 400 for malformed JSON. */
+export async function readJson(c: Context, accept: RegExp = JSON_TYPE): Promise<unknown> {
+  const type = c.req.header('content-type') ?? '';
+  if (!accept.test(type)) {
+    throw new PalisadeError('unsupported_media_type', `send the body as application/json (got ${type || 'no Content-Type'})`);
+  }
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw new PalisadeError('malformed_request', `the body is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+}
+
+const escapeToken = (token: PropertyKey) => String(token).replaceAll('~', '~0').replaceAll('/', '~1');
+export const jsonPointer = (path: ReadonlyArray<PropertyKey>) => path.map((p) => '/' + escapeToken(p)).join('');
+
+/** One field error per zod issue, each with the JSON Pointer of the offending member. */
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  const out: FieldError[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ pointer: jsonPointer([...issue.path, key]), detail: 'unknown field' });
+    } else if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      // Report the branch that got furthest rather than "invalid input".
+      const best = issue.errors.reduce((a, b) => (a.length <= b.length ? a : b));
+      for (const inner of best) out.push({ pointer: jsonPointer([...issue.path, ...inner.path]), detail: inner.message });
+    } else {
+      out.push({ pointer: jsonPointer(issue.path), detail: issue.message });
+    }
+  }
+  return out;
+}
+
+export async function validate<S extends z.ZodType>(schema: S, value: unknown, what = 'request body'): Promise<z.output<S>> {
+  const result = await schema.safeParseAsync(value);
+  if (result.success) return result.data;
+  throw new PalisadeError('validation_failed', `the ${what} has invalid fields`, { errors: fieldErrors(result.error), cause: result.error });
+}

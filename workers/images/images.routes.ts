@@ -1,0 +1,50 @@
+import { sql } from 'drizzle-orm';
+import type { Hono } from 'hono';
+import { parseImageReference } from '../../schema/image-reference.ts';
+import { Compliance, ImageInput } from '../../schema/images.ts';
+import { images } from '../../schema/tables/index.ts';
+import type { AppEnv } from '../app-env.ts';
+import { PalisadeError } from '../http/errors.ts';
+import type { ObjectKind } from '../objects/object-kind.ts';
+import { enumFilter } from '../objects/filters.ts';
+import { registerObjectRoutes } from '../objects/objects.routes.ts';
+import { getObject } from '../objects/objects.store.ts';
+import { registryKind } from '../registries/registries.routes.ts';
+
+/**
+ * The image inventory. A scanner integration registers images and sets their compliance; the reference is stored
+ * normalized and the image is identified by repository and digest.
+ */
+export const imageKind: ObjectKind<typeof ImageInput> = {
+  noun: 'image',
+  path: '/v1/images',
+  table: images,
+  input: ImageInput,
+  rights: { view: 'images.view', manage: 'images.manage' },
+  nameOf: (spec) => `${spec.reference}@${spec.digest}`,
+  normalize: (spec) => {
+    const ref = parseImageReference(spec.reference);
+    if (ref.digest !== undefined && ref.digest !== spec.digest) {
+      throw new PalisadeError('validation_failed', 'the request body has invalid fields', { errors: [{ pointer: '/reference', detail: `carries digest ${ref.digest}, which is not /digest` }] });
+    }
+    const tags = ref.tagExplicit && ref.tag ? [...new Set([...spec.tags, ref.tag])] : spec.tags;
+    return { ...spec, reference: ref.name, tags };
+  },
+  columns: (spec) => ({ compliance: spec.compliance, lastScanAt: spec.lastScanAt ?? null }),
+  wireExtras: (row) => ({ name: row.name }),
+  filters: {
+    compliance: enumFilter('compliance', images.compliance, Compliance.options),
+    digest: (digest) => sql`${images.spec}->>'digest' = ${digest}`,
+    reference: (reference) => {
+      const name = parseImageReference(reference).name;
+      return sql`${images.spec}->>'reference' = ${name}`;
+    },
+  },
+  beforeWrite: async ({ tx, principal }, spec) => {
+    if (spec.registryId === undefined) return;
+    const registry = await getObject(tx, principal.tenantId, registryKind, spec.registryId, 'share');
+    if (!registry) throw new PalisadeError('unprocessable_references', 'unknown registry', { errors: [{ pointer: '/registryId', detail: `no registry ${spec.registryId}` }] });
+  },
+};
+
+export const registerImageRoutes = (app: Hono<AppEnv>) => registerObjectRoutes(app, imageKind);

@@ -1,0 +1,94 @@
+/**
+ * Node entry: the control plane on Node with embedded PGlite (default, persisted under PALISADE_DATA_DIR) or a real
+ * Postgres server (DATABASE_URL). The only Node-only file of the control plane besides the Workers entry's twin.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { serve } from '@hono/node-server';
+import { eq } from 'drizzle-orm';
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import * as tables from '../schema/tables/index.ts';
+import { createApp } from './app.ts';
+import { importApiKey } from './auth/api-keys.crypto.ts';
+import { oidcVerifier } from './auth/oidc.ts';
+import { configFromEnv } from './config.ts';
+import type { Database, Db } from './db/db.ts';
+import { provisionTenant, type ProvisionedTenant } from './tenants/tenants.store.ts';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+
+export interface NodeDatabase extends Database {
+  db: Db;
+  close(): Promise<void>;
+}
+
+/** PGlite in `dataDir` (or in memory when undefined), migrated. */
+export async function openPglite(dataDir?: string): Promise<NodeDatabase & { client: PGlite }> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const client = dataDir ? new PGlite(dataDir) : new PGlite();
+  const db = drizzlePglite(client) as unknown as Db;
+  try {
+    await migratePglite(db as never, { migrationsFolder: MIGRATIONS_DIR });
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  return { db, client, open: () => ({ db, close: async () => {} }), close: () => client.close() };
+}
+
+/** A real Postgres server through node-postgres, migrated. */
+export async function openPostgres(url: string): Promise<NodeDatabase> {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const db = drizzleNodePg(pool) as unknown as Db;
+  try {
+    await migrateNodePg(db as never, { migrationsFolder: MIGRATIONS_DIR });
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  return { db, open: () => ({ db, close: async () => {} }), close: () => pool.end() };
+}
+
+/** On first start: a tenant and an admin key (PALISADE_BOOTSTRAP_KEY, or a new one printed once). */
+export async function bootstrap(db: Db, chosenKey: string | undefined): Promise<ProvisionedTenant | undefined> {
+  const [state] = await db.select().from(tables.platformState).where(eq(tables.platformState.key, 'bootstrap'));
+  if (state) return undefined;
+  const created = await provisionTenant(db, { name: 'default', by: 'bootstrap', adminKey: chosenKey ? await importApiKey(chosenKey) : undefined });
+  await db.insert(tables.platformState).values({ key: 'bootstrap', value: { tenantId: created.tenant.id, at: new Date().toISOString() } });
+  return created;
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const database = env.DATABASE_URL ? await openPostgres(env.DATABASE_URL) : await openPglite(resolve(env.PALISADE_DATA_DIR ?? '.palisade'));
+  const created = await bootstrap(database.db, env.PALISADE_BOOTSTRAP_KEY);
+  if (created) {
+    console.log(`Created tenant "${created.tenant.name}" (${created.tenant.id}).`);
+    console.log(env.PALISADE_BOOTSTRAP_KEY ? 'Its admin API key is the value of PALISADE_BOOTSTRAP_KEY.' : `Its admin API key, shown only now:\n\n  ${created.apiKey}\n`);
+  }
+  const config = configFromEnv(env);
+  const app = createApp({ database, config: config.app, oidc: config.oidc ? oidcVerifier(config.oidc) : undefined });
+  const port = Number(env.PORT ?? 8787);
+  const server = serve({ fetch: app.fetch, port }, (info) => {
+    console.log(`Palisade control plane on http://localhost:${info.port} (${env.DATABASE_URL ? 'Postgres' : `PGlite in ${resolve(env.PALISADE_DATA_DIR ?? '.palisade')}`})`);
+  });
+  const stop = () => {
+    server.close();
+    void database.close().finally(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,67 @@
+import type { SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { z } from 'zod';
+import type { Right } from '../../schema/rights.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { Tx } from '../db/db.ts';
+
+/** The columns every named tenant object table has (schema/tables/common.ts objectColumns). */
+export type ObjectTable = PgTable & {
+  tenantId: PgColumn;
+  id: PgColumn;
+  name: PgColumn;
+  spec: PgColumn;
+  version: PgColumn;
+  createdAt: PgColumn;
+  updatedAt: PgColumn;
+  createdBy: PgColumn;
+  updatedBy: PgColumn;
+};
+
+export interface ObjectRow<Spec = Record<string, unknown>> {
+  tenantId: string;
+  id: string;
+  name: string;
+  spec: Spec;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  updatedBy: string;
+  [column: string]: unknown;
+}
+
+export interface WriteContext {
+  tx: Tx;
+  principal: Principal;
+}
+
+/** How one resource (scopes, clusters, policies, ...) plugs into the generic CRUD routes. */
+export interface ObjectKind<S extends z.ZodType = z.ZodType> {
+  /** Singular noun for messages: "scope", "runtime policy". */
+  noun: string;
+  path: string;
+  table: ObjectTable;
+  input: S;
+  rights: { view: Right; manage: Right };
+  /** The kind registers its own POST (API keys return a secret once). */
+  customCreate?: boolean;
+  /** Stored name, unique per tenant; defaults to `spec.name`. */
+  nameOf?(spec: z.output<S>): string;
+  /** Turns a validated document into what is stored (e.g. normalized image references). */
+  normalize?(spec: z.output<S>): z.output<S>;
+  /** Columns derived from the document, for filters. */
+  columns?(spec: z.output<S>): Record<string, unknown>;
+  /** Members added to the wire document beyond id, spec and metadata. */
+  wireExtras?(row: ObjectRow<z.output<S>>): Record<string, unknown>;
+  /** Query parameter → condition. Throw `invalid_parameters` for a bad value. */
+  filters?: Record<string, (value: string) => SQL | undefined>;
+  /** Objects some principals must not see at all answer 404 to them. */
+  hidden?(principal: Principal, row: ObjectRow<z.output<S>>): boolean;
+  /** A reason the object can never be changed or deleted (built-ins). */
+  readOnly?(row: ObjectRow<z.output<S>>): string | undefined;
+  beforeWrite?(ctx: WriteContext, spec: z.output<S>, previous: ObjectRow<z.output<S>> | undefined): Promise<void>;
+  afterWrite?(ctx: WriteContext, row: ObjectRow<z.output<S>>, previous: ObjectRow<z.output<S>> | undefined): Promise<void>;
+  beforeDelete?(ctx: WriteContext, row: ObjectRow<z.output<S>>): Promise<void>;
+  afterDelete?(ctx: WriteContext, row: ObjectRow<z.output<S>>): Promise<void>;
+}

@@ -1,0 +1,132 @@
+import type { Context, Hono } from 'hono';
+import { requireRight } from '../auth/principal.ts';
+import type { AppEnv } from '../app-env.ts';
+import { inTenant } from '../db/db.ts';
+import { readJson, validate } from '../http/body.ts';
+import { checkIfMatch, etagOf } from '../http/etag.ts';
+import { notFound, PalisadeError } from '../http/errors.ts';
+import { encodeCursor, parsePage } from '../http/pagination.ts';
+import { applyMergePatch } from './merge-patch.ts';
+import type { ObjectKind, ObjectRow, WriteContext } from './object-kind.ts';
+import { deleteObject, getObject, insertObject, listObjects, updateObject } from './objects.store.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MERGE_PATCH = /^application\/(?:merge-patch\+)?json\s*(?:;|$)/i;
+const RESERVED_QUERY = new Set(['limit', 'cursor']);
+
+/** The wire document: id, the stored document, server metadata, and kind-specific extras. */
+export function toWire(kind: ObjectKind, row: ObjectRow): Record<string, unknown> {
+  return {
+    id: row.id,
+    ...(row.spec as object),
+    ...kind.wireExtras?.(row),
+    createdAt: new Date(row.createdAt).toISOString(),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+    createdBy: row.createdBy,
+    updatedBy: row.updatedBy,
+  };
+}
+
+/** The stored document as a client would send it back (for merge patches). */
+function editable(row: ObjectRow): unknown {
+  return structuredClone(row.spec);
+}
+
+function respond(c: Context, kind: ObjectKind, row: ObjectRow, status: 200 | 201 = 200) {
+  c.header('ETag', etagOf(row.version));
+  if (status === 201) c.header('Location', `${kind.path}/${row.id}`);
+  return c.json(toWire(kind, row), status);
+}
+
+/** Registers list, create, get, replace, patch and delete for one kind of tenant object. */
+export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void {
+  const { path } = kind;
+  const view = requireRight(kind.rights.view);
+  const manage = requireRight(kind.rights.manage);
+
+  async function load(c: Context<AppEnv>, ctx: WriteContext, lock?: 'update'): Promise<ObjectRow> {
+    const id = c.req.param('id') ?? '';
+    const row = UUID.test(id) ? await getObject(ctx.tx, ctx.principal.tenantId, kind, id, lock) : undefined;
+    if (!row || kind.hidden?.(ctx.principal, row)) throw notFound(`${kind.noun} ${id}`);
+    return row;
+  }
+
+  function writable(row: ObjectRow) {
+    const reason = kind.readOnly?.(row);
+    if (reason) throw new PalisadeError('immutable', reason);
+  }
+
+  app.get(path, view, async (c) => {
+    const query = c.req.query();
+    const page = parsePage(query);
+    const unknown = Object.keys(query).filter((k) => !RESERVED_QUERY.has(k) && !kind.filters?.[k]);
+    if (unknown.length > 0) {
+      throw new PalisadeError('invalid_parameters', 'unknown query parameters', {
+        errors: unknown.map((parameter) => ({ parameter, detail: `not a filter; use one of ${Object.keys(kind.filters ?? {}).join(', ') || 'none'}` })),
+      });
+    }
+    const conditions = Object.entries(query).flatMap(([k, v]) => {
+      const condition = kind.filters?.[k]?.(v);
+      return condition ? [condition] : [];
+    });
+    const principal = c.get('principal');
+    const { rows, more } = await inTenant(c.get('db'), principal.tenantId, (tx) => listObjects(tx, principal.tenantId, kind, page, conditions));
+    const visible = rows.filter((r) => !kind.hidden?.(principal, r));
+    const last = rows.at(-1);
+    return c.json({ items: visible.map((r) => toWire(kind, r)), ...(more && last ? { nextCursor: encodeCursor(last.id) } : {}) });
+  });
+
+  if (!kind.customCreate) app.post(path, manage, async (c) => {
+    const principal = c.get('principal');
+    const parsed = await validate(kind.input, await readJson(c));
+    const spec = kind.normalize?.(parsed) ?? parsed;
+    const row = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
+      const ctx = { tx, principal };
+      await kind.beforeWrite?.(ctx, spec, undefined);
+      const created = await insertObject(tx, kind, spec, principal);
+      await kind.afterWrite?.(ctx, created, undefined);
+      return created;
+    });
+    return respond(c, kind, row, 201);
+  });
+
+  app.get(`${path}/:id`, view, async (c) => {
+    const principal = c.get('principal');
+    const row = await inTenant(c.get('db'), principal.tenantId, (tx) => load(c, { tx, principal }));
+    return respond(c, kind, row);
+  });
+
+  const replace = (patch: boolean) => async (c: Context<AppEnv>) => {
+    const principal = c.get('principal');
+    const body = await readJson(c, patch ? MERGE_PATCH : undefined);
+    const row = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
+      const ctx = { tx, principal };
+      const previous = await load(c, ctx, 'update');
+      writable(previous);
+      checkIfMatch(c, previous.version);
+      const parsed = await validate(kind.input, patch ? applyMergePatch(editable(previous), body) : body);
+      const spec = kind.normalize?.(parsed) ?? parsed;
+      await kind.beforeWrite?.(ctx, spec, previous);
+      const updated = await updateObject(tx, kind, previous, spec, principal);
+      await kind.afterWrite?.(ctx, updated, previous);
+      return updated;
+    });
+    return respond(c, kind, row);
+  };
+  app.put(`${path}/:id`, manage, replace(false));
+  app.patch(`${path}/:id`, manage, replace(true));
+
+  app.delete(`${path}/:id`, manage, async (c) => {
+    const principal = c.get('principal');
+    await inTenant(c.get('db'), principal.tenantId, async (tx) => {
+      const ctx = { tx, principal };
+      const row = await load(c, ctx, 'update');
+      writable(row);
+      checkIfMatch(c, row.version);
+      await kind.beforeDelete?.(ctx, row);
+      await deleteObject(tx, row, kind);
+      await kind.afterDelete?.(ctx, row);
+    });
+    return c.body(null, 204);
+  });
+}

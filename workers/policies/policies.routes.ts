@@ -1,0 +1,82 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Hono } from 'hono';
+import { PolicyMode, RuntimePolicyInput, type RuntimePolicySpec } from '../../schema/runtime-policies.ts';
+import { runtimePolicies, scopes } from '../../schema/tables/index.ts';
+import type { AppEnv } from '../app-env.ts';
+import { requireRight } from '../auth/principal.ts';
+import { inTenant } from '../db/db.ts';
+import { notFound } from '../http/errors.ts';
+import { encodeCursor, parsePage } from '../http/pagination.ts';
+import { booleanFilter, enumFilter, nameFilter, specContains, UUID_PATTERN, uuidParameter } from '../objects/filters.ts';
+import type { ObjectKind, ObjectRow, WriteContext } from '../objects/object-kind.ts';
+import { registerObjectRoutes } from '../objects/objects.routes.ts';
+import { checkPolicyReferences, referencesOf, requireGlobalScopeRight } from './policy-checks.ts';
+import { storeReferences } from './policy-references.ts';
+import { listRevisions, recordRevision } from './revisions.store.ts';
+
+async function usesGlobalScope(ctx: WriteContext, row: ObjectRow<RuntimePolicySpec>): Promise<boolean> {
+  const found = await ctx.tx
+    .select({ id: scopes.id })
+    .from(scopes)
+    .where(and(eq(scopes.tenantId, ctx.principal.tenantId), eq(scopes.global, true), inArray(scopes.id, row.spec.scopeIds)));
+  return found.length > 0;
+}
+
+export const runtimePolicyKind: ObjectKind<typeof RuntimePolicyInput> = {
+  noun: 'runtime policy',
+  path: '/v1/runtime-policies',
+  table: runtimePolicies,
+  input: RuntimePolicyInput,
+  rights: { view: 'runtimePolicies.view', manage: 'runtimePolicies.manage' },
+  columns: (spec) => ({ enabled: spec.enabled, mode: spec.mode }),
+  wireExtras: (row) => ({ revision: row.version }),
+  filters: {
+    name: nameFilter(runtimePolicies),
+    enabled: booleanFilter('enabled', runtimePolicies.enabled),
+    mode: enumFilter('mode', runtimePolicies.mode, PolicyMode.options),
+    scopeId: (id) => specContains(runtimePolicies, { scopeIds: [uuidParameter('scopeId', id)] }),
+    profileId: (id) => specContains(runtimePolicies, { containerRuntimeProfiles: { mappings: [{ profileIds: [uuidParameter('profileId', id)] }] } }),
+    validatorId: (id) => specContains(runtimePolicies, { imageContentProtection: { rules: [{ validatorId: uuidParameter('validatorId', id) }] } }),
+  },
+  beforeWrite: async (ctx, spec, previous) => {
+    if (previous && (await usesGlobalScope(ctx, previous))) requireGlobalScopeRight(ctx.principal);
+    await checkPolicyReferences(ctx, spec);
+  },
+  afterWrite: async (ctx, row, previous) => {
+    await storeReferences(ctx, row.id, referencesOf(row.spec));
+    await recordRevision(ctx.tx, {
+      tenantId: row.tenantId,
+      policyId: row.id,
+      revision: row.version,
+      action: previous ? 'update' : 'create',
+      document: row.spec,
+      previous: previous?.spec,
+      by: ctx.principal.subject,
+    });
+  },
+  beforeDelete: async (ctx, row) => {
+    if (await usesGlobalScope(ctx, row)) requireGlobalScopeRight(ctx.principal);
+  },
+  afterDelete: (ctx, row) =>
+    recordRevision(ctx.tx, { tenantId: row.tenantId, policyId: row.id, revision: row.version + 1, action: 'delete', document: row.spec, by: ctx.principal.subject }),
+};
+
+export function registerRuntimePolicyRoutes(app: Hono<AppEnv>): void {
+  registerObjectRoutes(app, runtimePolicyKind);
+
+  /** Who changed what and when; kept after the policy is deleted. */
+  app.get(`${runtimePolicyKind.path}/:id/revisions`, requireRight('runtimePolicies.view'), async (c) => {
+    const principal = c.get('principal');
+    const id = c.req.param('id');
+    const page = parsePage(c.req.query(), /^\d+$/);
+    const { rows, more } = UUID_PATTERN.test(id)
+      ? await inTenant(c.get('db'), principal.tenantId, (tx) => listRevisions(tx, principal.tenantId, id, { ...page, afterRevision: page.after ? Number(page.after) : undefined }))
+      : { rows: [], more: false };
+    if (rows.length === 0 && !page.after) throw notFound(`runtime policy ${id}`);
+    const last = rows.at(-1);
+    return c.json({
+      items: rows.map((r) => ({ revision: r.revision, action: r.action, changedAt: new Date(r.changedAt).toISOString(), changedBy: r.changedBy, changes: r.changes, document: r.document })),
+      ...(more && last ? { nextCursor: encodeCursor(String(last.revision)) } : {}),
+    });
+  });
+}

@@ -1,0 +1,42 @@
+import { and, asc, eq, gt } from 'drizzle-orm';
+import type { RuntimePolicySpec } from '../../schema/runtime-policies.ts';
+import { runtimePolicyRevisions } from '../../schema/tables/index.ts';
+import type { Tx } from '../db/db.ts';
+import { jsonPointer } from '../http/body.ts';
+import type { Page } from '../http/pagination.ts';
+
+/** JSON Pointers of the leaves that differ between two documents (arrays compare whole). */
+export function changedPaths(before: unknown, after: unknown, path: string[] = []): string[] {
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isObject(before) && isObject(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((k) => changedPaths(before[k], after[k], [...path, k]));
+  }
+  return JSON.stringify(before) === JSON.stringify(after) ? [] : [jsonPointer(path) || ''];
+}
+
+export async function recordRevision(
+  tx: Tx,
+  entry: { tenantId: string; policyId: string; revision: number; action: 'create' | 'update' | 'delete'; document: RuntimePolicySpec; previous?: RuntimePolicySpec; by: string },
+): Promise<void> {
+  await tx.insert(runtimePolicyRevisions).values({
+    tenantId: entry.tenantId,
+    policyId: entry.policyId,
+    revision: entry.revision,
+    action: entry.action,
+    document: entry.document,
+    changes: entry.action === 'update' ? changedPaths(entry.previous, entry.document) : [],
+    changedBy: entry.by,
+  });
+}
+
+export async function listRevisions(tx: Tx, tenantId: string, policyId: string, page: Page & { afterRevision?: number }) {
+  const t = runtimePolicyRevisions;
+  const rows = await tx
+    .select()
+    .from(t)
+    .where(and(eq(t.tenantId, tenantId), eq(t.policyId, policyId), page.afterRevision ? gt(t.revision, page.afterRevision) : undefined))
+    .orderBy(asc(t.revision))
+    .limit(page.limit + 1);
+  return { rows: rows.slice(0, page.limit), more: rows.length > page.limit };
+}

@@ -1,0 +1,23 @@
+import type { Hono } from 'hono';
+import { ScopeInput } from '../../schema/scopes.ts';
+import { scopes } from '../../schema/tables/index.ts';
+import type { AppEnv } from '../app-env.ts';
+import type { ObjectKind } from '../objects/object-kind.ts';
+import { nameFilter } from '../objects/filters.ts';
+import { registerObjectRoutes } from '../objects/objects.routes.ts';
+import { refuseIfReferenced } from '../policies/policy-references.ts';
+
+export const scopeKind: ObjectKind<typeof ScopeInput> = {
+  noun: 'scope',
+  path: '/v1/scopes',
+  table: scopes,
+  input: ScopeInput,
+  rights: { view: 'scopes.view', manage: 'scopes.manage' },
+  filters: { name: nameFilter(scopes) },
+  wireExtras: (row) => ({ global: row.global === true }),
+  hidden: (principal, row) => row.global === true && !principal.rights.has('scopes.viewGlobal'),
+  readOnly: (row) => (row.global === true ? 'the built-in global scope cannot be changed or deleted' : undefined),
+  beforeDelete: (ctx, row) => refuseIfReferenced(ctx, 'scope', row),
+};
+
+export const registerScopeRoutes = (app: Hono<AppEnv>) => registerObjectRoutes(app, scopeKind);
