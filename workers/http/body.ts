@@ -22,9 +22,9 @@ export async function readJson(c: Context, accept: RegExp = JSON_TYPE): Promise<
 const escapeToken = (token: PropertyKey) => String(token).replaceAll('~', '~0').replaceAll('/', '~1');
 export const jsonPointer = (path: ReadonlyArray<PropertyKey>) => path.map((p) => '/' + escapeToken(p)).join('');
 
-/** One field error per zod issue, each with the JSON Pointer of the offending member. */
+/** One field error per invalid member, with its JSON Pointer; several complaints about one member are joined. */
 export function fieldErrors(error: z.ZodError): FieldError[] {
-  const out: FieldError[] = [];
+  const out: Array<{ pointer: string; detail: string }> = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) out.push({ pointer: jsonPointer([...issue.path, key]), detail: 'unknown field' });
@@ -36,7 +36,9 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
       out.push({ pointer: jsonPointer(issue.path), detail: issue.message });
     }
   }
-  return out;
+  const byPointer = new Map<string, string[]>();
+  for (const { pointer, detail } of out) byPointer.set(pointer, [...(byPointer.get(pointer) ?? []), detail]);
+  return [...byPointer].map(([pointer, details]) => ({ pointer, detail: [...new Set(details)].join('; ') }));
 }
 
 export async function validate<S extends z.ZodType>(schema: S, value: unknown, what = 'request body'): Promise<z.output<S>> {
