@@ -1,4 +1,6 @@
+import type { AgentPrincipal } from './agents/agent-auth.ts';
 import type { Principal } from './auth/principal.ts';
+import type { ChangeFeed } from './bundles/change-feed.ts';
 import type { Db } from './db/db.ts';
 
 /** Hono's typing for what middleware puts on the context. */
@@ -6,5 +8,7 @@ export interface AppEnv {
   Variables: {
     db: Db;
     principal: Principal;
+    agent: AgentPrincipal;
+    changes: ChangeFeed;
   };
 }

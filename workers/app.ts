@@ -1,6 +1,12 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { registerApiKeyRoutes } from './access/api-keys.routes.ts';
+import { CredentialCache } from './agents/agent-auth.ts';
+import { registerAgentRoutes } from './agents/agent.routes.ts';
+import { registerClusterAgentRoutes } from './agents/cluster-agent.routes.ts';
+import { BundleService } from './bundles/bundle.service.ts';
+import { ChangeFeed } from './bundles/change-feed.ts';
+import type { KeyRing } from './bundles/signing-keys.ts';
 import { registerRoleRoutes } from './access/roles.routes.ts';
 import type { AppEnv } from './app-env.ts';
 import { authenticate } from './auth/authenticate.ts';
@@ -30,13 +36,22 @@ export interface AppConfig {
 export interface AppDeps {
   database: Database;
   config: AppConfig;
+  /** Bundle signing: the key ring (current + previous keys) and the issuer named in every bundle. */
+  signing: { issuer: string; keys: KeyRing; ttlSeconds?: number };
   oidc?: OidcVerifier;
   now?: () => Date;
+  /** How long a verified agent credential or a compiled bundle is trusted from memory (ms). */
+  cacheMaxAgeMs?: number;
 }
 
 /** The one control-plane app; entry files give it a database and configuration for their runtime. */
-export function createApp(deps: AppDeps): Hono<AppEnv> {
+export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleService } {
   const app = new Hono<AppEnv>();
+  const now = deps.now ?? (() => new Date());
+  const changes = new ChangeFeed();
+  const cacheMaxAgeMs = deps.cacheMaxAgeMs ?? 60_000;
+  const bundles = new BundleService({ issuer: deps.signing.issuer, keys: deps.signing.keys, ttlSeconds: deps.signing.ttlSeconds ?? 24 * 3600, cacheMaxAgeMs, now }, changes);
+  const credentials = new CredentialCache(cacheMaxAgeMs);
   app.onError(onError);
   app.notFound(notFoundOrNotAllowed(app));
 
@@ -50,6 +65,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     async (c, next) => {
       const handle = deps.database.open();
       c.set('db', handle.db);
+      c.set('changes', changes);
       try {
         await next();
       } finally {
@@ -67,14 +83,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
 
   registerTenantRoutes(app, deps.config.operatorKey);
+  registerAgentRoutes(app, { bundles, credentials, now, rotationOverlapSeconds: 600 });
 
-  const tenantScoped = authenticate({ oidc: deps.oidc, now: deps.now });
+  const tenantScoped = authenticate({ oidc: deps.oidc, now });
   for (const prefix of ['/v1/scopes', '/v1/clusters', '/v1/runtime-profiles', '/v1/signature-validators', '/v1/registries', '/v1/images', '/v1/settings', '/v1/runtime-policies', '/v1/roles', '/v1/api-keys']) {
     app.use(prefix, tenantScoped);
     app.use(`${prefix}/*`, tenantScoped);
   }
   registerScopeRoutes(app);
   registerClusterRoutes(app);
+  registerClusterAgentRoutes(app, { bundles, credentials, now });
   registerRuntimeProfileRoutes(app);
   registerSignatureValidatorRoutes(app);
   registerRegistryRoutes(app);
@@ -83,5 +101,5 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   registerRuntimePolicyRoutes(app);
   registerRoleRoutes(app);
   registerApiKeyRoutes(app);
-  return app;
+  return Object.assign(app, { bundles });
 }

@@ -2,8 +2,8 @@
  * Node entry: the control plane on Node with embedded PGlite (default, persisted under PALISADE_DATA_DIR) or a real
  * Postgres server (DATABASE_URL). The only Node-only file of the control plane besides the Workers entry's twin.
  */
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { serve } from '@hono/node-server';
@@ -16,6 +16,7 @@ import pg from 'pg';
 import * as tables from '../schema/tables/index.ts';
 import { createApp } from './app.ts';
 import { importApiKey } from './auth/api-keys.crypto.ts';
+import { generateSigningKey, importSigningKey, type KeyRing } from './bundles/signing-keys.ts';
 import { oidcVerifier } from './auth/oidc.ts';
 import { configFromEnv } from './config.ts';
 import type { Database, Db } from './db/db.ts';
@@ -64,19 +65,39 @@ export async function bootstrap(db: Db, chosenKey: string | undefined): Promise<
   return created;
 }
 
+/**
+ * The Node server's signing keys: generated once and kept under the data directory (`signing-key.json`, mode 0600).
+ * Rotating: move it to `signing-keys-previous/<kid>.json` and restart; previous keys stay in the JWKS.
+ */
+export async function loadKeyRing(dataDir: string): Promise<KeyRing> {
+  mkdirSync(join(dataDir, 'signing-keys-previous'), { recursive: true });
+  const currentFile = join(dataDir, 'signing-key.json');
+  if (!existsSync(currentFile)) {
+    const { privateJwk } = await generateSigningKey();
+    writeFileSync(currentFile, JSON.stringify(privateJwk, null, 2), { mode: 0o600 });
+  }
+  const current = await importSigningKey(JSON.parse(readFileSync(currentFile, 'utf8')));
+  const previousDir = join(dataDir, 'signing-keys-previous');
+  const previous = await Promise.all(readdirSync(previousDir).filter((f) => f.endsWith('.json')).map((f) => importSigningKey(JSON.parse(readFileSync(join(previousDir, f), 'utf8')))));
+  return { current, previous: previous.filter((k) => k.kid !== current.kid) };
+}
+
 async function main(): Promise<void> {
   const env = process.env;
-  const database = env.DATABASE_URL ? await openPostgres(env.DATABASE_URL) : await openPglite(resolve(env.PALISADE_DATA_DIR ?? '.palisade'));
+  const dataDir = resolve(env.PALISADE_DATA_DIR ?? '.palisade');
+  const database = env.DATABASE_URL ? await openPostgres(env.DATABASE_URL) : await openPglite(dataDir);
+  const keys = await loadKeyRing(dataDir);
   const created = await bootstrap(database.db, env.PALISADE_BOOTSTRAP_KEY);
   if (created) {
     console.log(`Created tenant "${created.tenant.name}" (${created.tenant.id}).`);
     console.log(env.PALISADE_BOOTSTRAP_KEY ? 'Its admin API key is the value of PALISADE_BOOTSTRAP_KEY.' : `Its admin API key, shown only now:\n\n  ${created.apiKey}\n`);
   }
   const config = configFromEnv(env);
-  const app = createApp({ database, config: config.app, oidc: config.oidc ? oidcVerifier(config.oidc) : undefined });
   const port = Number(env.PORT ?? 8787);
+  const issuer = env.PALISADE_ISSUER ?? `http://localhost:${port}`;
+  const app = createApp({ database, config: config.app, signing: { issuer, keys }, oidc: config.oidc ? oidcVerifier(config.oidc) : undefined });
   const server = serve({ fetch: app.fetch, port }, (info) => {
-    console.log(`Palisade control plane on http://localhost:${info.port} (${env.DATABASE_URL ? 'Postgres' : `PGlite in ${resolve(env.PALISADE_DATA_DIR ?? '.palisade')}`})`);
+    console.log(`Palisade control plane on http://localhost:${info.port} (${env.DATABASE_URL ? 'Postgres' : `PGlite in ${dataDir}`})`);
   });
   const stop = () => {
     server.close();

@@ -1,5 +1,5 @@
-import type { Hono } from 'hono';
 import { createApp, type AppDeps } from '../../workers/app.ts';
+import { generateSigningKey, type KeyRing } from '../../workers/bundles/signing-keys.ts';
 import type { Database } from '../../workers/db/db.ts';
 
 export const OPERATOR_KEY = 'operator-test-key';
@@ -13,14 +13,18 @@ export interface TenantClient {
 }
 
 export interface Harness {
-  app: Hono<any>;
+  app: ReturnType<typeof createApp>;
   tenant(name: string): Promise<TenantClient>;
   /** A client for an existing tenant with another key (e.g. one holding fewer rights). */
   as(tenant: TenantClient, key: string): TenantClient;
 }
 
+/** One signing key for the whole test file; tests of rotation build their own rings. */
+export const testKeys: KeyRing = { current: (await generateSigningKey()).key, previous: [] };
+export const TEST_ISSUER = 'https://palisade.test';
+
 export function harness(database: Database, extra: Partial<AppDeps> = {}): Harness {
-  const app = createApp({ database, config: { operatorKey: OPERATOR_KEY, ...extra.config }, ...extra });
+  const app = createApp({ ...extra, database, signing: extra.signing ?? { issuer: TEST_ISSUER, keys: testKeys }, config: { operatorKey: OPERATOR_KEY, ...extra.config } });
 
   function client(id: string, name: string, key: string): TenantClient {
     const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>

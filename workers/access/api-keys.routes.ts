@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
-import { ApiKeyInput } from '../../schema/access.ts';
+import { ApiKey, ApiKeyInput } from '../../schema/access.ts';
 import { apiKeys, roles } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import { mintApiKey } from '../auth/api-keys.crypto.ts';
@@ -30,6 +30,7 @@ export const apiKeyKind: ObjectKind<typeof ApiKeyInput> = {
   path: '/v1/api-keys',
   table: apiKeys,
   input: ApiKeyInput,
+  output: ApiKey,
   rights: { view: 'apiKeys.view', manage: 'apiKeys.manage' },
   customCreate: true,
   columns: (spec) => ({ expiresAt: spec.expiresAt ?? null }),

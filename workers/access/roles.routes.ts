@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { Hono } from 'hono';
-import { RoleInput } from '../../schema/access.ts';
+import { Role, RoleInput } from '../../schema/access.ts';
 import type { Right } from '../../schema/rights.ts';
 import { apiKeys, roles } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
@@ -21,6 +21,7 @@ export const roleKind: ObjectKind<typeof RoleInput> = {
   path: '/v1/roles',
   table: roles,
   input: RoleInput,
+  output: Role,
   rights: { view: 'roles.view', manage: 'roles.manage' },
   columns: (spec) => ({ rights: [...new Set(spec.rights)] }),
   wireExtras: (row) => ({ builtin: row.builtin === true }),

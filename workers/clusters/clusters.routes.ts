@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { ClusterInput } from '../../schema/clusters.ts';
+import { Cluster, ClusterInput } from '../../schema/clusters.ts';
 import { clusters } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import { PalisadeError } from '../http/errors.ts';
@@ -19,6 +19,8 @@ export const clusterKind: ObjectKind<typeof ClusterInput> = {
   path: '/v1/clusters',
   table: clusters,
   input: ClusterInput,
+  output: Cluster,
+  feedsBundles: true,
   rights: { view: 'clusters.view', manage: 'clusters.manage' },
   filters: { name: nameFilter(clusters), label: labelFilter },
 };

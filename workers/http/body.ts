@@ -25,17 +25,20 @@ export const jsonPointer = (path: ReadonlyArray<PropertyKey>) => path.map((p) =>
 /** One field error per invalid member, with its JSON Pointer; several complaints about one member are joined. */
 export function fieldErrors(error: z.ZodError): FieldError[] {
   const out: Array<{ pointer: string; detail: string }> = [];
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ pointer: jsonPointer([...issue.path, key]), detail: 'unknown field' });
-    } else if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-      // Report the branch that got furthest rather than "invalid input".
-      const best = issue.errors.reduce((a, b) => (a.length <= b.length ? a : b));
-      for (const inner of best) out.push({ pointer: jsonPointer([...issue.path, ...inner.path]), detail: inner.message });
-    } else {
-      out.push({ pointer: jsonPointer(issue.path), detail: issue.message });
+  const collect = (issues: readonly z.core.$ZodIssue[], prefix: ReadonlyArray<PropertyKey>) => {
+    for (const issue of issues) {
+      const path = [...prefix, ...issue.path];
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) out.push({ pointer: jsonPointer([...path, key]), detail: 'unknown field' });
+      } else if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+        // Report the branch that got furthest rather than "invalid input"; its issues may be unions or unknown keys too.
+        collect(issue.errors.reduce((a, b) => (a.length <= b.length ? a : b)), path);
+      } else {
+        out.push({ pointer: jsonPointer(path), detail: issue.message });
+      }
     }
-  }
+  };
+  collect(error.issues, []);
   const byPointer = new Map<string, string[]>();
   for (const { pointer, detail } of out) byPointer.set(pointer, [...(byPointer.get(pointer) ?? []), detail]);
   return [...byPointer].map(([pointer, details]) => ({ pointer, detail: [...new Set(details)].join('; ') }));

@@ -11,8 +11,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const encodeCursor = (id: string) => btoa(JSON.stringify({ after: id })).replaceAll('=', '').replaceAll('+', '-').replaceAll('/', '_');
 
+/** Page size when `limit` is absent, and the largest `limit` accepted. */
+export const PAGE_DEFAULTS = { limit: 50, max: 200 };
+
 /** `limit` and `cursor` from a query; `key` says what a valid cursor position looks like (ids by default). */
-export function parsePage(query: Record<string, string | undefined>, key: RegExp = UUID, defaults = { limit: 50, max: 200 }): Page {
+export function parsePage(query: Record<string, string | undefined>, key: RegExp = UUID, defaults = PAGE_DEFAULTS): Page {
   const errors: FieldError[] = [];
   let limit = defaults.limit;
   if (query.limit !== undefined) {

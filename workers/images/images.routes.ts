@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
-import { parseImageReference } from '../../schema/image-reference.ts';
-import { Compliance, ImageInput } from '../../schema/images.ts';
+import { parseImageReference, tryParseImageReference } from '../../schema/image-reference.ts';
+import { Compliance, Image, ImageDigest, ImageInput } from '../../schema/images.ts';
 import { images } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import { PalisadeError } from '../http/errors.ts';
@@ -10,6 +10,8 @@ import { enumFilter } from '../objects/filters.ts';
 import { registerObjectRoutes } from '../objects/objects.routes.ts';
 import { getObject } from '../objects/objects.store.ts';
 import { registryKind } from '../registries/registries.routes.ts';
+
+const badParameter = (parameter: string, detail: string) => new PalisadeError('invalid_parameters', 'invalid query parameters', { errors: [{ parameter, detail }] });
 
 /**
  * The image inventory. A scanner integration registers images and sets their compliance; the reference is stored
@@ -20,8 +22,11 @@ export const imageKind: ObjectKind<typeof ImageInput> = {
   path: '/v1/images',
   table: images,
   input: ImageInput,
+  output: Image,
+  feedsBundles: true,
   rights: { view: 'images.view', manage: 'images.manage' },
   nameOf: (spec) => `${spec.reference}@${spec.digest}`,
+  namePointers: ['/reference', '/digest'],
   normalize: (spec) => {
     const ref = parseImageReference(spec.reference);
     if (ref.digest !== undefined && ref.digest !== spec.digest) {
@@ -34,9 +39,13 @@ export const imageKind: ObjectKind<typeof ImageInput> = {
   wireExtras: (row) => ({ name: row.name }),
   filters: {
     compliance: enumFilter('compliance', images.compliance, Compliance.options),
-    digest: (digest) => sql`${images.spec}->>'digest' = ${digest}`,
+    digest: (digest) => {
+      if (!ImageDigest.safeParse(digest).success) throw badParameter('digest', 'must be sha256: followed by 64 lowercase hex characters');
+      return sql`${images.spec}->>'digest' = ${digest}`;
+    },
     reference: (reference) => {
-      const name = parseImageReference(reference).name;
+      const name = tryParseImageReference(reference)?.name;
+      if (name === undefined) throw badParameter('reference', 'must be an image reference such as ghcr.io/acme/web');
       return sql`${images.spec}->>'reference' = ${name}`;
     },
   },

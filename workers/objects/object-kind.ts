@@ -43,11 +43,17 @@ export interface ObjectKind<S extends z.ZodType = z.ZodType> {
   path: string;
   table: ObjectTable;
   input: S;
+  /** Schema of the wire document (the input plus metadata and extras), for the API description. */
+  output?: z.ZodType;
   rights: { view: Right; manage: Right };
+  /** Bundles draw on this kind: a change marks the tenant's bundles stale (in the same transaction). */
+  feedsBundles?: boolean;
   /** The kind registers its own POST (API keys return a secret once). */
   customCreate?: boolean;
   /** Stored name, unique per tenant; defaults to `spec.name`. */
   nameOf?(spec: z.output<S>): string;
+  /** The body members the stored name is made of, for the pointers of a duplicate's 409; defaults to `/name`. */
+  namePointers?: readonly string[];
   /** Turns a validated document into what is stored (e.g. normalized image references). */
   normalize?(spec: z.output<S>): z.output<S>;
   /** Columns derived from the document, for filters. */

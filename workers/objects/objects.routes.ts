@@ -1,7 +1,8 @@
 import type { Context, Hono } from 'hono';
 import { requireRight } from '../auth/principal.ts';
 import type { AppEnv } from '../app-env.ts';
-import { inTenant } from '../db/db.ts';
+import { markTenantBundlesStale } from '../bundles/bundle.store.ts';
+import { inTenant, type Tx } from '../db/db.ts';
 import { readJson, validate } from '../http/body.ts';
 import { checkIfMatch, etagOf } from '../http/etag.ts';
 import { notFound, PalisadeError } from '../http/errors.ts';
@@ -38,8 +39,13 @@ function respond(c: Context, kind: ObjectKind, row: ObjectRow, status: 200 | 201
   return c.json(toWire(kind, row), status);
 }
 
+const registered = new WeakMap<object, ObjectKind[]>();
+/** The kinds registered on an app, in order; the API description derives their routes from them. */
+export const registeredKinds = (app: object): readonly ObjectKind[] => registered.get(app) ?? [];
+
 /** Registers list, create, get, replace, patch and delete for one kind of tenant object. */
 export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void {
+  registered.set(app, [...registeredKinds(app), kind]);
   const { path } = kind;
   const view = requireRight(kind.rights.view);
   const manage = requireRight(kind.rights.manage);
@@ -49,6 +55,18 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
     const row = UUID.test(id) ? await getObject(ctx.tx, ctx.principal.tenantId, kind, id, lock) : undefined;
     if (!row || kind.hidden?.(ctx.principal, row)) throw notFound(`${kind.noun} ${id}`);
     return row;
+  }
+
+  /** A write transaction; for kinds bundles draw on it also marks the tenant's bundles stale, and tells caches after commit. */
+  async function write<T>(c: Context<AppEnv>, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const { tenantId } = c.get('principal');
+    const result = await inTenant(c.get('db'), tenantId, async (tx) => {
+      const out = await fn(tx);
+      if (kind.feedsBundles) await markTenantBundlesStale(tx, tenantId);
+      return out;
+    });
+    if (kind.feedsBundles) c.get('changes').tenantChanged(tenantId);
+    return result;
   }
 
   function writable(row: ObjectRow) {
@@ -80,7 +98,7 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
     const principal = c.get('principal');
     const parsed = await validate(kind.input, await readJson(c));
     const spec = kind.normalize?.(parsed) ?? parsed;
-    const row = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
+    const row = await write(c, async (tx) => {
       const ctx = { tx, principal };
       await kind.beforeWrite?.(ctx, spec, undefined);
       const created = await insertObject(tx, kind, spec, principal);
@@ -99,7 +117,7 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
   const replace = (patch: boolean) => async (c: Context<AppEnv>) => {
     const principal = c.get('principal');
     const body = await readJson(c, patch ? MERGE_PATCH : undefined);
-    const row = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
+    const row = await write(c, async (tx) => {
       const ctx = { tx, principal };
       const previous = await load(c, ctx, 'update');
       writable(previous);
@@ -118,7 +136,7 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
 
   app.delete(`${path}/:id`, manage, async (c) => {
     const principal = c.get('principal');
-    await inTenant(c.get('db'), principal.tenantId, async (tx) => {
+    await write(c, async (tx) => {
       const ctx = { tx, principal };
       const row = await load(c, ctx, 'update');
       writable(row);

@@ -11,7 +11,11 @@ const nameOf = (kind: ObjectKind, spec: unknown) => kind.nameOf?.(spec) ?? (spec
 
 function conflictOnDuplicate(kind: ObjectKind, name: string) {
   return (err: unknown): never => {
-    if (isUniqueViolation(err)) throw new PalisadeError('conflict', `a ${kind.noun} named "${name}" already exists`, { cause: err, errors: [{ pointer: '/name', detail: 'already taken' }] });
+    if (isUniqueViolation(err)) {
+      const article = /^[aeiou]/i.test(kind.noun) ? 'an' : 'a';
+      const errors = (kind.namePointers ?? ['/name']).map((pointer) => ({ pointer, detail: 'already taken' }));
+      throw new PalisadeError('conflict', `${article} ${kind.noun} named "${name}" already exists`, { cause: err, errors });
+    }
     throw err;
   };
 }

@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Hono } from 'hono';
-import { PolicyMode, RuntimePolicyInput, type RuntimePolicySpec } from '../../schema/runtime-policies.ts';
+import { PolicyMode, RuntimePolicy, RuntimePolicyInput, type RuntimePolicySpec } from '../../schema/runtime-policies.ts';
 import { runtimePolicies, scopes } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireRight } from '../auth/principal.ts';
@@ -27,6 +27,8 @@ export const runtimePolicyKind: ObjectKind<typeof RuntimePolicyInput> = {
   path: '/v1/runtime-policies',
   table: runtimePolicies,
   input: RuntimePolicyInput,
+  output: RuntimePolicy,
+  feedsBundles: true,
   rights: { view: 'runtimePolicies.view', manage: 'runtimePolicies.manage' },
   columns: (spec) => ({ enabled: spec.enabled, mode: spec.mode }),
   wireExtras: (row) => ({ revision: row.version }),

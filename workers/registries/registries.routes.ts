@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { RegistryInput } from '../../schema/registries.ts';
+import { Registry, RegistryInput } from '../../schema/registries.ts';
 import { registries } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { ObjectKind } from '../objects/object-kind.ts';
@@ -11,6 +11,8 @@ export const registryKind: ObjectKind<typeof RegistryInput> = {
   path: '/v1/registries',
   table: registries,
   input: RegistryInput,
+  output: Registry,
+  feedsBundles: true,
   rights: { view: 'registries.view', manage: 'registries.manage' },
   filters: { name: nameFilter(registries), url: (url) => specContains(registries, { url }) },
 };

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { RuntimeProfileInput } from '../../schema/runtime-profiles.ts';
+import { RuntimeProfile, RuntimeProfileInput } from '../../schema/runtime-profiles.ts';
 import { runtimeProfiles } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { ObjectKind } from '../objects/object-kind.ts';
@@ -12,6 +12,8 @@ export const runtimeProfileKind: ObjectKind<typeof RuntimeProfileInput> = {
   path: '/v1/runtime-profiles',
   table: runtimeProfiles,
   input: RuntimeProfileInput,
+  output: RuntimeProfile,
+  feedsBundles: true,
   rights: { view: 'runtimeProfiles.view', manage: 'runtimeProfiles.manage' },
   filters: { name: nameFilter(runtimeProfiles) },
   beforeDelete: (ctx, row) => refuseIfReferenced(ctx, 'runtimeProfile', row),

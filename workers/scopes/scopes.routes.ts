@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { ScopeInput } from '../../schema/scopes.ts';
+import { Scope, ScopeInput } from '../../schema/scopes.ts';
 import { scopes } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { ObjectKind } from '../objects/object-kind.ts';
@@ -12,6 +12,8 @@ export const scopeKind: ObjectKind<typeof ScopeInput> = {
   path: '/v1/scopes',
   table: scopes,
   input: ScopeInput,
+  output: Scope,
+  feedsBundles: true,
   rights: { view: 'scopes.view', manage: 'scopes.manage' },
   filters: { name: nameFilter(scopes) },
   wireExtras: (row) => ({ global: row.global === true }),

@@ -4,6 +4,7 @@ import { FILE_THREAT_PROTECTION_DEFAULTS, FileThreatProtectionSettingsInput } fr
 import { fileThreatProtectionSettings as settings } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireRight } from '../auth/principal.ts';
+import { markTenantBundlesStale } from '../bundles/bundle.store.ts';
 import { inTenant, type Tx } from '../db/db.ts';
 import { readJson, validate } from '../http/body.ts';
 import { checkIfMatch, etagOf } from '../http/etag.ts';
@@ -43,8 +44,10 @@ export function registerFileThreatProtectionRoutes(app: Hono<AppEnv>): void {
         .values(values as never)
         .onConflictDoUpdate({ target: settings.tenantId, set: { spec, version: values.version, updatedAt: sql`now()`, updatedBy: principal.subject } })
         .returning();
+      await markTenantBundlesStale(tx, principal.tenantId);
       return saved!;
     });
+    c.get('changes').tenantChanged(principal.tenantId);
     return respond(c, row);
   };
   app.put(PATH, requireRight('fileThreatProtection.manage'), write(false));

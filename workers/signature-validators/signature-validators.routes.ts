@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { SignatureValidatorInput } from '../../schema/signature-validators.ts';
+import { SignatureValidator, SignatureValidatorInput } from '../../schema/signature-validators.ts';
 import { signatureValidators } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { ObjectKind } from '../objects/object-kind.ts';
@@ -12,7 +12,9 @@ export const signatureValidatorKind: ObjectKind<typeof SignatureValidatorInput> 
   path: '/v1/signature-validators',
   table: signatureValidators,
   input: SignatureValidatorInput,
+  output: SignatureValidator,
   // Validators hold only public material, so anyone who may read policies may read them.
+  feedsBundles: true,
   rights: { view: 'signatureValidators.view', manage: 'signatureValidators.manage' },
   filters: { name: nameFilter(signatureValidators) },
   beforeDelete: (ctx, row) => refuseIfReferenced(ctx, 'signatureValidator', row),

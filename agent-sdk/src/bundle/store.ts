@@ -1,0 +1,62 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { writeFileAtomic } from '../node/atomic-write.ts';
+import type { BundleStore, PersistedBundle } from './persisted.ts';
+
+/** File names inside the state directory. */
+export const STATE_FILES = { jws: 'bundle.jws', meta: 'bundle.json' } as const;
+
+const Meta = z.object({ etag: z.string().nullable(), revision: z.int().min(1), digest: z.string(), savedAt: z.string() });
+
+/**
+ * Keeps the last good bundle in a state directory (Node only): `bundle.jws` holds the compact JWS exactly as received
+ * (so `palisade-agent bundle verify` can check it offline) and `bundle.json` its ETag, revision and digest. Each file
+ * is replaced with write-then-rename, the JWS first.
+ *
+ * Loading does not trust the files: the client verifies the JWS again against the trust anchor before using it, and
+ * reuses the ETag only when the digest in `bundle.json` matches the verified JWS (a crash between the two renames
+ * costs one full download, nothing more). A stored bundle that has expired is still loaded, as last known good, and
+ * reported as expired: with the control plane down, enforcing the last policies beats enforcing none.
+ *
+ * @example
+ * ```ts
+ * const client = new BundleClient({ ...settings, store: new FileBundleStore('/var/lib/palisade/state') });
+ * await client.restore(); // the last good bundle, before the control plane answers
+ * ```
+ */
+export class FileBundleStore implements BundleStore {
+  constructor(readonly dir: string) {}
+
+  async load(): Promise<PersistedBundle | null> {
+    const jws = await readOptional(join(this.dir, STATE_FILES.jws));
+    if (jws === null) return null;
+    const meta = Meta.safeParse(parseJson(await readOptional(join(this.dir, STATE_FILES.meta))));
+    // Without usable metadata the JWS is still worth verifying; it is only the ETag that is lost.
+    if (!meta.success) return { jws, etag: null, revision: 0, digest: '' };
+    return { jws, etag: meta.data.etag, revision: meta.data.revision, digest: meta.data.digest };
+  }
+
+  async save(bundle: PersistedBundle): Promise<void> {
+    await writeFileAtomic(join(this.dir, STATE_FILES.jws), bundle.jws, 0o600);
+    const meta = { etag: bundle.etag, revision: bundle.revision, digest: bundle.digest, savedAt: new Date().toISOString() };
+    await writeFileAtomic(join(this.dir, STATE_FILES.meta), JSON.stringify(meta, null, 2) + '\n', 0o600);
+  }
+}
+
+async function readOptional(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+function parseJson(text: string | null): unknown {
+  try {
+    return text === null ? null : JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,43 @@
+import { BundleClient, type PollResult } from '../bundle/client.ts';
+import { StatusReporter } from '../bundle/reporter.ts';
+import { FileBundleStore } from '../bundle/store.ts';
+import { loadAgentFiles } from '../node/agent-files.ts';
+import { EXIT, optional, parse, required, UsageError } from './args.ts';
+
+/**
+ * `palisade-agent run --config FILE`: restores the last good bundle, polls for new ones and reports status until
+ * SIGTERM or SIGINT. Logs one JSON line per event on stdout.
+ */
+export async function runCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, { config: { type: 'string' }, wait: { type: 'string' } });
+  const waitSeconds = Number(optional(values, 'wait') ?? 0);
+  if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > 300) throw new UsageError('--wait takes whole seconds from 0 to 300');
+  const { config, credential, trust, stateDir } = await loadAgentFiles(required(values, 'config'));
+  const { url, issuer, tenantId, clusterId } = config;
+  const client = new BundleClient({ url, credential, trust, issuer, tenantId, clusterId, waitSeconds, store: new FileBundleStore(stateDir), onPoll: logPoll });
+  const reporter = new StatusReporter({ url, credential, source: () => client.status(), onError: (err) => log({ event: 'status_report_failed', message: err.message }) });
+
+  const restored = await client.restore();
+  log(restored ? { event: 'restored', revision: restored.revision, expired: restored.expired } : { event: 'no_stored_bundle', lastError: client.status().lastError });
+  client.start();
+  reporter.start();
+  const signal = await new Promise<string>((done) => {
+    process.once('SIGTERM', () => done('SIGTERM'));
+    process.once('SIGINT', () => done('SIGINT'));
+  });
+  log({ event: 'stopping', signal });
+  await client.stop();
+  await reporter.stop(true);
+  return EXIT.ok;
+}
+
+function logPoll(result: PollResult): void {
+  if (result.outcome === 'activated') log({ event: 'activated', revision: result.bundle.revision, digest: result.bundle.digest });
+  else if (result.outcome === 'rejected' || result.outcome === 'failed')
+    log({ event: result.outcome, code: (result.error as { code?: string }).code ?? 'internal', message: result.error.message });
+  else log({ event: result.outcome });
+}
+
+function log(entry: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import type { JWKS } from './bundle/jws.ts';
+
+/**
+ * The agent's configuration file (`config.json`), written by `palisade-agent enroll`. Relative paths are resolved
+ * against the directory of the configuration file, so the set of files can be moved (or mounted) together.
+ */
+export const AgentConfig = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  clusterId: z.string().min(1),
+  tenantId: z.uuid(),
+  issuer: z.string().min(1),
+  credentialFile: z.string().min(1),
+  trustFile: z.string().min(1),
+  stateDir: z.string().min(1),
+});
+export type AgentConfig = z.output<typeof AgentConfig>;
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
+
+/** A trust anchor: a non-empty JWKS of public keys, each with a `kid`. Private key material is refused outright. */
+export const TrustAnchor = z
+  .object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string().min(1) })).min(1) })
+  .superRefine((jwks, ctx) => {
+    jwks.keys.forEach((key, i) => {
+      const secret = PRIVATE_MEMBERS.find((m) => m in key);
+      if (secret !== undefined) ctx.addIssue({ code: 'custom', path: ['keys', i, secret], message: 'a trust anchor holds public keys only' });
+    });
+  });
+
+/** Parses a trust anchor, throwing a readable error. */
+export function parseTrustAnchor(value: unknown): JWKS {
+  const parsed = TrustAnchor.safeParse(value);
+  if (!parsed.success) throw new Error(`not a JWKS of public keys: ${formatIssues(parsed.error)}`);
+  return parsed.data as JWKS;
+}
+
+export function formatIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? '/' + i.path.map(String).join('/') : '(root)'}: ${i.message}`).join('; ');
+}

@@ -1,0 +1,34 @@
+/**
+ * Palisade agent SDK: the in-cluster side of policy bundles. Web APIs only (fetch, Web Crypto, streams), so it runs
+ * on Node, Deno, Bun and Workers; the file store and configuration loader live in `./node.ts`.
+ *
+ * @example
+ * ```ts
+ * import { BundleClient } from '@palisade/agent-sdk';
+ * import { FileBundleStore, loadAgentFiles } from '@palisade/agent-sdk/node';
+ *
+ * const { config, credential, trust, stateDir } = await loadAgentFiles('/etc/palisade/config.json');
+ * const client = new BundleClient({ ...config, credential, trust, store: new FileBundleStore(stateDir) });
+ * client.start();
+ * ```
+ * @packageDocumentation
+ */
+
+// Verification: the checks every bundle passes before the agent uses it.
+export { verifyBundle, DEFAULT_MAX_BUNDLE_BYTES, type VerifyBundleOptions, type VerifiedBundle } from './bundle/verify.ts';
+export { BundleVerificationError, type BundleVerificationCode } from './bundle/errors.ts';
+export { ALLOWED_ALGORITHMS, type AllowedAlgorithm, type JWKS } from './bundle/jws.ts';
+
+// The client: polling, activation, persistence hooks, status.
+export { BundleClient, type BundleClientOptions, type PollResult } from './bundle/client.ts';
+export { MemoryBundleStore, type BundleStore, type PersistedBundle } from './bundle/persisted.ts';
+export { StatusReporter, postStatus, type StatusReporterOptions } from './bundle/reporter.ts';
+export type { AgentError, AgentErrorCode, StatusCounters, StatusDocument } from './bundle/status.ts';
+export { ControlPlaneError, type TransportErrorCode } from './bundle/http.ts';
+export { backoffDelay, pollDelay, DEFAULT_TIMING, type PollTiming } from './bundle/backoff.ts';
+
+// Enrollment, configuration, summaries.
+export { enroll, type Enrollment } from './enroll.ts';
+export { AgentConfig, TrustAnchor, parseTrustAnchor } from './config.ts';
+export { summarizeBundle, formatSummary, type BundleSummary } from './bundle/summary.ts';
+export { AGENT_VERSION } from './version.ts';

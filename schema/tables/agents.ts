@@ -1,0 +1,84 @@
+import { sql } from 'drizzle-orm';
+import { boolean, index, integer, jsonb, pgPolicy, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { appRole, tenantId, tenantPolicy, timestampColumn } from './common.ts';
+import { clusters } from './objects.ts';
+
+/** Before the tenant is known, a secret's holder sees exactly the row its hash names (as for API keys). */
+const bySecret = (table: string, column: string) => [
+  pgPolicy(`${table}_by_secret`, { for: 'select', to: appRole, using: sql.raw(`${column} = nullif(current_setting('app.key_hash', true), '')`) }),
+  pgPolicy(`${table}_touch_by_secret`, {
+    for: 'update',
+    to: appRole,
+    using: sql.raw(`${column} = nullif(current_setting('app.key_hash', true), '')`),
+    withCheck: sql.raw(`${column} = nullif(current_setting('app.key_hash', true), '')`),
+  }),
+];
+
+/** One-time tokens an agent exchanges for a cluster credential. */
+export const enrollmentTokens = pgTable(
+  'enrollment_tokens',
+  {
+    tenantId: tenantId(),
+    id: uuid('id').primaryKey(),
+    clusterId: uuid('cluster_id').notNull().references(() => clusters.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    expiresAt: timestampColumn('expires_at').notNull(),
+    usedAt: timestampColumn('used_at'),
+    createdAt: timestampColumn('created_at').notNull().defaultNow(),
+    createdBy: text('created_by').notNull(),
+  },
+  (t) => [uniqueIndex('enrollment_tokens_hash').on(t.tokenHash), tenantPolicy('enrollment_tokens'), ...bySecret('enrollment_tokens', 'token_hash')],
+).enableRLS();
+
+/** Credentials agents authenticate with; revocable, and rotation leaves the old one valid for an overlap. */
+export const clusterCredentials = pgTable(
+  'cluster_credentials',
+  {
+    tenantId: tenantId(),
+    id: uuid('id').primaryKey(),
+    clusterId: uuid('cluster_id').notNull().references(() => clusters.id, { onDelete: 'cascade' }),
+    prefix: text('prefix').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    createdAt: timestampColumn('created_at').notNull().defaultNow(),
+    expiresAt: timestampColumn('expires_at'),
+    revokedAt: timestampColumn('revoked_at'),
+    lastUsedAt: timestampColumn('last_used_at'),
+  },
+  (t) => [
+    uniqueIndex('cluster_credentials_hash').on(t.secretHash),
+    index('cluster_credentials_cluster').on(t.tenantId, t.clusterId),
+    tenantPolicy('cluster_credentials'),
+    ...bySecret('cluster_credentials', 'secret_hash'),
+  ],
+).enableRLS();
+
+/** The compiled, signed bundle per cluster. `stale` is set in the same transaction as any change it depends on. */
+export const clusterBundles = pgTable(
+  'cluster_bundles',
+  {
+    tenantId: tenantId(),
+    clusterId: uuid('cluster_id').primaryKey().references(() => clusters.id, { onDelete: 'cascade' }),
+    revision: integer('revision').notNull().default(0),
+    digest: text('digest'),
+    /** Canonical JSON of the content. */
+    content: text('content'),
+    jws: text('jws'),
+    kid: text('kid'),
+    issuedAt: timestampColumn('issued_at'),
+    expiresAt: timestampColumn('expires_at'),
+    stale: boolean('stale').notNull().default(true),
+  },
+  (t) => [index('cluster_bundles_tenant').on(t.tenantId), tenantPolicy('cluster_bundles')],
+).enableRLS();
+
+/** What the agent last reported. */
+export const clusterStatus = pgTable(
+  'cluster_status',
+  {
+    tenantId: tenantId(),
+    clusterId: uuid('cluster_id').primaryKey().references(() => clusters.id, { onDelete: 'cascade' }),
+    status: jsonb('status').notNull(),
+    reportedAt: timestampColumn('reported_at').notNull().defaultNow(),
+  },
+  () => [tenantPolicy('cluster_status')],
+).enableRLS();

@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { harness, keyWithRights, type TenantClient } from '../support/harness.ts';
+import { testPglite } from '../support/pglite.ts';
+
+const database = await testPglite();
+afterAll(() => database.close());
+const h = harness(database);
+let acme: TenantClient;
+let globex: TenantClient;
+
+beforeAll(async () => {
+  acme = await h.tenant('acme');
+  globex = await h.tenant('globex');
+});
+
+const PROBLEM = 'application/problem+json';
+const names = (res: { body: { items: Array<{ name: string }> } }) => res.body.items.map((c) => c.name);
+const pointers = (res: { body: { errors?: Array<{ pointer?: string }> } }) => (res.body.errors ?? []).map((e) => e.pointer).sort();
+
+const ghcr = { name: 'GitHub Packages', description: 'acme images on GHCR', url: 'ghcr.io/acme', type: 'generic' };
+
+async function createRegistry(client: TenantClient, body: Record<string, unknown>) {
+  const res = await client.json('POST', '/v1/registries', body);
+  if (res.status !== 201) throw new Error(`registry: ${res.status} ${JSON.stringify(res.body)}`);
+  return res;
+}
+
+describe('/v1/registries', () => {
+  it('runs the CRUD cycle with ETags', async () => {
+    const created = await acme.json('POST', '/v1/registries', ghcr);
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect(created.headers.get('location')).toBe(`/v1/registries/${id}`);
+    expect(created.headers.get('etag')).toBe('"1"');
+    expect(created.body).toEqual({
+      id,
+      ...ghcr,
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+      createdBy: expect.stringMatching(/^apiKey:/),
+      updatedBy: expect.stringMatching(/^apiKey:/),
+    });
+
+    const got = await acme.json('GET', `/v1/registries/${id}`);
+    expect(got.status).toBe(200);
+    expect(got.body).toEqual(created.body);
+    expect(got.headers.get('etag')).toBe('"1"');
+
+    // PUT replaces: the type falls back to its default, the description is gone.
+    const put = await acme.json('PUT', `/v1/registries/${id}`, { name: 'GitHub Packages', url: 'ghcr.io/acme/platform' }, { 'if-match': '"1"' });
+    expect(put.status).toBe(200);
+    expect(put.headers.get('etag')).toBe('"2"');
+    expect(put.body).toMatchObject({ id, name: 'GitHub Packages', url: 'ghcr.io/acme/platform', type: 'generic' });
+    expect(put.body).not.toHaveProperty('description');
+
+    const patched = await acme.json(
+      'PATCH',
+      `/v1/registries/${id}`,
+      { description: 'platform images', type: 'gitlab' },
+      { 'content-type': 'application/merge-patch+json', 'if-match': '"2"' },
+    );
+    expect(patched.status).toBe(200);
+    expect(patched.headers.get('etag')).toBe('"3"');
+    expect(patched.body).toMatchObject({ id, name: 'GitHub Packages', url: 'ghcr.io/acme/platform', type: 'gitlab', description: 'platform images' });
+    const cleared = await acme.json('PATCH', `/v1/registries/${id}`, { description: null, type: null });
+    expect(cleared.body).toMatchObject({ type: 'generic' });
+    expect(cleared.body).not.toHaveProperty('description');
+
+    expect((await acme.request('DELETE', `/v1/registries/${id}`)).status).toBe(204);
+    const gone = await acme.json('GET', `/v1/registries/${id}`);
+    expect(gone.status).toBe(404);
+    expect(gone.headers.get('content-type')).toBe(PROBLEM);
+  });
+
+  it('accepts hosts with ports and repository prefixes', async () => {
+    for (const [name, url, type] of [
+      ['hub', 'docker.io', 'dockerHub'],
+      ['local', 'localhost:5000', 'generic'],
+      ['harbor', 'harbor.acme.example:8443/library/team-a', 'harbor'],
+      ['ecr', '123456789012.dkr.ecr.eu-central-1.amazonaws.com', 'ecr'],
+      ['quay', 'quay.io/acme_corp/base__images', 'quay'],
+    ] as const) {
+      const res = await acme.json('POST', '/v1/registries', { name, url, type });
+      expect(res.status, url).toBe(201);
+      expect(res.body, url).toMatchObject({ name, url, type });
+    }
+  });
+
+  it('rejects invalid registries with a pointer per field', async () => {
+    const res = await acme.json('POST', '/v1/registries', { name: 'bad\u0007name', url: 'https://ghcr.io/acme', type: 'artifactory', credentials: { password: 'x' } });
+    expect(res.status).toBe(422);
+    expect(res.headers.get('content-type')).toBe(PROBLEM);
+    expect(pointers(res)).toEqual(['/credentials', '/name', '/type', '/url']);
+    expect(res.body.errors.find((e: { pointer: string }) => e.pointer === '/credentials').detail).toBe('unknown field');
+
+    for (const [body, expected] of [
+      [{ name: 'no-url' }, ['/url']],
+      [{ name: 'upper-repo', url: 'ghcr.io/Acme' }, ['/url']],
+      [{ name: 'trailing-slash', url: 'ghcr.io/acme/' }, ['/url']],
+      [{ name: 'tagged', url: 'ghcr.io/acme/web:1.0' }, ['/url']],
+      [{ name: 'x'.repeat(129), url: 'ghcr.io' }, ['/name']],
+      [{ name: 'typed', url: 'ghcr.io', type: 'GHCR' }, ['/type']],
+      [{ name: 'described', url: 'ghcr.io', description: 42 }, ['/description']],
+    ] as const) {
+      const bad = await acme.json('POST', '/v1/registries', body);
+      expect(bad.status, JSON.stringify(body)).toBe(422);
+      expect(pointers(bad), JSON.stringify(body)).toEqual(expected);
+    }
+  });
+
+  it('filters by name and url, and paginates with a cursor', async () => {
+    for (let i = 0; i < 5; i++) await createRegistry(acme, { name: `page-${i}`, url: i % 2 === 0 ? 'registry.acme.example' : `registry.acme.example/team-${i}` });
+    expect(names(await acme.json('GET', '/v1/registries?name=page-2'))).toEqual(['page-2']);
+    expect(names(await acme.json('GET', '/v1/registries?url=registry.acme.example'))).toEqual(['page-0', 'page-2', 'page-4']);
+    expect(names(await acme.json('GET', `/v1/registries?url=${encodeURIComponent('registry.acme.example/team-3')}`))).toEqual(['page-3']);
+    const first = await acme.json('GET', '/v1/registries?name=page-*&limit=2');
+    expect(names(first)).toEqual(['page-0', 'page-1']);
+    const second = await acme.json('GET', `/v1/registries?name=page-*&limit=2&cursor=${first.body.nextCursor}`);
+    const third = await acme.json('GET', `/v1/registries?name=page-*&limit=2&cursor=${second.body.nextCursor}`);
+    expect([...names(second), ...names(third)]).toEqual(['page-2', 'page-3', 'page-4']);
+    expect(third.body.nextCursor).toBeUndefined();
+    for (const query of ['cursor=garbage', 'limit=1000', 'type=harbor']) {
+      const bad = await acme.json('GET', `/v1/registries?${query}`);
+      expect(bad.status, query).toBe(400);
+      expect(bad.headers.get('content-type')).toBe(PROBLEM);
+    }
+  });
+
+  it('answers 409 for a duplicate name', async () => {
+    await createRegistry(acme, { name: 'dup', url: 'ghcr.io' });
+    const again = await acme.json('POST', '/v1/registries', { name: 'dup', url: 'quay.io' });
+    expect(again.status).toBe(409);
+    expect(again.headers.get('content-type')).toBe(PROBLEM);
+    expect(again.body.errors).toEqual([{ pointer: '/name', detail: 'already taken' }]);
+    const other = await createRegistry(acme, { name: 'dup-2', url: 'ghcr.io' });
+    expect((await acme.json('PATCH', `/v1/registries/${other.body.id}`, { name: 'dup' })).status).toBe(409);
+    expect((await acme.json('GET', `/v1/registries/${other.body.id}`)).body.name).toBe('dup-2');
+  });
+
+  it('honours If-Match', async () => {
+    const created = await createRegistry(acme, { name: 'etag', url: 'ghcr.io' });
+    const id = created.body.id as string;
+    expect((await acme.json('PATCH', `/v1/registries/${id}`, { description: 'v2' }, { 'if-match': '"1"' })).status).toBe(200);
+    for (const [method, body] of [['PUT', { name: 'etag', url: 'quay.io' }], ['PATCH', { url: 'quay.io' }], ['DELETE']] as const) {
+      const stale = await acme.json(method, `/v1/registries/${id}`, body, { 'if-match': '"1"' });
+      expect(stale.status, method).toBe(412);
+      expect(stale.headers.get('content-type'), method).toBe(PROBLEM);
+    }
+    expect((await acme.json('GET', `/v1/registries/${id}`)).body).toMatchObject({ url: 'ghcr.io', description: 'v2' });
+    const put = await acme.json('PUT', `/v1/registries/${id}`, { name: 'etag', url: 'quay.io' }, { 'if-match': '"2"' });
+    expect(put.status).toBe(200);
+    expect((await acme.request('DELETE', `/v1/registries/${id}`, undefined, { 'if-match': '"3"' })).status).toBe(204);
+  });
+
+  it('needs registries.manage to write; registries.view reads', async () => {
+    const created = await createRegistry(acme, { name: 'rights', url: 'ghcr.io' });
+    const id = created.body.id as string;
+    const viewer = h.as(acme, await keyWithRights(acme, ['registries.view']));
+    expect((await viewer.json('GET', `/v1/registries/${id}`)).body).toEqual(created.body);
+    expect(names(await viewer.json('GET', '/v1/registries?name=rights'))).toEqual(['rights']);
+    for (const [method, path, body] of [
+      ['POST', '/v1/registries', { name: 'viewer-made', url: 'ghcr.io' }],
+      ['PUT', `/v1/registries/${id}`, { name: 'rights', url: 'quay.io' }],
+      ['PATCH', `/v1/registries/${id}`, { url: 'quay.io' }],
+      ['DELETE', `/v1/registries/${id}`],
+    ] as const) {
+      const res = await viewer.json(method, path, body);
+      expect(res.status, method).toBe(403);
+      expect(res.headers.get('content-type'), method).toBe(PROBLEM);
+      expect(res.body.missingRights, method).toEqual(['registries.manage']);
+    }
+    const outsider = h.as(acme, await keyWithRights(acme, ['images.view', 'images.manage']));
+    expect((await outsider.json('GET', `/v1/registries/${id}`)).status).toBe(403);
+    expect((await outsider.json('GET', '/v1/registries')).status).toBe(403);
+    expect((await acme.json('GET', `/v1/registries/${id}`)).body).toEqual(created.body);
+  });
+
+  it('hides a registry from another tenant on every endpoint', async () => {
+    const created = await createRegistry(acme, { name: 'secret-registry', url: 'registry.acme.internal/secret', type: 'harbor' });
+    const id = created.body.id as string;
+    for (const [method, body, headers] of [
+      ['GET'],
+      ['PUT', { name: 'stolen', url: 'evil.example' }],
+      ['PUT', { name: 'stolen', url: 'evil.example' }, { 'if-match': '"1"' }],
+      ['PATCH', { url: 'evil.example' }],
+      ['PATCH', { url: 'evil.example' }, { 'if-match': '"1"' }],
+      ['DELETE'],
+      ['DELETE', undefined, { 'if-match': '"1"' }],
+    ] as const) {
+      const res = await globex.json(method, `/v1/registries/${id}`, body, headers);
+      expect(res.status, method).toBe(404);
+      expect(res.headers.get('content-type'), method).toBe(PROBLEM);
+    }
+    expect(names(await globex.json('GET', '/v1/registries'))).not.toContain('secret-registry');
+    expect(names(await globex.json('GET', `/v1/registries?url=${encodeURIComponent('registry.acme.internal/secret')}`))).toEqual([]);
+    const after = await acme.json('GET', `/v1/registries/${id}`);
+    expect(after.body).toEqual(created.body);
+    expect(after.headers.get('etag')).toBe('"1"');
+
+    // Nor can another tenant register images in it.
+    const image = await globex.json('POST', '/v1/images', { reference: 'registry.acme.internal/secret/app', digest: `sha256:${'a'.repeat(64)}`, registryId: id });
+    expect(image.status).toBe(422);
+    expect(pointers(image)).toEqual(['/registryId']);
+  });
+});

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { neonConfig, Pool as NeonPool } from '@neondatabase/serverless';
+import { drizzle as drizzleNeon } from 'drizzle-orm/neon-serverless';
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import { WebSocket } from 'ws';
+import type { Database, Db } from '../../workers/db/db.ts';
+import { MIGRATIONS_DIR } from '../../workers/node.ts';
+import { startNeonProxy, type NeonProxy } from './neon-proxy.ts';
+
+/** A real Postgres server for the tests under test/postgres and test/worker, e.g. postgres://postgres@127.0.0.1:5432/postgres. */
+export const pgUrl = process.env.PALISADE_TEST_PG_URL || undefined;
+
+/** True (and says so once, plainly) when the real-Postgres tests of `file` must be skipped; use with `describe.skipIf`. */
+export function skipWithoutPostgres(file: string): boolean {
+  if (!pgUrl) console.log(`Skipped the real-Postgres tests in ${file}: PALISADE_TEST_PG_URL is unset.`);
+  return !pgUrl;
+}
+
+export interface TestPostgres {
+  /** The per-file database and its connection string. */
+  name: string;
+  url: string;
+  /** The local Neon WebSocket proxy in front of the server. */
+  proxy: NeonProxy;
+  /** The production driver: a Neon `Pool` per request through the proxy, like the Workers entry. */
+  database: Database;
+  /** node-postgres as the (superuser) migrating role, for checks directly in SQL. */
+  admin: pg.Pool;
+  /** Closes everything and drops the database. */
+  close(): Promise<void>;
+}
+
+/** The settings the Workers entry applies for PALISADE_NEON_WS_PROXY, here for the Neon driver inside Node. */
+function useLocalProxy(proxy: string): void {
+  neonConfig.webSocketConstructor = WebSocket as never;
+  neonConfig.wsProxy = (host, port) => `${proxy}/v2?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineConnect = false;
+  neonConfig.pipelineTLS = false;
+  neonConfig.forceDisablePgSSL = true;
+}
+
+async function onServer(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh, migrated database for one test file on the server at PALISADE_TEST_PG_URL. Close it in afterAll. */
+export async function testPostgres(): Promise<TestPostgres> {
+  if (!pgUrl) throw new Error('PALISADE_TEST_PG_URL is unset');
+  const name = `palisade_t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  await onServer(`CREATE DATABASE ${name}`);
+  const url = new URL(pgUrl);
+  url.pathname = `/${name}`;
+  const admin = new pg.Pool({ connectionString: url.href, max: 4 });
+  let proxy: NeonProxy | undefined;
+  const close = async () => {
+    await admin.end();
+    await proxy?.close();
+    await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  };
+  try {
+    await migrate(drizzleNodePg(admin), { migrationsFolder: MIGRATIONS_DIR });
+    proxy = await startNeonProxy(`${url.hostname}:${url.port || 5432}`);
+    useLocalProxy(proxy.address);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const database: Database = {
+    open() {
+      const pool = new NeonPool({ connectionString: url.href });
+      return { db: drizzleNeon(pool) as unknown as Db, close: () => pool.end() };
+    },
+  };
+  return { name, url: url.href, proxy, database, admin, close };
+}

@@ -1,0 +1,83 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { clusterCredentials, clusterStatus } from '../../schema/tables/index.ts';
+import type { AppEnv } from '../app-env.ts';
+import type { BundleService } from '../bundles/bundle.service.ts';
+import { jwksOf } from '../bundles/signing-keys.ts';
+import { inTenant } from '../db/db.ts';
+import { readJson, validate } from '../http/body.ts';
+import { PalisadeError } from '../http/errors.ts';
+import { authenticateAgent, type CredentialCache } from './agent-auth.ts';
+import { serveBundle } from './bundle.download.ts';
+import { issueCredential, redeemEnrollmentToken } from './enrollment.store.ts';
+
+const EnrollRequest = z.strictObject({ token: z.string().min(1).max(512) });
+export const AgentStatus = z
+  .object({
+    activeRevision: z.int().min(0).nullable(),
+    activeDigest: z.string().nullable().optional(),
+    lastDownloadAt: z.string().nullable().optional(),
+    lastActivationAt: z.string().nullable().optional(),
+    lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable().optional(),
+    counters: z.record(z.string(), z.int().min(0)).optional(),
+    agentVersion: z.string().max(64).optional(),
+  })
+  .meta({ id: 'AgentStatus' });
+
+export interface AgentRouteDeps {
+  bundles: BundleService;
+  credentials: CredentialCache;
+  now: () => Date;
+  /** How long a rotated-out credential keeps working. */
+  rotationOverlapSeconds: number;
+}
+
+export function registerAgentRoutes(app: Hono<AppEnv>, deps: AgentRouteDeps): void {
+  const { bundles } = deps;
+  app.get('/.well-known/jwks.json', (c) => {
+    c.header('cache-control', 'public, max-age=300');
+    return c.json(jwksOf(bundles.settings.keys));
+  });
+
+  app.post('/v1/agent/enroll', async (c) => {
+    const { token } = await validate(EnrollRequest, await readJson(c));
+    const enrolled = await redeemEnrollmentToken(c.get('db'), token, deps.now());
+    if (!enrolled) throw new PalisadeError('unauthorized', 'the enrollment token is unknown, used or expired');
+    return c.json({ clusterId: enrolled.clusterId, tenantId: enrolled.tenantId, issuer: bundles.settings.issuer, credential: enrolled.credential, jwks: jwksOf(bundles.settings.keys) }, 201);
+  });
+
+  const agentOnly = authenticateAgent(deps.credentials, deps.now);
+  app.use('/v1/agent/bundle', agentOnly);
+  app.use('/v1/agent/status', agentOnly);
+  app.use('/v1/agent/credentials/*', agentOnly);
+
+  app.get('/v1/agent/bundle', (c) => serveBundle(c, bundles));
+
+  app.post('/v1/agent/status', async (c) => {
+    const agent = c.get('agent');
+    const status = await validate(AgentStatus, await readJson(c));
+    await inTenant(c.get('db'), agent.tenantId, (tx) =>
+      tx
+        .insert(clusterStatus)
+        .values({ tenantId: agent.tenantId, clusterId: agent.clusterId, status })
+        .onConflictDoUpdate({ target: clusterStatus.clusterId, set: { status, reportedAt: sql`now()` } }),
+    );
+    return c.body(null, 204);
+  });
+
+  /** The agent swaps its credential; the old one keeps working for the overlap so no poll fails meanwhile. */
+  app.post('/v1/agent/credentials/rotate', async (c) => {
+    const agent = c.get('agent');
+    const overlapEnd = new Date(deps.now().getTime() + deps.rotationOverlapSeconds * 1000).toISOString();
+    const issued = await inTenant(c.get('db'), agent.tenantId, async (tx) => {
+      await tx
+        .update(clusterCredentials)
+        .set({ expiresAt: overlapEnd })
+        .where(and(eq(clusterCredentials.tenantId, agent.tenantId), eq(clusterCredentials.id, agent.credentialId), isNull(clusterCredentials.revokedAt)));
+      return issueCredential(tx, agent.tenantId, agent.clusterId);
+    });
+    deps.credentials.forgetCluster(agent.clusterId);
+    return c.json({ credential: issued.secret, previousCredentialExpiresAt: overlapEnd }, 201);
+  });
+}

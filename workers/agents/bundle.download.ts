@@ -1,0 +1,52 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../app-env.ts';
+import type { BundleService, SignedBundle } from '../bundles/bundle.service.ts';
+import { notFound, PalisadeError } from '../http/errors.ts';
+
+const MAX_WAIT_SECONDS = 120;
+/** While waiting, look at the database this often too, for changes made through other instances. */
+const RECHECK_MS = 2000;
+
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+async function gzip(text: string): Promise<ArrayBuffer> {
+  return new Response(new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer();
+}
+
+/**
+ * `GET /v1/agent/bundle`: 304 when the agent has the current bundle, else the signed bundle (gzip if accepted).
+ * `?wait=N` holds a 304 for up to N seconds and answers as soon as a newer bundle exists.
+ */
+export async function serveBundle(c: Context<AppEnv>, bundles: BundleService): Promise<Response> {
+  const { tenantId, clusterId } = c.get('agent');
+  const wait = c.req.query('wait');
+  const waitSeconds = wait === undefined ? 0 : Number(wait);
+  if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > MAX_WAIT_SECONDS) {
+    throw new PalisadeError('invalid_parameters', 'invalid query parameters', { errors: [{ parameter: 'wait', detail: `must be whole seconds from 0 to ${MAX_WAIT_SECONDS}` }] });
+  }
+  const ifNoneMatch = c.req.header('if-none-match');
+  const current = () => bundles.current(c.get('db'), tenantId, clusterId);
+  let bundle: SignedBundle | undefined = await current();
+  if (!bundle) throw notFound('cluster');
+  const deadline = Date.now() + waitSeconds * 1000;
+  while (matches(ifNoneMatch, bundle.etag) && Date.now() < deadline) {
+    const signal = AbortSignal.timeout(Math.min(RECHECK_MS, deadline - Date.now()));
+    await bundles.changes.next(tenantId, signal);
+    bundle = await current();
+    if (!bundle) throw notFound('cluster');
+  }
+  c.header('ETag', bundle.etag);
+  c.header('Cache-Control', 'no-cache');
+  c.header('Palisade-Bundle-Revision', String(bundle.revision));
+  if (matches(ifNoneMatch, bundle.etag)) return c.body(null, 304);
+  c.header('Content-Type', 'application/jose');
+  c.header('Vary', 'Accept-Encoding');
+  if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
+    c.header('Content-Encoding', 'gzip');
+    return c.body(await gzip(bundle.jws));
+  }
+  return c.body(bundle.jws);
+}

@@ -1,0 +1,98 @@
+import { canonicalJson, contentDigest } from '../../schema/canonical-json.ts';
+import { inTenant, type Db, type Tx } from '../db/db.ts';
+import { compileBundle } from './bundle.compile.ts';
+import { signBundle } from './bundle.sign.ts';
+import { loadBundleSources, lockBundleRow, readBundleRow, saveBundleRow, type BundleRow } from './bundle.store.ts';
+import type { ChangeFeed } from './change-feed.ts';
+import type { KeyRing } from './signing-keys.ts';
+
+export interface BundleSettings {
+  issuer: string;
+  keys: KeyRing;
+  /** Lifetime of a signature; re-signed when less than half is left. */
+  ttlSeconds: number;
+  /** How long a cached bundle is served without asking the database, unless a local change drops it first. */
+  cacheMaxAgeMs: number;
+  now: () => Date;
+}
+
+export interface SignedBundle {
+  clusterId: string;
+  revision: number;
+  digest: string;
+  etag: string;
+  jws: string;
+  content: string;
+}
+
+interface CacheEntry {
+  bundle: SignedBundle;
+  generation: number;
+  readAt: number;
+  expiresAt: number;
+}
+
+const ready = (row: BundleRow | undefined, s: BundleSettings): row is BundleRow & { jws: string; content: string; digest: string } =>
+  !!row && !row.stale && !!row.jws && row.kid === s.keys.current.kid && !!row.expiresAt && Date.parse(row.expiresAt) - s.now().getTime() > (s.ttlSeconds * 1000) / 2;
+
+const toSigned = (row: BundleRow): SignedBundle => ({
+  clusterId: row.clusterId,
+  revision: row.revision,
+  digest: row.digest!,
+  etag: `"${row.revision}.${Date.parse(row.issuedAt!) / 1000}"`,
+  jws: row.jws!,
+  content: row.content!,
+});
+
+/** Compiles, signs and caches bundles; compiles only when something they depend on changed. */
+export class BundleService {
+  readonly #cache = new Map<string, CacheEntry>();
+  /** Compilations performed, for tests and benchmarks. */
+  compilations = 0;
+
+  constructor(readonly settings: BundleSettings, readonly changes: ChangeFeed) {}
+
+  /** The cached bundle if no change and no age has voided it: answering from here costs no query. */
+  cached(tenantId: string, clusterId: string): SignedBundle | undefined {
+    const entry = this.#cache.get(clusterId);
+    const now = this.settings.now().getTime();
+    if (!entry || entry.generation !== this.changes.generation(tenantId) || now - entry.readAt > this.settings.cacheMaxAgeMs || entry.expiresAt - now < (this.settings.ttlSeconds * 1000) / 2) return undefined;
+    return entry.bundle;
+  }
+
+  async current(db: Db, tenantId: string, clusterId: string): Promise<SignedBundle | undefined> {
+    const hit = this.cached(tenantId, clusterId);
+    if (hit) return hit;
+    const generation = this.changes.generation(tenantId);
+    const row = await inTenant(db, tenantId, async (tx) => {
+      const existing = await readBundleRow(tx, tenantId, clusterId);
+      return ready(existing, this.settings) ? existing : this.#refresh(tx, tenantId, clusterId);
+    });
+    if (!row) return undefined;
+    const bundle = toSigned(row);
+    this.#cache.set(clusterId, { bundle, generation, readAt: this.settings.now().getTime(), expiresAt: Date.parse(row.expiresAt!) });
+    return bundle;
+  }
+
+  /** Under the row lock: recompile if stale, raise the revision only if the content changed, re-sign if needed. */
+  async #refresh(tx: Tx, tenantId: string, clusterId: string): Promise<BundleRow | undefined> {
+    // Lock first, read sources second: a concurrent change then waits for us and marks the row stale after.
+    const row = await lockBundleRow(tx, tenantId, clusterId);
+    if (!row) return undefined;
+    if (ready(row, this.settings)) return row;
+    if (row.stale || !row.content) {
+      const sources = await loadBundleSources(tx, tenantId, clusterId);
+      if (!sources) return undefined;
+      this.compilations++;
+      const content = compileBundle(sources);
+      const digest = await contentDigest(content);
+      if (digest !== row.digest) Object.assign(row, { revision: row.revision + 1, digest, content: canonicalJson(content), jws: null });
+    }
+    const issuedAt = Math.floor(this.settings.now().getTime() / 1000);
+    const { keys, issuer, ttlSeconds } = this.settings;
+    row.jws = await signBundle(keys.current, { issuer, tenantId, clusterId, revision: row.revision, digest: row.digest!, content: JSON.parse(row.content!), issuedAt, ttlSeconds });
+    Object.assign(row, { kid: keys.current.kid, issuedAt: new Date(issuedAt * 1000).toISOString(), expiresAt: new Date((issuedAt + ttlSeconds) * 1000).toISOString(), stale: false });
+    await saveBundleRow(tx, row);
+    return row;
+  }
+}

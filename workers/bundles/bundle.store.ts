@@ -1,0 +1,60 @@
+import { and, eq } from 'drizzle-orm';
+import { FILE_THREAT_PROTECTION_DEFAULTS } from '../../schema/file-threat-protection.ts';
+import * as t from '../../schema/tables/index.ts';
+import type { Tx } from '../db/db.ts';
+import type { BundleSources } from './bundle.compile.ts';
+
+export type BundleRow = typeof t.clusterBundles.$inferSelect;
+
+/** Marks every bundle of the tenant for recompilation; called in the transaction that changed something they draw on. */
+export async function markTenantBundlesStale(tx: Tx, tenantId: string): Promise<void> {
+  await tx.update(t.clusterBundles).set({ stale: true }).where(and(eq(t.clusterBundles.tenantId, tenantId), eq(t.clusterBundles.stale, false)));
+}
+
+export async function readBundleRow(tx: Tx, tenantId: string, clusterId: string, lock = false): Promise<BundleRow | undefined> {
+  const query = tx.select().from(t.clusterBundles).where(and(eq(t.clusterBundles.tenantId, tenantId), eq(t.clusterBundles.clusterId, clusterId)));
+  const [row] = await (lock ? query.for('update') : query);
+  return row;
+}
+
+/** The row to compile into, created on first use and locked so that concurrent polls compile once; undefined without the cluster. */
+export async function lockBundleRow(tx: Tx, tenantId: string, clusterId: string): Promise<BundleRow | undefined> {
+  const [cluster] = await tx.select({ id: t.clusters.id }).from(t.clusters).where(and(eq(t.clusters.tenantId, tenantId), eq(t.clusters.id, clusterId))).for('share');
+  if (!cluster) return undefined;
+  await tx.insert(t.clusterBundles).values({ tenantId, clusterId }).onConflictDoNothing();
+  return readBundleRow(tx, tenantId, clusterId, true);
+}
+
+export async function saveBundleRow(tx: Tx, row: BundleRow): Promise<void> {
+  const { tenantId, clusterId, ...values } = row;
+  await tx.update(t.clusterBundles).set(values).where(and(eq(t.clusterBundles.tenantId, tenantId), eq(t.clusterBundles.clusterId, clusterId)));
+}
+
+/** Reads what a bundle may draw on; undefined when the cluster does not exist in the tenant. */
+export async function loadBundleSources(tx: Tx, tenantId: string, clusterId: string): Promise<BundleSources | undefined> {
+  const [cluster] = await tx.select({ id: t.clusters.id, spec: t.clusters.spec }).from(t.clusters).where(and(eq(t.clusters.tenantId, tenantId), eq(t.clusters.id, clusterId)));
+  if (!cluster) return undefined;
+  const of = <T extends typeof t.scopes | typeof t.runtimeProfiles | typeof t.signatureValidators | typeof t.images | typeof t.registries>(table: T) =>
+    tx.select({ id: table.id, spec: table.spec }).from(table as typeof t.scopes).where(eq(table.tenantId, tenantId));
+  const [policies, scopes, runtimeProfiles, signatureValidators, images, registries, ftp] = [
+    await tx.select({ id: t.runtimePolicies.id, spec: t.runtimePolicies.spec, version: t.runtimePolicies.version }).from(t.runtimePolicies).where(and(eq(t.runtimePolicies.tenantId, tenantId), eq(t.runtimePolicies.enabled, true))),
+    await tx.select({ id: t.scopes.id, spec: t.scopes.spec, global: t.scopes.global }).from(t.scopes).where(eq(t.scopes.tenantId, tenantId)),
+    await of(t.runtimeProfiles),
+    await of(t.signatureValidators),
+    await of(t.images),
+    await of(t.registries),
+    await tx.select({ spec: t.fileThreatProtectionSettings.spec }).from(t.fileThreatProtectionSettings).where(eq(t.fileThreatProtectionSettings.tenantId, tenantId)),
+  ];
+  return {
+    tenantId,
+    cluster,
+    policies,
+    scopes,
+    runtimeProfiles: runtimeProfiles as never,
+    signatureValidators: signatureValidators as never,
+    images: images as never,
+    registries: registries as never,
+    fileThreatProtection: ftp[0]?.spec ?? FILE_THREAT_PROTECTION_DEFAULTS,
+  };
+}
+
