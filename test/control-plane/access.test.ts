@@ -272,7 +272,7 @@ describe('/v1/api-keys', () => {
   it('accepts an expiry with any valid UTC offset', async () => {
     const auditor = await roleId(acme, 'auditor');
     const year = new Date().getUTCFullYear() + 1;
-    for (const [name, expiresAt] of [['offset-east', `${year}-06-01T00:00:00+23:59`], ['offset-west', `${year}-06-01T00:00:00-23:30`], ['offset-z', `${year}-06-01T00:00:00.5Z`]] as const) {
+    for (const [name, expiresAt] of [['offset-east', `${year}-06-01T00:00:00+23:59`], ['offset-west', `${year}-06-01T00:00:00-23:30`], ['offset-z', `${year}-06-01T00:00:00.5Z`], ['last-minute', '9999-12-31T23:59:00-23:59']] as const) {
       const res = await acme.json('POST', '/v1/api-keys', { name, roleIds: [auditor], expiresAt });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       expect(Date.parse(res.body.apiKey.expiresAt)).toBe(Date.parse(expiresAt));

@@ -10,7 +10,7 @@ import { readJson, validate } from '../http/body.ts';
 import { etagOf } from '../http/etag.ts';
 import { notFound, PalisadeError } from '../http/errors.ts';
 import { nameFilter, UUID_PATTERN } from '../objects/filters.ts';
-import type { ObjectKind, WriteContext } from '../objects/object-kind.ts';
+import type { ObjectKind, ObjectRow, WriteContext } from '../objects/object-kind.ts';
 import { registerObjectRoutes, toWire } from '../objects/objects.routes.ts';
 import { getObject, insertObject } from '../objects/objects.store.ts';
 import { refuseEscalation } from './roles.routes.ts';
@@ -25,6 +25,14 @@ async function checkRoles({ tx, principal }: WriteContext, roleIds: string[]): P
   refuseEscalation(principal, found.flatMap((r) => r.rights));
 }
 
+/** A new or changed expiry must lie ahead; an unchanged one may have passed (the key ran out, it can still be renamed). */
+function checkExpiry(spec: ApiKeyInput, previous?: ObjectRow<ApiKeyInput>): void {
+  if (spec.expiresAt === undefined || spec.expiresAt === previous?.spec.expiresAt) return;
+  if (Date.parse(spec.expiresAt) <= Date.now()) {
+    throw new PalisadeError('validation_failed', 'the request body has invalid fields', { errors: [{ pointer: '/expiresAt', detail: 'must lie in the future' }] });
+  }
+}
+
 export const apiKeyKind: ObjectKind<typeof ApiKeyInput> = {
   noun: 'API key',
   path: '/v1/api-keys',
@@ -33,19 +41,21 @@ export const apiKeyKind: ObjectKind<typeof ApiKeyInput> = {
   output: ApiKey,
   rights: { view: 'apiKeys.view', manage: 'apiKeys.manage' },
   customCreate: true,
-  columns: (spec) => ({ expiresAt: spec.expiresAt ?? null }),
+  // Postgres gets the instant, not the text: it refuses offsets beyond ±15:59, which ISO 8601 allows.
+  columns: (spec) => ({ expiresAt: spec.expiresAt === undefined ? null : sql`to_timestamp(${Date.parse(spec.expiresAt) / 1000})` }),
   wireExtras: (row) => ({ prefix: row.prefix, lastUsedAt: iso(row.lastUsedAt), revokedAt: iso(row.revokedAt) }),
   filters: { name: nameFilter(apiKeys) },
-  beforeWrite: (ctx, spec) => checkRoles(ctx, spec.roleIds),
+  beforeWrite: async (ctx, spec, previous) => {
+    checkExpiry(spec, previous);
+    await checkRoles(ctx, spec.roleIds);
+  },
 };
 
 export function registerApiKeyRoutes(app: Hono<AppEnv>): void {
   app.post(apiKeyKind.path, requireRight('apiKeys.manage'), async (c) => {
     const principal = c.get('principal');
     const spec = await validate(ApiKeyInput, await readJson(c));
-    if (spec.expiresAt && Date.parse(spec.expiresAt) <= Date.now()) {
-      throw new PalisadeError('validation_failed', 'the request body has invalid fields', { errors: [{ pointer: '/expiresAt', detail: 'must lie in the future' }] });
-    }
+    checkExpiry(spec);
     const key = await mintApiKey();
     const row = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
       await checkRoles({ tx, principal }, spec.roleIds);

@@ -65,7 +65,7 @@ function access(op: Operation): string {
 }
 
 function operation({ path, method, op }: Entry): string {
-  const description = typeof op.description === 'string' ? markdown(op.description.replace(/^Needs the rights? .*?\.(\n\n|$)/, '')) : '';
+  const description = typeof op.description === 'string' ? markdown(op.description.replace(/^Needs the rights? (`[^`]+`( and )?)+\.(\n\n|$)/, '')) : '';
   return `<article id="${opAnchor(op)}"><h3><span class="m ${method}">${method.toUpperCase()}</span><code>${esc(path)}</code></h3>
 <p><strong>${esc(op.summary)}</strong></p>${access(op)}${description}${parameters(op.parameters as JsonSchema[])}${requestBody(op.requestBody as JsonSchema)}${responses(op.responses as Record<string, JsonSchema>)}</article>`;
 }

@@ -45,8 +45,8 @@ export function typeOf(s: JsonSchema | undefined): string {
   }
   const values = asSchema(s.additionalProperties);
   if (s.type === 'object' && !s.properties && values && Object.keys(values).length > 0) return `map of string → ${typeOf(values)}`;
-  if (typeof s.type === 'string' && typeof s.format === 'string') return `${esc(s.type)} (${esc(s.format)})`;
-  return esc(Array.isArray(s.type) ? s.type.join(' | ') : (s.type ?? 'any'));
+  const type = esc(Array.isArray(s.type) ? s.type.join(' | ') : (s.type ?? 'any'));
+  return typeof s.format === 'string' ? `${type} (${esc(s.format)})` : type;
 }
 
 /** Bounds, pattern and default, briefly. */

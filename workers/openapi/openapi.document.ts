@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import pkg from '../../package.json' with { type: 'json' };
 import { registeredKinds } from '../objects/objects.routes.ts';
+import { AGENT_TAG, agentPaths } from './openapi.agents.ts';
 import { extraPaths, SERVICE_TAG, TENANTS_TAG } from './openapi.extras.ts';
 import { kindPaths } from './openapi.kinds.ts';
 import { Operations, SECURITY_SCHEMES, type Method, type Operation, type Paths } from './openapi.operations.ts';
@@ -38,6 +39,7 @@ export function buildOpenApiDocument(app: Hono<any>): OpenApiDocument {
   const paths: Paths = {};
   for (const kind of registeredKinds(app)) addPaths(paths, kindPaths(ops, kind));
   addPaths(paths, extraPaths(ops));
+  addPaths(paths, agentPaths(ops));
 
   const tags: string[] = [];
   for (const item of Object.values(paths)) {
@@ -45,7 +47,7 @@ export function buildOpenApiDocument(app: Hono<any>): OpenApiDocument {
       for (const tag of operation.tags as string[]) if (!tags.includes(tag)) tags.push(tag);
     }
   }
-  const rank = (tag: string) => (tag === TENANTS_TAG ? -1 : tag === SERVICE_TAG ? 1 : 0);
+  const rank = (tag: string) => (tag === TENANTS_TAG ? -1 : [AGENT_TAG, SERVICE_TAG].indexOf(tag) + 1);
   tags.sort((a, b) => rank(a) - rank(b));
   return {
     openapi: '3.1.0',

@@ -34,9 +34,16 @@ function rewriteRefs(node: unknown, io: Io): unknown {
 export class SchemaComponents {
   readonly schemas: Record<string, JsonSchema> = {};
   private readonly seen = new Map<string, string>();
+  private readonly done = { input: new Map<z.ZodType, JsonSchema>(), output: new Map<z.ZodType, JsonSchema>() };
 
   /** The schema of a body or parameter: a `$ref` for a named schema, the schema itself otherwise. */
   of(schema: z.ZodType, io: Io): JsonSchema {
+    let result = this.done[io].get(schema);
+    if (!result) this.done[io].set(schema, (result = this.generate(schema, io)));
+    return result;
+  }
+
+  private generate(schema: z.ZodType, io: Io): JsonSchema {
     const generated = z.toJSONSchema(schema, { target: 'draft-2020-12', io }) as JsonSchema;
     const { $schema: _dialect, $defs, ...root } = generated;
     for (const [id, definition] of Object.entries(($defs ?? {}) as Record<string, JsonSchema>)) {
