@@ -20,8 +20,13 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** `sha256:<hex>` of the canonical form. Web Crypto only, so Workers, Node and the agent share it. */
-export async function contentDigest(value: unknown): Promise<string> {
-  const bytes = new TextEncoder().encode(canonicalJson(value));
+export function contentDigest(value: unknown): Promise<string> {
+  return sha256Digest(canonicalJson(value));
+}
+
+/** `sha256:<hex>` of a string's UTF-8 bytes. */
+export async function sha256Digest(text: string): Promise<string> {
+  const bytes = new TextEncoder().encode(text);
   const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   return 'sha256:' + Array.from(hash, (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -121,7 +121,7 @@ describe('BundleClient polling', () => {
     const [a, b] = await Promise.all([c.pollOnce(), c.pollOnce()]);
     expect(a).toBe(b);
     expect(server.requests.length).toBe(before + 1);
-    expect(server.requests.at(-1)!.path).toBe('/v1/agent/bundle');
+    expect(server.requests.at(-1)!.url).toBe('/v1/agent/bundle?wait=5');
     expect(c.nextDelay()).toBeLessThan(1000);
   });
 });

@@ -46,7 +46,8 @@ export async function serveBundle(c: Context<AppEnv>, bundles: BundleService): P
   c.header('Vary', 'Accept-Encoding');
   if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
     c.header('Content-Encoding', 'gzip');
-    return c.body(await gzip(bundle.jws));
+    bundle.gzipped ??= gzip(bundle.jws);
+    return c.body(await bundle.gzipped);
   }
   return c.body(bundle.jws);
 }

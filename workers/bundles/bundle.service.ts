@@ -1,4 +1,4 @@
-import { canonicalJson, contentDigest } from '../../schema/canonical-json.ts';
+import { canonicalJson, sha256Digest } from '../../schema/canonical-json.ts';
 import { inTenant, type Db, type Tx } from '../db/db.ts';
 import { compileBundle } from './bundle.compile.ts';
 import { signBundle } from './bundle.sign.ts';
@@ -23,6 +23,8 @@ export interface SignedBundle {
   etag: string;
   jws: string;
   content: string;
+  /** The JWS gzipped, computed once per signed bundle on first request. */
+  gzipped?: Promise<ArrayBuffer>;
 }
 
 interface CacheEntry {
@@ -84,13 +86,13 @@ export class BundleService {
       const sources = await loadBundleSources(tx, tenantId, clusterId);
       if (!sources) return undefined;
       this.compilations++;
-      const content = compileBundle(sources);
-      const digest = await contentDigest(content);
-      if (digest !== row.digest) Object.assign(row, { revision: row.revision + 1, digest, content: canonicalJson(content), jws: null });
+      const content = canonicalJson(compileBundle(sources));
+      const digest = await sha256Digest(content);
+      if (digest !== row.digest) Object.assign(row, { revision: row.revision + 1, digest, content, jws: null });
     }
     const issuedAt = Math.floor(this.settings.now().getTime() / 1000);
     const { keys, issuer, ttlSeconds } = this.settings;
-    row.jws = await signBundle(keys.current, { issuer, tenantId, clusterId, revision: row.revision, digest: row.digest!, content: JSON.parse(row.content!), issuedAt, ttlSeconds });
+    row.jws = await signBundle(keys.current, { issuer, tenantId, clusterId, revision: row.revision, digest: row.digest!, content: row.content!, issuedAt, ttlSeconds });
     Object.assign(row, { kid: keys.current.kid, issuedAt: new Date(issuedAt * 1000).toISOString(), expiresAt: new Date((issuedAt + ttlSeconds) * 1000).toISOString(), stale: false });
     await saveBundleRow(tx, row);
     return row;

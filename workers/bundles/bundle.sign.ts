@@ -1,5 +1,6 @@
-import { SignJWT, type CryptoKey, type JWK } from 'jose';
+import { CompactSign, type CryptoKey, type JWK } from 'jose';
 import { BUNDLE_JWS_TYPE, type BundleContentV1 } from '../../schema/bundle.ts';
+import { canonicalJson } from '../../schema/canonical-json.ts';
 
 export interface SigningKey {
   kid: string;
@@ -15,19 +16,20 @@ export interface SignInput {
   clusterId: string;
   revision: number;
   digest: string;
-  content: BundleContentV1;
+  /** The content, or its canonical JSON (saves parsing and re-serializing megabytes). */
+  content: BundleContentV1 | string;
   issuedAt: number;
   /** Seconds the signature stays valid (24 h by default). */
   ttlSeconds: number;
 }
 
-/** A compact JWS (JWT claim set) carrying the bundle content and the claims the agent checks. */
+/**
+ * A compact JWS whose payload is a JWT claim set: issuer, tenant, cluster (audience), revision, content digest,
+ * issued-at, expiry and the content itself. The claim set is canonical JSON, the content spliced in as is.
+ */
 export function signBundle(key: SigningKey, input: SignInput): Promise<string> {
-  return new SignJWT({ tid: input.tenantId, rev: input.revision, dig: input.digest, bundle: input.content })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: BUNDLE_JWS_TYPE })
-    .setIssuer(input.issuer)
-    .setAudience(input.clusterId)
-    .setIssuedAt(input.issuedAt)
-    .setExpirationTime(input.issuedAt + input.ttlSeconds)
-    .sign(key.privateKey);
+  const claims = canonicalJson({ aud: input.clusterId, dig: input.digest, exp: input.issuedAt + input.ttlSeconds, iat: input.issuedAt, iss: input.issuer, rev: input.revision, tid: input.tenantId });
+  const content = typeof input.content === 'string' ? input.content : canonicalJson(input.content);
+  const payload = `{"bundle":${content},${claims.slice(1)}`;
+  return new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: BUNDLE_JWS_TYPE }).sign(key.privateKey);
 }

@@ -83,6 +83,11 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
         errors: unknown.map((parameter) => ({ parameter, detail: `not a filter; use one of ${Object.keys(kind.filters ?? {}).join(', ') || 'none'}` })),
       });
     }
+    // Postgres text cannot hold NUL; refuse it here rather than fail the query.
+    const nul = Object.keys(query).filter((k) => query[k]!.includes('\u0000'));
+    if (nul.length > 0) {
+      throw new PalisadeError('invalid_parameters', 'invalid query parameters', { errors: nul.map((parameter) => ({ parameter, detail: 'must not hold NUL characters' })) });
+    }
     const conditions = Object.entries(query).flatMap(([k, v]) => {
       const condition = kind.filters?.[k]?.(v);
       return condition ? [condition] : [];

@@ -116,7 +116,8 @@ export class BundleClient {
     const run = async () => {
       if (!this.restored) await this.restore();
       while (!controller.signal.aborted) {
-        this.o.onPoll?.(await this.pollOnce());
+        const result = await this.pollOnce(); // not inside `onPoll?.(...)`: that would skip the poll without a listener
+        this.notify(result);
         if (!controller.signal.aborted) await this.o.sleep(this.nextDelay(), controller.signal);
       }
     };
@@ -217,6 +218,15 @@ export class BundleClient {
     this.lastError = agentError(err, this.clock());
     if (rejected) return { outcome: 'rejected', error: err };
     return { outcome: 'failed', error: err instanceof Error ? err : new Error(String(err)) };
+  }
+
+  /** A throwing listener must not end the loop; its error is recorded like any other. */
+  private notify(result: PollResult): void {
+    try {
+      this.o.onPoll?.(result);
+    } catch (err) {
+      this.lastError = agentError(err, this.clock());
+    }
   }
 
   private clock(): Date {

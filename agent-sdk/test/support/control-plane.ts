@@ -16,7 +16,7 @@ export class FakeControlPlane {
   /** Replaces the bundle endpoint's answer while set (errors, hangs, broken bodies). */
   bundleHandler: Handler | null = null;
   gzip = true;
-  readonly requests: Array<{ method: string; path: string; headers: IncomingMessage['headers'] }> = [];
+  readonly requests: Array<{ method: string; path: string; url: string; headers: IncomingMessage['headers'] }> = [];
   readonly statuses: StatusDocument[] = [];
   private readonly server = createServer((req, res) => void this.handle(req, res));
 
@@ -39,7 +39,7 @@ export class FakeControlPlane {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    this.requests.push({ method: req.method ?? '', path, headers: req.headers });
+    this.requests.push({ method: req.method ?? '', path, url: req.url ?? '', headers: req.headers });
     const body = await read(req);
     if (req.method === 'POST' && path === '/v1/agent/enroll') {
       if ((JSON.parse(body) as { token?: string }).token !== TOKEN) return problem(res, 401, 'Unauthorized', 'unknown or used enrollment token');

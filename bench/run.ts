@@ -1,0 +1,10 @@
+import { benchBundles } from './bundles.bench.ts';
+
+/** `npm run bench`: every benchmark, each reported as medians with a same-run baseline. */
+const suites: Record<string, () => Promise<void>> = { bundles: benchBundles };
+const only = process.argv.slice(2);
+for (const [name, run] of Object.entries(suites)) {
+  if (only.length && !only.includes(name)) continue;
+  console.log(`\n# ${name}`);
+  await run();
+}
