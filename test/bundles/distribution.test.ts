@@ -128,3 +128,18 @@ describe('enrollment and credentials', () => {
     expect(jwks.keys[0]).not.toHaveProperty('d');
   });
 });
+
+describe('cost of a poll', () => {
+  it('answers a 304 poll from memory, without a database query', async () => {
+    const { drizzle } = await import('drizzle-orm/pglite');
+    let queries = 0;
+    const counted = drizzle(database.client, { logger: { logQuery: () => void queries++ } });
+    const counting = harness({ open: () => ({ db: counted as never, close: async () => {} }) });
+    const headers = { authorization: `Bearer ${agent.credential}` };
+    const etag = (await counting.app.request('/v1/agent/bundle', { headers })).headers.get('etag')!;
+    expect(queries).toBeGreaterThan(0);
+    const warm = queries;
+    for (let i = 0; i < 20; i++) expect((await counting.app.request('/v1/agent/bundle', { headers: { ...headers, 'if-none-match': etag } })).status).toBe(304);
+    expect(queries).toBe(warm);
+  });
+});

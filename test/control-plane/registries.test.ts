@@ -203,3 +203,16 @@ describe('/v1/registries', () => {
     expect(pointers(image)).toEqual(['/registryId']);
   });
 });
+
+describe('registries in use', () => {
+  it('refuses to delete a registry that registered images name (409), and allows it once they are gone', async () => {
+    const registry = await acme.json('POST', '/v1/registries', { name: 'in-use', url: 'registry.in-use.example' });
+    const image = await acme.json('POST', '/v1/images', { reference: 'registry.in-use.example/app', digest: `sha256:${'b'.repeat(64)}`, registryId: registry.body.id });
+    expect(image.status).toBe(201);
+    const refused = await acme.json('DELETE', `/v1/registries/${registry.body.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.images).toEqual([{ id: image.body.id, name: image.body.name }]);
+    expect((await acme.request('DELETE', `/v1/images/${image.body.id}`)).status).toBe(204);
+    expect((await acme.request('DELETE', `/v1/registries/${registry.body.id}`)).status).toBe(204);
+  });
+});

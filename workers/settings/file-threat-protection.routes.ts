@@ -35,6 +35,8 @@ export function registerFileThreatProtectionRoutes(app: Hono<AppEnv>): void {
     const principal = c.get('principal');
     const body = await readJson(c, patch ? MERGE_PATCH : undefined);
     const row = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
+      // Until the first save there is no row to lock; this lock serializes first saves as the row lock does later ones.
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${'file-threat-protection:' + principal.tenantId}))`);
       const before = await current(tx, principal.tenantId, true);
       checkIfMatch(c, before.version);
       const spec = await validate(FileThreatProtectionSettingsInput, patch ? applyMergePatch(structuredClone(before.spec), body) : body);

@@ -6,7 +6,8 @@ import { EXIT, optional, parse, required, UsageError } from './args.ts';
 
 /**
  * `palisade-agent run --config FILE`: restores the last good bundle, polls for new ones and reports status until
- * SIGTERM or SIGINT. Logs one JSON line per event on stdout.
+ * SIGTERM or SIGINT. Logs one JSON line per event on stdout. In a container, start it as the main process
+ * (`node bin/palisade-agent.mjs run ...`): `npx` does not forward SIGTERM to it.
  */
 export async function runCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string' }, wait: { type: 'string' } });
@@ -18,6 +19,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const reporter = new StatusReporter({ url, credential, source: () => client.status(), onError: (err) => log({ event: 'status_report_failed', message: err.message }) });
 
   const restored = await client.restore();
+  log({ event: 'starting', pid: process.pid, url, clusterId });
   log(restored ? { event: 'restored', revision: restored.revision, expired: restored.expired } : { event: 'no_stored_bundle', lastError: client.status().lastError });
   client.start();
   reporter.start();

@@ -1,0 +1,27 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: `npx palisade-agent` resolves the workspace's bin from here. */
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `npx palisade-agent ARGS` as a real process, in its own process group (so a test can signal it and its children). */
+export function start(args: string[]): { child: ChildProcess; done: Promise<Run>; output: () => string } {
+  const child = spawn('npx', ['--no-install', 'palisade-agent', ...args], { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<Run>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  return { child, done, output: () => stdout };
+}
+
+export const cli = (...args: string[]): Promise<Run> => start(args).done;
