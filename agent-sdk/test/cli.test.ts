@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigningKey } from '../../workers/bundles/bundle.sign.ts';
 import type { JWKS } from '../src/index.ts';
 import { CLUSTER, ISSUER, newKey, OTHER_CLUSTER, sign, tamper, TENANT } from './support/bundles.ts';
-import { cli, start } from './support/cli.ts';
+import { cli, killStarted, start } from './support/cli.ts';
 import { CREDENTIAL, FakeControlPlane, problem, TOKEN } from './support/control-plane.ts';
 
 let key: SigningKey;
@@ -21,6 +21,7 @@ beforeAll(async () => {
   config = join(dir, 'agent', 'config.json');
 });
 afterAll(async () => {
+  killStarted();
   await server.close();
   await rm(dir, { recursive: true, force: true });
 });

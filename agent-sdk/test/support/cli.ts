@@ -10,16 +10,28 @@ export interface Run {
   stderr: string;
 }
 
+const running = new Set<ChildProcess>();
+
+/** Ends any process group this file started that is still running (a failed test must not leave an agent behind). */
+export function killStarted(): void {
+  for (const child of running) if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  running.clear();
+}
+
 /** Starts `npx palisade-agent ARGS` as a real process, in its own process group (so a test can signal it and its children). */
 export function start(args: string[]): { child: ChildProcess; done: Promise<Run>; output: () => string } {
   const child = spawn('npx', ['--no-install', 'palisade-agent', ...args], { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const done = new Promise<Run>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      running.delete(child);
+      resolve({ code, stdout, stderr });
+    });
   });
   return { child, done, output: () => stdout };
 }
