@@ -91,3 +91,16 @@ describe('/v1/scopes', () => {
     expect((await acme.json('GET', `/v1/scopes/${created.body.id}`)).body.description).toBeUndefined();
   });
 });
+
+describe('scopes used by runtime policies', () => {
+  it('cannot become registry-only or be deleted while a policy uses them (409 naming the policy)', async () => {
+    const scope = await acme.json('POST', '/v1/scopes', { ...prod, name: 'used' });
+    const policy = await acme.json('POST', '/v1/runtime-policies', { name: 'uses-scope', mode: 'audit', scopeIds: [scope.body.id] });
+    expect(policy.status).toBe(201);
+    const narrowed = await acme.json('PUT', `/v1/scopes/${scope.body.id}`, { name: 'used', resources: [{ type: 'registry', registry: 'ghcr.io/acme' }] });
+    expect(narrowed.status).toBe(409);
+    expect(narrowed.body.policies).toEqual([{ id: policy.body.id, name: 'uses-scope' }]);
+    expect((await acme.json('DELETE', `/v1/scopes/${scope.body.id}`)).status).toBe(409);
+    expect((await acme.json('PATCH', `/v1/scopes/${scope.body.id}`, { description: 'still fine' })).status).toBe(200);
+  });
+});

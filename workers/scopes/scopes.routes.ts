@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { Scope, ScopeInput } from '../../schema/scopes.ts';
+import { Scope, ScopeInput, scopeCoversWorkloads } from '../../schema/scopes.ts';
 import { scopes } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { ObjectKind } from '../objects/object-kind.ts';
@@ -20,6 +20,10 @@ export const scopeKind: ObjectKind<typeof ScopeInput> = {
   hidden: (principal, row) => row.global === true && !principal.rights.has('scopes.viewGlobal'),
   readOnly: (row) => (row.global === true ? 'the built-in global scope cannot be changed or deleted' : undefined),
   beforeDelete: (ctx, row) => refuseIfReferenced(ctx, 'scope', row),
+  // A scope that runtime policies use must keep naming clusters or namespaces.
+  beforeWrite: async (ctx, spec, previous) => {
+    if (previous && !scopeCoversWorkloads(spec)) await refuseIfReferenced(ctx, 'scope', previous);
+  },
 };
 
 export const registerScopeRoutes = (app: Hono<AppEnv>) => registerObjectRoutes(app, scopeKind);
