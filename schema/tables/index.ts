@@ -2,3 +2,4 @@ export * from './access.ts';
 export * from './common.ts';
 export * from './objects.ts';
 export * from './agents.ts';
+export * from './audit.ts';

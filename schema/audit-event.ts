@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { Timestamp } from './common.ts';
+import { PolicyMode } from './runtime-policies.ts';
+
+/**
+ * Audit event format v1: what an agent reports about one decision it made. The agent makes the id (a UUIDv7, so ids
+ * sort by time); tenant and cluster are not in the event, the control plane takes them from the agent's credential.
+ */
+export const AUDIT_EVENT_KINDS = ['admission', 'process', 'network', 'fileThreat', 'agent'] as const;
+export const AuditEventKind = z.enum(AUDIT_EVENT_KINDS);
+export type AuditEventKind = z.infer<typeof AuditEventKind>;
+
+/** `blocked`: an Enforce-mode policy stopped it; `alerted`: an Audit-mode policy reported it; `allowed`: recorded only. */
+export const AuditVerdict = z.enum(['blocked', 'allowed', 'alerted']);
+export type AuditVerdict = z.infer<typeof AuditVerdict>;
+
+export const Severity = z.enum(['low', 'medium', 'high', 'critical']);
+export type Severity = z.infer<typeof Severity>;
+export const SEVERITY_RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
+
+export const AuditPolicyRef = z.object({ id: z.uuid(), name: z.string(), revision: z.int().min(1) });
+
+export const AuditCheck = z.object({
+  /** Check id: `registriesAllowed`, `limitContainerPrivileges.privileged`, `bestPracticeCheck.imageTagNotLatest`, ... */
+  id: z.string().min(1).max(256),
+  message: z.string().max(4096),
+  severity: Severity,
+});
+export type AuditCheck = z.infer<typeof AuditCheck>;
+
+export const AuditWorkload = z.object({
+  namespace: z.string().max(253),
+  /** `Pod`, `Deployment`, `CronJob`, ... */
+  kind: z.string().max(64),
+  name: z.string().max(253),
+  /** The pod's name, when the event is about a pod rather than a workload template. */
+  pod: z.string().max(253).optional(),
+  container: z.string().max(253).optional(),
+  /** The image as the workload names it. */
+  image: z.string().max(4096).optional(),
+  /** `sha256:…` when the reference pins one (or, for runtime events, the runtime reports one). */
+  digest: z.string().max(256).optional(),
+});
+export type AuditWorkload = z.infer<typeof AuditWorkload>;
+
+export const AuditEventV1 = z
+  .object({
+    id: z.uuid({ version: 'v7' }),
+    time: Timestamp,
+    kind: AuditEventKind,
+    verdict: AuditVerdict,
+    /** The mode of the policy that produced it; absent for `agent` events. */
+    mode: PolicyMode.optional(),
+    policy: AuditPolicyRef.optional(),
+    bundleRevision: z.int().min(0),
+    checks: z.array(AuditCheck).max(256),
+    workload: AuditWorkload.optional(),
+    /** The highest severity among `checks`. */
+    severity: Severity,
+  })
+  .meta({ id: 'AuditEventV1' });
+export type AuditEventV1 = z.infer<typeof AuditEventV1>;
