@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-export const Id = z.uuid().meta({ description: 'Object id (UUID)' });
+/** UUIDs compare case-insensitively; the lower-case form is the one stored, so references and filters match. */
+export const Id = z.uuid().toLowerCase().meta({ description: 'Object id (UUID)' });
 
 export const Name = z
   .string()

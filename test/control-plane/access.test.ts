@@ -269,6 +269,18 @@ describe('/v1/api-keys', () => {
     expect((await acme.json('GET', '/v1/api-keys?name=k')).body.items).toEqual([]);
   });
 
+  it('accepts role ids written in upper case', async () => {
+    const role = await acme.json('POST', '/v1/roles', { name: 'upper-case', rights: ['scopes.view'] });
+    const res = await acme.json('POST', '/v1/api-keys', { name: 'upper-case-role', roleIds: [role.body.id.toUpperCase()] });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.apiKey.roleIds).toEqual([role.body.id]);
+    expect((await h.as(acme, res.body.secret).json('GET', '/v1/scopes')).status).toBe(200);
+    // The role is known to be held.
+    const held = await acme.json('DELETE', `/v1/roles/${role.body.id}`);
+    expectProblem(held, 409);
+    expect(held.body.apiKeys).toEqual([{ id: res.body.apiKey.id, name: 'upper-case-role' }]);
+  });
+
   it('accepts an expiry with any valid UTC offset', async () => {
     const auditor = await roleId(acme, 'auditor');
     const year = new Date().getUTCFullYear() + 1;

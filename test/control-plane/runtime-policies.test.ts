@@ -323,6 +323,22 @@ describe('/v1/runtime-policies references', () => {
     expect((await acme.json('GET', `${PATH}/${ok.body.id}`)).body.revision).toBe(1);
   });
 
+  it('accepts references written in upper case and stores them in canonical lower case', async () => {
+    const doc = {
+      ...minimal('upper-case-ids', [scopeId.toUpperCase()]),
+      containerRuntimeProfiles: { enabled: true, mappings: [{ podLabels: { app: 'x' }, profileIds: [profileId.toUpperCase()] }] },
+      imageContentProtection: { enabled: true, rules: [{ registryUrlTemplate: 'ghcr.io/**', verify: true, validatorId: validatorId.toUpperCase() }] },
+    };
+    const res = await acme.json('POST', PATH, doc);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.scopeIds).toEqual([scopeId]);
+    expect(res.body.containerRuntimeProfiles.mappings[0].profileIds).toEqual([profileId]);
+    expect(res.body.imageContentProtection.rules[0].validatorId).toBe(validatorId);
+    const found = await acme.json('GET', `${PATH}?name=upper-case-ids&scopeId=${scopeId}&profileId=${profileId}&validatorId=${validatorId}`);
+    expect(found.body.items.map((p: { id: string }) => p.id)).toEqual([res.body.id]);
+    expect((await acme.request('DELETE', `${PATH}/${res.body.id}`)).status).toBe(204);
+  });
+
   it('refuses a scope that holds only registry resources', async () => {
     const registryScope = await create(acme, '/v1/scopes', { name: 'registries-only', resources: [{ type: 'registry', registry: 'ghcr.io/acme' }] });
     const res = await acme.json('POST', PATH, minimal('registry-scope', [scopeId, registryScope]));
