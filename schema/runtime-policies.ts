@@ -25,7 +25,11 @@ const Exclusion = z.strictObject({
   expiresAt: Timestamp.optional(),
 });
 
-const Capability = z.string().refine((c) => canonicalCapability(c) !== undefined, 'must be a Linux capability (CAP_ prefix optional) or ALL');
+/** Stored in the kernel's spelling without `CAP_` (`cap_sys_admin` → `SYS_ADMIN`), as Kubernetes compares them. */
+const Capability = z
+  .string()
+  .refine((c) => canonicalCapability(c) !== undefined, 'must be a Linux capability (CAP_ prefix optional) or ALL')
+  .overwrite((c) => canonicalCapability(c) ?? c);
 
 const ProfileMapping = z
   .strictObject({

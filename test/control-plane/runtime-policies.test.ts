@@ -60,7 +60,7 @@ function fullPolicy(name = 'payments-hardening') {
     bestPracticeCheck: { enabled: true, checks: ['imageTagNotLatest', 'imageDigestPinned', 'memoryLimitsSet'] },
     blockNonCompliantImages: { enabled: true },
     blockUnregisteredImages: { enabled: true },
-    capabilitiesBlock: { enabled: true, capabilities: ['CAP_SYS_ADMIN', 'NET_RAW', 'sys_ptrace', 'cap_bpf', 'ALL'] },
+    capabilitiesBlock: { enabled: true, capabilities: ['SYS_ADMIN', 'NET_RAW', 'SYS_PTRACE', 'BPF', 'ALL'] },
     containerRuntimeProfiles: {
       enabled: true,
       mappings: [
@@ -165,6 +165,7 @@ describe('/v1/runtime-policies documents', () => {
   it('accepts capabilities with or without CAP_, in any case, and ALL; refuses unknown ones', async () => {
     const ok = await acme.json('POST', PATH, { ...minimal('caps'), capabilitiesBlock: { enabled: true, capabilities: ['CAP_NET_ADMIN', 'net_raw', 'Cap_Sys_Time', 'CHECKPOINT_RESTORE', 'ALL', 'all'] } });
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+    expect(ok.body.capabilitiesBlock.capabilities).toEqual(['NET_ADMIN', 'NET_RAW', 'SYS_TIME', 'CHECKPOINT_RESTORE', 'ALL', 'ALL']);
     for (const bad of ['CAP_FLY', 'CAP_', 'SYS_ADMINISTRATOR', '', 'CAP_ALL']) {
       const res = await acme.json('POST', PATH, { ...minimal(`caps-${bad}`), capabilitiesBlock: { enabled: true, capabilities: ['NET_RAW', bad] } });
       expectProblem(res, 422);
