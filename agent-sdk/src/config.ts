@@ -4,6 +4,11 @@ import type { JWKS } from './bundle/jws.ts';
 /**
  * The agent's configuration file (`config.json`), written by `palisade-agent enroll`. Relative paths are resolved
  * against the directory of the configuration file, so the set of files can be moved (or mounted) together.
+ *
+ * @example
+ * ```ts
+ * const config = AgentConfig.parse(JSON.parse(text));
+ * ```
  */
 export const AgentConfig = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
@@ -18,7 +23,14 @@ export type AgentConfig = z.output<typeof AgentConfig>;
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 
-/** A trust anchor: a non-empty JWKS of public keys, each with a `kid`. Private key material is refused outright. */
+/**
+ * A trust anchor: a non-empty JWKS of public keys, each with a `kid`. Private key material is refused outright.
+ *
+ * @example
+ * ```ts
+ * TrustAnchor.safeParse(await (await fetch(`${url}/.well-known/jwks.json`)).json()).success;
+ * ```
+ */
 export const TrustAnchor = z
   .object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string().min(1) })).min(1) })
   .superRefine((jwks, ctx) => {
@@ -28,7 +40,14 @@ export const TrustAnchor = z
     });
   });
 
-/** Parses a trust anchor, throwing a readable error. */
+/**
+ * Parses a trust anchor, throwing a readable error.
+ *
+ * @example
+ * ```ts
+ * const trust = parseTrustAnchor(JSON.parse(await readFile('jwks.json', 'utf8')));
+ * ```
+ */
 export function parseTrustAnchor(value: unknown): JWKS {
   const parsed = TrustAnchor.safeParse(value);
   if (!parsed.success) throw new Error(`not a JWKS of public keys: ${formatIssues(parsed.error)}`);

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SigningKey } from '../../workers/bundles/bundle.sign.ts';
@@ -69,7 +71,7 @@ describe('BundleClient tamper matrix: refused, recorded, last good bundle stays 
   ];
 
   it.each(cases)('%s', async (_name, make, code, outcome = 'rejected') => {
-    const c = await runningRevision5({ downloadTimeoutMs: 300 });
+    const c = await runningRevision5({ downloadTimeoutMs: 1500 }); // generous: machines are shared
     await make();
     const result = await c.pollOnce();
     expect(result.outcome).toBe(outcome);
@@ -123,5 +125,23 @@ describe('BundleClient polling', () => {
     expect(server.requests.length).toBe(before + 1);
     expect(server.requests.at(-1)!.url).toBe('/v1/agent/bundle?wait=5');
     expect(c.nextDelay()).toBeLessThan(1000);
+  });
+});
+
+describe('BundleClient with a fetch that does not decode gzip', () => {
+  const gzipFetch = (body: Uint8Array): typeof fetch => async () =>
+    new Response(body as Uint8Array<ArrayBuffer>, { headers: { 'content-type': 'application/jose', 'content-encoding': 'gzip', etag: '"z"' } });
+
+  it('inflates the body itself, under the size limit (a gzip bomb stops at the limit)', async () => {
+    expect((await client({ fetch: gzipFetch(gzipSync(good)) }).pollOnce()).outcome).toBe('activated');
+    const bomb = gzipSync(Buffer.alloc(50_000_000, 'x'));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    expect(await client({ fetch: gzipFetch(bomb) }).pollOnce()).toMatchObject({ outcome: 'rejected', error: { code: 'too_large' } });
+    expect(await client({ fetch: gzipFetch(gzipSync(good).subarray(0, 200)) }).pollOnce()).toMatchObject({ outcome: 'rejected', error: { code: 'malformed' } });
+  });
+
+  it('reports the agent version of agent-sdk/package.json', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(client().status().agentVersion).toBe(pkg.version);
   });
 });

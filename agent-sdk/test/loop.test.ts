@@ -111,3 +111,13 @@ describe('StatusReporter', () => {
     await reporter.stop();
   });
 });
+
+describe('backoff on refused bundles', () => {
+  it('keeps growing while the control plane serves a bad bundle', async () => {
+    const { key: foreign } = await newKey();
+    const bad = await sign(foreign, { revision: 3 });
+    const serveBad: typeof fetch = async () => new Response(bad, { headers: { 'content-type': 'application/jose', etag: '"bad"' } });
+    const delays = await delaysOf(4, { fetch: serveBad, random: () => 0 });
+    expect(delays).toEqual([500, 1000, 2000, 4000]);
+  });
+});

@@ -43,6 +43,22 @@ export function downloadBundle(req: DownloadRequest): Promise<DownloadResult> {
       await res.body?.cancel().catch(() => undefined);
       throw new BundleVerificationError('too_large', `server announced ${declared} bytes, more than the limit of ${req.maxBytes}`);
     }
-    return { status: 'downloaded', body: await readLimited(res.body, req.maxBytes), etag: res.headers.get('etag') };
+    return { status: 'downloaded', body: await gunzipIfNeeded(await readLimited(res.body, req.maxBytes), req.maxBytes), etag: res.headers.get('etag') };
   });
+}
+
+/**
+ * Node's and browsers' `fetch` decode `Content-Encoding: gzip` themselves, but not every `fetch` does (Hono's
+ * `app.request`, some proxies' clients). A compact JWS is ASCII, so the gzip magic bytes can only mean a body still
+ * compressed; it is inflated here, under the same size limit.
+ */
+async function gunzipIfNeeded(body: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  if (body[0] !== 0x1f || body[1] !== 0x8b) return body;
+  const inflated = new Blob([body as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+  try {
+    return await readLimited(inflated, maxBytes);
+  } catch (cause) {
+    if (cause instanceof BundleVerificationError) throw cause;
+    throw new BundleVerificationError('malformed', 'the body is broken gzip', { cause });
+  }
 }

@@ -3,7 +3,16 @@ import { BundleVerificationError } from './errors.ts';
 /** Why a request to the control plane failed (as opposed to a bundle being refused). */
 export type TransportErrorCode = 'network' | 'timeout' | 'http_error' | 'unauthorized';
 
-/** The control plane could not be reached, answered too slowly, or answered with an error status. */
+/**
+ * The control plane could not be reached, answered too slowly, or answered with an error status.
+ *
+ * @example
+ * ```ts
+ * const result = await client.pollOnce();
+ * if (result.outcome === 'failed' && result.error instanceof ControlPlaneError && result.error.code === 'unauthorized')
+ *   console.error('credential revoked: enroll again');
+ * ```
+ */
 export class ControlPlaneError extends Error {
   override readonly name = 'ControlPlaneError';
   readonly code: TransportErrorCode;

@@ -2,12 +2,26 @@ import { compactVerify, errors, importJWK, type CryptoKey, type JWK } from 'jose
 import { BUNDLE_JWS_TYPE } from '../../../schema/bundle.ts';
 import { reject, shown } from './errors.ts';
 
-/** A JSON Web Key Set: the agent's trust anchor. */
+/**
+ * A JSON Web Key Set: the agent's trust anchor.
+ *
+ * @example
+ * ```ts
+ * const trust: JWKS = { keys: [{ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKx...', kid: 'k1', alg: 'EdDSA', use: 'sig' }] };
+ * ```
+ */
 export interface JWKS {
   keys: JWK[];
 }
 
-/** The only signature algorithms a bundle may use. Never `none`, never HMAC. */
+/**
+ * The only signature algorithms a bundle may use. Never `none`, never HMAC.
+ *
+ * @example
+ * ```ts
+ * if (!(ALLOWED_ALGORITHMS as readonly string[]).includes(jwk.alg ?? '')) throw new Error('unusable trust key');
+ * ```
+ */
 export const ALLOWED_ALGORITHMS = ['EdDSA', 'ES256'] as const;
 export type AllowedAlgorithm = (typeof ALLOWED_ALGORITHMS)[number];
 

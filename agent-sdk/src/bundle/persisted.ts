@@ -11,6 +11,12 @@ export interface PersistedBundle {
 /**
  * Where the client keeps the last good bundle. `save` is called only after a bundle passed every check, and must be
  * atomic: after a crash, `load` returns either the old or the new bundle, never a mix.
+ *
+ * @example
+ * ```ts
+ * // a store in a Kubernetes Secret, a KV namespace, ...
+ * const store: BundleStore = { load: () => kv.get('bundle', 'json'), save: (b) => kv.put('bundle', JSON.stringify(b)) };
+ * ```
  */
 export interface BundleStore {
   load(): Promise<PersistedBundle | null>;

@@ -17,7 +17,14 @@ export interface StatusReporterOptions {
   onError?: (error: Error) => void;
 }
 
-/** `POST /v1/agent/status` once. Throws `ControlPlaneError` unless the server answers 2xx. */
+/**
+ * `POST /v1/agent/status` once. Throws `ControlPlaneError` unless the server answers 2xx.
+ *
+ * @example
+ * ```ts
+ * await postStatus({ url, credential }, client.status());
+ * ```
+ */
 export async function postStatus(options: { url: string; credential: string; fetch?: typeof fetch; timeoutMs?: number; signal?: AbortSignal }, status: StatusDocument): Promise<void> {
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   await withDeadline(options.timeoutMs ?? 10_000, options.signal, async (signal) => {
@@ -33,7 +40,17 @@ export async function postStatus(options: { url: string; credential: string; fet
   });
 }
 
-/** Sends the agent's status to the control plane periodically, so operators see what each cluster enforces. */
+/**
+ * Sends the agent's status to the control plane periodically, so operators see what each cluster enforces.
+ *
+ * @example
+ * ```ts
+ * const reporter = new StatusReporter({ url, credential, source: () => client.status(), onError: console.warn });
+ * reporter.start();
+ * // ... on shutdown: one last report
+ * await reporter.stop(true);
+ * ```
+ */
 export class StatusReporter {
   private loop: { controller: AbortController; done: Promise<void> } | undefined;
 

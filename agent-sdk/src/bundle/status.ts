@@ -28,7 +28,15 @@ export interface StatusCounters {
   errors: number;
 }
 
-/** The document `POST /v1/agent/status` takes. Times are ISO 8601, or null when it never happened. */
+/**
+ * The document `POST /v1/agent/status` takes. Times are ISO 8601, or null when it never happened.
+ *
+ * @example
+ * ```ts
+ * const { activeRevision, lastError, counters } = client.status();
+ * if (lastError) console.warn(`revision ${activeRevision}: ${lastError.code} ${lastError.message}`);
+ * ```
+ */
 export interface StatusDocument {
   activeRevision: number | null;
   activeDigest: string | null;

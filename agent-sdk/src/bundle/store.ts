@@ -4,7 +4,14 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../node/atomic-write.ts';
 import type { BundleStore, PersistedBundle } from './persisted.ts';
 
-/** File names inside the state directory. */
+/**
+ * File names inside the state directory.
+ *
+ * @example
+ * ```ts
+ * const jwsFile = join(stateDir, STATE_FILES.jws); // palisade-agent bundle verify --trust jwks.json <jwsFile>
+ * ```
+ */
 export const STATE_FILES = { jws: 'bundle.jws', meta: 'bundle.json' } as const;
 
 const Meta = z.object({ etag: z.string().nullable(), revision: z.int().min(1), digest: z.string(), savedAt: z.string() });

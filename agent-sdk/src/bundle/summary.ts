@@ -49,7 +49,14 @@ export function summarizeBundle(bundle: VerifiedBundle): BundleSummary {
   };
 }
 
-/** The summary as a few lines for a terminal. */
+/**
+ * The summary as a few lines for a terminal.
+ *
+ * @example
+ * ```ts
+ * console.log(formatSummary(summarizeBundle(bundle)));
+ * ```
+ */
 export function formatSummary(s: BundleSummary): string {
   return [
     `revision ${s.revision} (${s.digest})`,

@@ -2,6 +2,14 @@ import type { BundleContentV1 } from '../../../schema/bundle.ts';
 import { checkAudience, checkDigest, checkExpiry, checkRevision, checkSchema, parseClaims } from './claims.ts';
 import { checkAlgorithm, checkSignature, checkSize, parseCompact, selectTrustedKey, type AllowedAlgorithm, type JWKS } from './jws.ts';
 
+/**
+ * What a bundle is checked against. Everything comes from the agent's configuration, never from the bundle.
+ *
+ * @example
+ * ```ts
+ * const options: VerifyBundleOptions = { trust, issuer, tenantId, clusterId, maxBytes: DEFAULT_MAX_BUNDLE_BYTES, now: new Date() };
+ * ```
+ */
 export interface VerifyBundleOptions {
   /** Public keys from the agent's own configuration. Keys inside a bundle are never used. */
   trust: JWKS;
@@ -23,7 +31,14 @@ export interface VerifyBundleOptions {
   allowExpired?: boolean;
 }
 
-/** A bundle that passed every check, with its content parsed (schema defaults applied). */
+/**
+ * A bundle that passed every check, with its content parsed (schema defaults applied).
+ *
+ * @example
+ * ```ts
+ * const { revision, digest, expiresAt, content } = await verifyBundle(jws, options);
+ * ```
+ */
 export interface VerifiedBundle {
   /** The compact JWS as received; what gets persisted. */
   jws: string;
@@ -42,7 +57,14 @@ export interface VerifiedBundle {
   content: BundleContentV1;
 }
 
-/** Default size limit of a bundle: 8 MiB. */
+/**
+ * Default size limit of a bundle: 8 MiB.
+ *
+ * @example
+ * ```ts
+ * await verifyBundle(jws, { ...checks, maxBytes: DEFAULT_MAX_BUNDLE_BYTES });
+ * ```
+ */
 export const DEFAULT_MAX_BUNDLE_BYTES = 8 * 1024 * 1024;
 
 /**
@@ -61,6 +83,20 @@ export const DEFAULT_MAX_BUNDLE_BYTES = 8 * 1024 * 1024;
  * 10. schema                `schema_invalid`     claims and `BundleContentV1`, content names the same tenant and cluster
  *
  * A payload that is not a JSON object, or lacks a numeric `exp` or integer `rev`, is `malformed`.
+ *
+ * @example
+ * ```ts
+ * const bundle = await verifyBundle(jws, {
+ *   trust: JSON.parse(await readFile('/etc/palisade/jwks.json', 'utf8')), // the agent's own trust anchor
+ *   issuer: 'https://palisade.example.com',
+ *   tenantId,
+ *   clusterId,
+ *   minRevision: lastAccepted?.revision,
+ *   maxBytes: DEFAULT_MAX_BUNDLE_BYTES,
+ *   now: new Date(),
+ * });
+ * console.log(bundle.revision, bundle.content.policies.length);
+ * ```
  */
 export async function verifyBundle(input: string | Uint8Array, options: VerifyBundleOptions): Promise<VerifiedBundle> {
   const jws = checkSize(input, options.maxBytes);

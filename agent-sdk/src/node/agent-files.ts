@@ -5,7 +5,18 @@ import { AgentConfig, formatIssues, parseTrustAnchor } from '../config.ts';
 import type { Enrollment } from '../enroll.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 
-/** A configuration, credential or trust file that is missing or unusable. The message names the file. */
+/**
+ * A configuration, credential or trust file that is missing or unusable. The message names the file.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await loadAgentFiles(path);
+ * } catch (err) {
+ *   if (err instanceof AgentFileError) console.error(err.message); // "/etc/palisade/config.json: no such file"
+ * }
+ * ```
+ */
 export class AgentFileError extends Error {
   override readonly name = 'AgentFileError';
   constructor(readonly file: string, problem: string, options?: { cause?: unknown }) {
@@ -41,7 +52,14 @@ export async function readJsonFile(file: string): Promise<unknown> {
   }
 }
 
-/** Reads a JWKS file of public keys. */
+/**
+ * Reads a JWKS file of public keys.
+ *
+ * @example
+ * ```ts
+ * const trust = await readTrustFile('/etc/palisade/jwks.json');
+ * ```
+ */
 export async function readTrustFile(file: string): Promise<JWKS> {
   const json = await readJsonFile(file);
   try {
@@ -73,6 +91,11 @@ export async function loadAgentFiles(configFile: string): Promise<AgentFiles> {
 /**
  * Writes what enrollment returned into `dir`: `credential` (mode 0600), `jwks.json` (the trust anchor) and
  * `config.json`, which names them relative to itself. Returns the path of `config.json`.
+ *
+ * @example
+ * ```ts
+ * const configFile = await writeEnrollment('/etc/palisade', url, await enroll({ url, token }));
+ * ```
  */
 export async function writeEnrollment(dir: string, url: string, enrollment: Enrollment): Promise<string> {
   const config: AgentConfig = {

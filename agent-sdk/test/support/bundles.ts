@@ -14,7 +14,7 @@ export const OTHER_CLUSTER = randomUUID();
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** A valid format-v1 content for a tenant and cluster, parsed so schema defaults are filled in as the control plane would. */
-export function makeContent(tenantId = TENANT, clusterId = CLUSTER): Promise<BundleContentV1> {
+export function makeContent(tenantId: string = TENANT, clusterId: string = CLUSTER): Promise<BundleContentV1> {
   const scope = { id: randomUUID(), name: 'prod', global: false, resources: [{ type: 'cluster', cluster: 'prod-eu' }] };
   return BundleContentV1.parseAsync({
     apiVersion: 'palisade.dev/bundle/v1',

@@ -1,0 +1,89 @@
+import type { BundleContentV1, BundlePolicy } from '../../../schema/bundle.ts';
+import { applyExclusions, policyCovers } from './applicability.ts';
+import { CHECKS } from './checks/index.ts';
+import { containerViews } from './containers.ts';
+import { addRuntimeProfiles } from './runtime-profiles.ts';
+import type { AdmissionInput, CheckContext, Decision, EvaluateOptions, Finding, PolicyRef, PolicyResult } from './types.ts';
+import { extractWorkload } from './workload.ts';
+
+/** Sections that are enforced elsewhere; reported as `skip` when a policy enables them. */
+const NOT_HERE = ['imageContentProtection', 'fileThreatProtection'] as const;
+
+function runChecks(policy: BundlePolicy, ref: PolicyRef, ctx: CheckContext, findings: Finding[]): PolicyResult['rules'] {
+  const rules: PolicyResult['rules'] = [];
+  for (const check of CHECKS) {
+    if (!check.enabled(policy)) continue;
+    let violations;
+    try {
+      violations = check.run(ctx, policy);
+    } catch (err) {
+      // A check that cannot decide fails closed in Enforce mode rather than crashing the webhook.
+      violations = [{ check: `${check.section}.error`, message: `check failed: ${err instanceof Error ? err.message : String(err)}`, severity: 'high' as const }];
+    }
+    rules.push({ check: check.section, status: violations.length ? 'fail' : 'pass' });
+    for (const v of violations)
+      findings.push({ policy: ref, mode: policy.mode, check: v.check, container: v.container?.name, image: v.container?.image, message: v.message, severity: v.severity });
+  }
+  for (const section of NOT_HERE) if (policy[section].enabled) rules.push({ check: section, status: 'skip' });
+  return rules;
+}
+
+const denial = (findings: Finding[]) =>
+  findings
+    .filter((f) => f.mode === 'enforce')
+    .map((f) => `policy "${f.policy.name}": ${f.check}${f.container ? ` (${f.container})` : ''}: ${f.message}`)
+    .join('; ');
+
+/**
+ * Decides one admission request against a bundle. Pure: no I/O and no clock (time comes in `options.now`), so the
+ * agent and the control plane's Worker run the same decision.
+ *
+ * A policy applies when it is enabled, one of its scopes covers the cluster and namespace, and none of its active
+ * exclusions skips the workload; an `Image` exclusion takes just the matching containers out of that policy. Every
+ * violation is a finding; any Enforce-mode finding denies, Audit-mode ones only report.
+ *
+ * @example
+ * ```ts
+ * import { evaluate } from './engine/index.ts';
+ *
+ * const decision = evaluate(bundle, { object: admissionReview.request.object, namespace: 'shop' }, { now: new Date(), bundleRevision: 42 });
+ * if (!decision.allowed) respond({ allowed: false, status: { code: 403, message: decision.message } });
+ * for (const [container, profileIds] of Object.entries(decision.runtimeProfiles)) activate(container, profileIds);
+ * ```
+ */
+export function evaluate(bundle: BundleContentV1, input: AdmissionInput, options: EvaluateOptions): Decision {
+  const base = { bundleRevision: options.bundleRevision, findings: [] as Finding[], runtimeProfiles: {}, policies: [] as PolicyResult[] };
+  const workload = extractWorkload(input.object);
+  if (!workload) return { ...base, allowed: true };
+  const namespace = input.namespace ?? workload.namespace ?? 'default';
+  const cluster = input.cluster ?? bundle.cluster.name;
+  const owners = [...workload.owners, ...(input.owners ?? [])];
+  const all = containerViews(workload.spec);
+  const profiles = new Map<string, string[]>();
+  for (const policy of bundle.policies) {
+    const ref: PolicyRef = { id: policy.id, name: policy.name, revision: policy.revision };
+    const result: PolicyResult = { policy: ref, mode: policy.mode, status: 'skipped', rules: [] };
+    base.policies.push(result);
+    if (!policy.enabled) result.reason = 'disabled';
+    else if (!policyCovers(policy, cluster, namespace)) result.reason = 'outOfScope';
+    else {
+      const { skip, excluded } = applyExclusions(policy, workload, owners, namespace, all, options.now);
+      if (skip) [result.reason, result.exclusion] = ['excluded', skip];
+      else {
+        const ctx: CheckContext = { bundle, workload, spec: workload.spec, containers: all.filter((c) => !excluded.has(c)), allContainers: all };
+        result.status = 'applied';
+        if (excluded.size) result.excludedContainers = [...excluded].map((c) => c.name);
+        result.rules = runChecks(policy, ref, ctx, base.findings);
+        addRuntimeProfiles(profiles, policy, ctx);
+      }
+    }
+  }
+  const allowed = !base.findings.some((f) => f.mode === 'enforce');
+  return {
+    ...base,
+    allowed,
+    runtimeProfiles: Object.fromEntries(profiles),
+    workload: { kind: workload.kind, name: workload.name, namespace },
+    ...(allowed ? {} : { message: denial(base.findings) }),
+  };
+}

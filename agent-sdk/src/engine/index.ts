@@ -1,0 +1,12 @@
+/**
+ * The admission engine: pure decisions of a policy bundle on pods and workloads, their audit events, and a bounded
+ * queue for those events. No I/O, no clock, no Node-only API: the agent and the Worker share it.
+ * @packageDocumentation
+ */
+export { evaluate } from './evaluate.ts';
+export { extractWorkload, WORKLOAD_KINDS, type Workload, type WorkloadKind, type WorkloadRef } from './workload.ts';
+export { auditEvents, type AuditEventOptions } from './audit-events.ts';
+export { AuditQueue, type AuditQueueOptions, type DropReason } from './audit-queue.ts';
+export { registryAllows } from './checks/registries-allowed.ts';
+export { normalizeHostPath, pathWithin } from './paths.ts';
+export type { AdmissionInput, Decision, EvaluateOptions, Finding, PolicyRef, PolicyResult, RuleStatus, Severity } from './types.ts';
