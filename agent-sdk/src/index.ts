@@ -5,10 +5,10 @@
  * @example
  * ```ts
  * import { BundleClient } from '@palisade/agent-sdk';
- * import { FileBundleStore, loadAgentFiles } from '@palisade/agent-sdk/node';
+ * import { FileBundleStore, FileTrustStore, loadAgentFiles } from '@palisade/agent-sdk/node';
  *
- * const { config, credential, trust, stateDir } = await loadAgentFiles('/etc/palisade/config.json');
- * const client = new BundleClient({ ...config, credential, trust, store: new FileBundleStore(stateDir) });
+ * const { config, credential, trust, stateDir, trustFile } = await loadAgentFiles('/etc/palisade/config.json');
+ * const client = new BundleClient({ ...config, credential, trust, store: new FileBundleStore(stateDir), trustStore: new FileTrustStore(trustFile) });
  * client.start();
  * ```
  * @packageDocumentation
@@ -21,6 +21,7 @@ export { ALLOWED_ALGORITHMS, type AllowedAlgorithm, type JWKS } from './bundle/j
 
 // The client: polling, activation, persistence hooks, status.
 export { BundleClient, type BundleClientOptions, type PollResult } from './bundle/client.ts';
+export { fetchTrustAnchor, mergeAnchor, type TrustRefresh, type TrustStore } from './bundle/trust.ts';
 export { MemoryBundleStore, type BundleStore, type PersistedBundle } from './bundle/persisted.ts';
 export { StatusReporter, postStatus, type StatusReporterOptions } from './bundle/reporter.ts';
 export type { AgentError, AgentErrorCode, StatusCounters, StatusDocument } from './bundle/status.ts';
@@ -28,7 +29,10 @@ export { ControlPlaneError, type TransportErrorCode } from './bundle/http.ts';
 export { backoffDelay, pollDelay, DEFAULT_TIMING, type PollTiming } from './bundle/backoff.ts';
 
 // Enrollment, configuration, summaries.
-export { enroll, type Enrollment } from './enroll.ts';
+export { enroll, rotateCredential, type Enrollment, type RotatedCredential } from './enroll.ts';
 export { AgentConfig, TrustAnchor, parseTrustAnchor } from './config.ts';
 export { summarizeBundle, formatSummary, type BundleSummary } from './bundle/summary.ts';
 export { AGENT_VERSION } from './version.ts';
+
+// Admission: the pure engine that decides on workloads from the active bundle.
+export * from './engine/index.ts';

@@ -44,7 +44,11 @@ export function applyExclusions(policy: BundlePolicy, workload: Workload, owners
     if (e.kind === 'Namespace') {
       if (matchesMask(e.name, namespace)) return { skip: { kind: e.kind, name: e.name }, excluded };
     } else if (e.kind === 'Image') {
-      for (const c of containers) if (c.ref && !excluded.has(c) && matchesImageTemplate(e.name, c.ref)) (excluded.add(c), (lastImage = e.name));
+      for (const c of containers) {
+        if (!c.ref || excluded.has(c) || !matchesImageTemplate(e.name, c.ref)) continue;
+        excluded.add(c);
+        lastImage = e.name;
+      }
     } else if ([self, ...owners].some((r) => r.kind === e.kind && matchesMask(e.name, r.name))) {
       return { skip: { kind: e.kind, name: e.name }, excluded };
     }

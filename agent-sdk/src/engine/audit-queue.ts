@@ -32,7 +32,10 @@ export class AuditQueue<T> {
     if (this.#closed) return this.#drop('closed');
     const { maxItemSize, sizeOf } = this.options;
     if (maxItemSize !== undefined && sizeOf && sizeOf(item) > maxItemSize) return this.#drop('tooLarge');
-    if (this.size >= this.options.capacity) (this.#head++, this.#drop('overflow'));
+    if (this.size >= this.options.capacity) {
+      this.#head++;
+      this.#drop('overflow');
+    }
     this.#items.push(item);
     this.#compact();
     return true;
@@ -49,7 +52,10 @@ export class AuditQueue<T> {
 
   /** Puts items that failed to send back at the front; what no longer fits is dropped as overflow (the oldest first). */
   requeue(items: T[]): void {
-    if (this.#closed) return void (this.#dropped.closed += items.length);
+    if (this.#closed) {
+      this.#dropped.closed += items.length;
+      return;
+    }
     const room = this.options.capacity - this.size;
     const keep = items.slice(Math.max(0, items.length - room));
     this.#dropped.overflow += items.length - keep.length;
@@ -73,6 +79,13 @@ export class AuditQueue<T> {
   }
 
   #compact(): void {
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) (this.#items.splice(0, this.#head), (this.#head = 0));
+    if (this.#head > 0 && this.#head === this.#items.length) {
+      this.#items.length = 0;
+      this.#head = 0;
+      return;
+    }
+    if (this.#head <= 1024 || this.#head * 2 <= this.#items.length) return;
+    this.#items.splice(0, this.#head);
+    this.#head = 0;
   }
 }
