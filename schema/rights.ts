@@ -26,6 +26,7 @@ export const RIGHTS = [
   'roles.manage',
   'apiKeys.view',
   'apiKeys.manage',
+  'audit.manage',
 ] as const;
 
 export const Right = z.enum(RIGHTS);

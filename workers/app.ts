@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { registerApiKeyRoutes } from './access/api-keys.routes.ts';
-import { CredentialCache } from './agents/agent-auth.ts';
+import { authenticateAgent, CredentialCache } from './agents/agent-auth.ts';
 import { registerAgentRoutes } from './agents/agent.routes.ts';
 import { registerClusterAgentRoutes } from './agents/cluster-agent.routes.ts';
 import { BundleService } from './bundles/bundle.service.ts';
@@ -9,6 +9,8 @@ import { ChangeFeed } from './bundles/change-feed.ts';
 import type { KeyRing } from './bundles/signing-keys.ts';
 import { registerRoleRoutes } from './access/roles.routes.ts';
 import type { AppEnv } from './app-env.ts';
+import { registerAuditRoutes } from './audit/audit.routes.ts';
+import type { AuditConfig, OnEventsStored } from './audit/audit.types.ts';
 import { authenticate } from './auth/authenticate.ts';
 import type { OidcVerifier } from './auth/oidc.ts';
 import { registerClusterRoutes } from './clusters/clusters.routes.ts';
@@ -25,12 +27,19 @@ import { registerScopeRoutes } from './scopes/scopes.routes.ts';
 import { registerFileThreatProtectionRoutes } from './settings/file-threat-protection.routes.ts';
 import { registerSignatureValidatorRoutes } from './signature-validators/signature-validators.routes.ts';
 import { registerTenantRoutes } from './tenants/tenants.routes.ts';
+import { INGEST_PATH } from './audit/audit-ingest.routes.ts';
+import { webhookOutbox } from './webhooks/audit-hook.ts';
+import { registerWebhookRoutes } from './webhooks/webhooks.routes.ts';
 
 export interface AppConfig {
   /** Platform operator credential for `POST /v1/tenants`; provisioning is off without it. */
   operatorKey?: string;
   /** Largest accepted request body. */
   maxBodyBytes?: number;
+  /** Audit ingest limits (batch bytes and events, per-cluster rate); defaults in workers/audit/audit.types.ts. */
+  audit?: AuditConfig;
+  /** Webhooks; `allowLoopback` (development only): receivers on loopback addresses, over http too. */
+  webhooks?: { allowLoopback?: boolean };
 }
 
 export interface AppDeps {
@@ -42,6 +51,8 @@ export interface AppDeps {
   now?: () => Date;
   /** How long a verified agent credential or a compiled bundle is trusted from memory (ms). */
   cacheMaxAgeMs?: number;
+  /** Tells the webhook dispatcher that deliveries are due now (Node: its loop; Workers: a Queue message). */
+  wakeWebhookDispatcher?: () => void | Promise<void>;
 }
 
 /** The one control-plane app; entry files give it a database and configuration for their runtime. */
@@ -86,7 +97,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   registerAgentRoutes(app, { bundles, credentials, now, rotationOverlapSeconds: 600 });
 
   const tenantScoped = authenticate({ oidc: deps.oidc, now });
-  for (const prefix of ['/v1/scopes', '/v1/clusters', '/v1/runtime-profiles', '/v1/signature-validators', '/v1/registries', '/v1/images', '/v1/settings', '/v1/runtime-policies', '/v1/roles', '/v1/api-keys']) {
+  for (const prefix of ['/v1/scopes', '/v1/clusters', '/v1/runtime-profiles', '/v1/signature-validators', '/v1/registries', '/v1/images', '/v1/settings', '/v1/runtime-policies', '/v1/roles', '/v1/api-keys', '/v1/audit', '/v1/webhooks']) {
     app.use(prefix, tenantScoped);
     app.use(`${prefix}/*`, tenantScoped);
   }
@@ -101,5 +112,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   registerRuntimePolicyRoutes(app);
   registerRoleRoutes(app);
   registerApiKeyRoutes(app);
+  const webhookSettings = { allowLoopback: deps.config.webhooks?.allowLoopback ?? false, now, wake: deps.wakeWebhookDispatcher };
+  registerWebhookRoutes(app, webhookSettings);
+  const outbox = webhookOutbox(webhookSettings);
+  app.use(INGEST_PATH, outbox.wakeAfterIngest);
+  /** Runs inside each audit ingest transaction with the newly stored events: the hook for the webhooks outbox. */
+  const onAuditEventsStored: OnEventsStored | undefined = outbox.onStored;
+  registerAuditRoutes(app, { agentOnly: authenticateAgent(credentials, now), now, config: deps.config.audit, onStored: onAuditEventsStored });
   return Object.assign(app, { bundles });
 }

@@ -7,7 +7,12 @@ export function configFromEnv(env: Record<string, unknown>): { app: AppConfig; o
   const issuer = str('PALISADE_OIDC_ISSUER');
   const audience = str('PALISADE_OIDC_AUDIENCE');
   return {
-    app: { operatorKey: str('PALISADE_OPERATOR_KEY'), maxBodyBytes: str('PALISADE_MAX_BODY_BYTES') ? Number(str('PALISADE_MAX_BODY_BYTES')) : undefined },
+    app: {
+      operatorKey: str('PALISADE_OPERATOR_KEY'),
+      maxBodyBytes: str('PALISADE_MAX_BODY_BYTES') ? Number(str('PALISADE_MAX_BODY_BYTES')) : undefined,
+      // Development only: webhook receivers on loopback addresses (and over http). Never set it in production.
+      webhooks: { allowLoopback: str('PALISADE_WEBHOOKS_ALLOW_LOOPBACK') === 'true' },
+    },
     oidc:
       issuer && audience
         ? { issuer, audience, jwksUrl: str('PALISADE_OIDC_JWKS_URL'), tenantClaim: str('PALISADE_OIDC_TENANT_CLAIM') ?? 'palisade_tenant', rolesClaim: str('PALISADE_OIDC_ROLES_CLAIM') ?? 'palisade_roles' }

@@ -2,6 +2,7 @@
  * Node entry: the control plane on Node with embedded PGlite (default, persisted under PALISADE_DATA_DIR) or a real
  * Postgres server (DATABASE_URL). The only Node-only file of the control plane besides the Workers entry's twin.
  */
+import { lookup } from 'node:dns/promises';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,7 +21,11 @@ import { generateSigningKey, importSigningKey, type KeyRing } from './bundles/si
 import { oidcVerifier } from './auth/oidc.ts';
 import { configFromEnv } from './config.ts';
 import type { Database, Db } from './db/db.ts';
+import { runRetention } from './audit/retention.ts';
 import { provisionTenant, type ProvisionedTenant } from './tenants/tenants.store.ts';
+import { startDispatchLoop, type DispatchLoop } from './webhooks/dispatch-loop.ts';
+import { dispatchDue } from './webhooks/dispatcher.ts';
+import type { Resolve } from './webhooks/ssrf.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
@@ -67,20 +72,50 @@ export async function bootstrap(db: Db, chosenKey: string | undefined): Promise<
 
 /**
  * The Node server's signing keys: generated once and kept under the data directory (`signing-key.json`, mode 0600).
- * Rotating: move it to `signing-keys-previous/<kid>.json` and restart; previous keys stay in the JWKS.
+ * Rotating (see `KeyRing`): put the new private JWK in `signing-keys-next/<kid>.json` and restart, so agents learn
+ * it; later move the current key to `signing-keys-previous/<kid>.json`, the new one to `signing-key.json`, restart.
  */
 export async function loadKeyRing(dataDir: string): Promise<KeyRing> {
-  mkdirSync(join(dataDir, 'signing-keys-previous'), { recursive: true });
   const currentFile = join(dataDir, 'signing-key.json');
+  mkdirSync(dataDir, { recursive: true });
   if (!existsSync(currentFile)) {
     const { privateJwk } = await generateSigningKey();
     writeFileSync(currentFile, JSON.stringify(privateJwk, null, 2), { mode: 0o600 });
   }
   const current = await importSigningKey(JSON.parse(readFileSync(currentFile, 'utf8')));
-  const previousDir = join(dataDir, 'signing-keys-previous');
-  const previous = await Promise.all(readdirSync(previousDir).filter((f) => f.endsWith('.json')).map((f) => importSigningKey(JSON.parse(readFileSync(join(previousDir, f), 'utf8')))));
-  return { current, previous: previous.filter((k) => k.kid !== current.kid) };
+  const others = async (name: string) => {
+    const dir = join(dataDir, name);
+    mkdirSync(dir, { recursive: true });
+    const keys = await Promise.all(readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => importSigningKey(JSON.parse(readFileSync(join(dir, f), 'utf8')))));
+    return keys.filter((k) => k.kid !== current.kid);
+  };
+  return { current, previous: await others('signing-keys-previous'), next: await others('signing-keys-next') };
 }
+
+/**
+ * Audit retention on Node: `runRetention` a minute after start and then every `intervalMs` (hourly), on timers that
+ * do not keep the process alive; a run still going when the next is due is not doubled. Returns a stop function.
+ */
+export function startRetentionTimer(db: Db, intervalMs = 3_600_000, firstAfterMs = 60_000): () => void {
+  let running = false;
+  const run = () => {
+    if (running) return;
+    running = true;
+    runRetention(db, new Date())
+      .then(({ deleted }) => deleted > 0 && console.log(`audit retention: deleted ${deleted} raw events`))
+      .catch((err: unknown) => console.error('audit retention failed', err))
+      .finally(() => (running = false));
+  };
+  const first = setTimeout(run, firstAfterMs).unref();
+  const timer = setInterval(run, intervalMs).unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
+}
+
+/** Every address a name resolves to, through the system resolver, for the webhook SSRF guard. */
+export const resolveWithNodeDns: Resolve = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
 async function main(): Promise<void> {
   const env = process.env;
@@ -95,13 +130,27 @@ async function main(): Promise<void> {
   const config = configFromEnv(env);
   const port = Number(env.PORT ?? 8787);
   const issuer = env.PALISADE_ISSUER ?? `http://localhost:${port}`;
-  const app = createApp({ database, config: config.app, signing: { issuer, keys }, oidc: config.oidc ? oidcVerifier(config.oidc) : undefined });
+  let webhooks: DispatchLoop | undefined;
+  const app = createApp({
+    database,
+    config: config.app,
+    signing: { issuer, keys },
+    oidc: config.oidc ? oidcVerifier(config.oidc) : undefined,
+    wakeWebhookDispatcher: () => webhooks?.wake(),
+  });
+  // The webhook dispatcher: a background loop on this process (a pass a second, at once when woken).
+  const allowLoopback = config.app.webhooks?.allowLoopback ?? false;
+  webhooks = startDispatchLoop(() => dispatchDue(database.db, { fetch, now: () => new Date(), resolve: resolveWithNodeDns, random: Math.random, allowLoopback }));
+  const stopRetention = startRetentionTimer(database.db);
   const server = serve({ fetch: app.fetch, port }, (info) => {
     console.log(`Palisade control plane on http://localhost:${info.port} (${env.DATABASE_URL ? 'Postgres' : `PGlite in ${dataDir}`})`);
   });
   const stop = () => {
     server.close();
-    void database.close().finally(() => process.exit(0));
+    stopRetention();
+    void Promise.resolve(webhooks?.stop())
+      .then(() => database.close())
+      .finally(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -10,14 +10,30 @@ import { oidcVerifier } from './auth/oidc.ts';
 import { importSigningKey, type KeyRing } from './bundles/signing-keys.ts';
 import { configFromEnv } from './config.ts';
 import type { Database, Db } from './db/db.ts';
+import { runRetention } from './audit/retention.ts';
+import { nextDueAt } from './webhooks/dispatch.store.ts';
+import { dispatchDue } from './webhooks/dispatcher.ts';
+import { dohResolver } from './webhooks/doh.ts';
+
+/** The parts of the Queues API used here (a producer binding), typed locally: no Workers type package is installed. */
+interface WebhookQueue {
+  send(body: unknown, options?: { delaySeconds?: number }): Promise<void>;
+}
+interface MessageBatch {
+  ackAll(): void;
+}
 
 export interface WorkerEnv {
   /** Postgres connection string (a Neon database in production). */
   DATABASE_URL?: string;
   PALISADE_OPERATOR_KEY?: string;
-  /** Bundle signing key, a private JWK (secret); PALISADE_SIGNING_KEYS_PREVIOUS: a JSON array of retired ones. */
+  /**
+   * Bundle signing key, a private JWK (secret). PALISADE_SIGNING_KEYS_PREVIOUS: a JSON array of retired ones, still
+   * published; PALISADE_SIGNING_KEYS_NEXT: a JSON array of keys published ahead of a rotation (see `KeyRing`).
+   */
   PALISADE_SIGNING_KEY?: string;
   PALISADE_SIGNING_KEYS_PREVIOUS?: string;
+  PALISADE_SIGNING_KEYS_NEXT?: string;
   /** Issuer named in bundles; defaults to the origin of the first request. */
   PALISADE_ISSUER?: string;
   /**
@@ -25,6 +41,8 @@ export interface WorkerEnv {
    * TLS and pipelining, which a local server with trust auth does not understand. Production leaves it unset.
    */
   PALISADE_NEON_WS_PROXY?: string;
+  /** Queue producer (wrangler.toml): wakes the webhook dispatcher, this Worker's own queue consumer. */
+  WEBHOOK_QUEUE?: WebhookQueue;
   [binding: string]: unknown;
 }
 
@@ -54,8 +72,8 @@ const binding = (env: WorkerEnv, name: keyof WorkerEnv): string | undefined => {
 async function keyRing(env: WorkerEnv): Promise<KeyRing> {
   const current = binding(env, 'PALISADE_SIGNING_KEY');
   if (!current) throw new Error('the PALISADE_SIGNING_KEY secret (a private JWK) is not set');
-  const previous = await Promise.all((JSON.parse(binding(env, 'PALISADE_SIGNING_KEYS_PREVIOUS') ?? '[]') as object[]).map((jwk) => importSigningKey(jwk)));
-  return { current: await importSigningKey(JSON.parse(current)), previous };
+  const list = (name: keyof WorkerEnv) => Promise.all((JSON.parse(binding(env, name) ?? '[]') as object[]).map((jwk) => importSigningKey(jwk)));
+  return { current: await importSigningKey(JSON.parse(current)), previous: await list('PALISADE_SIGNING_KEYS_PREVIOUS'), next: await list('PALISADE_SIGNING_KEYS_NEXT') };
 }
 
 async function build(env: WorkerEnv, origin: string) {
@@ -65,7 +83,62 @@ async function build(env: WorkerEnv, origin: string) {
   if (proxy) useLocalProxy(proxy);
   const config = configFromEnv(env);
   const signing = { issuer: binding(env, 'PALISADE_ISSUER') ?? origin, keys: await keyRing(env) };
-  return createApp({ database: neonDatabase(url), config: config.app, signing, oidc: config.oidc ? oidcVerifier(config.oidc) : undefined });
+  return createApp({
+    database: neonDatabase(url),
+    config: config.app,
+    signing,
+    oidc: config.oidc ? oidcVerifier(config.oidc) : undefined,
+    wakeWebhookDispatcher: env.WEBHOOK_QUEUE ? () => env.WEBHOOK_QUEUE!.send({ wake: true }) : undefined,
+  });
+}
+
+/** Wakes sooner than the cron trigger would, for retries due within this long. */
+const REQUEUE_WITHIN_MS = 60_000;
+
+/**
+ * The webhook dispatcher on Workers: passes run from the queue consumer (woken by ingest, tests and manual retries)
+ * and from the cron trigger (every minute, for retries). A pass sends until nothing more is due (a few batches at
+ * most) and, when the next retry is due within a minute, queues a delayed wake for it.
+ */
+async function dispatchWebhooks(env: WorkerEnv): Promise<void> {
+  const url = binding(env, 'DATABASE_URL');
+  if (!url) throw new Error('the DATABASE_URL binding is not set');
+  const proxy = binding(env, 'PALISADE_NEON_WS_PROXY');
+  if (proxy) useLocalProxy(proxy);
+  const handle = neonDatabase(url).open();
+  try {
+    const deps = {
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
+      now: () => new Date(),
+      resolve: dohResolver((input, init) => fetch(input, init)),
+      random: Math.random,
+      allowLoopback: configFromEnv(env).app.webhooks?.allowLoopback ?? false,
+    };
+    for (let round = 0; round < 10 && (await dispatchDue(handle.db, deps)).more; round++);
+    const next = await nextDueAt(handle.db);
+    const wait = next ? next.getTime() - Date.now() : Infinity;
+    if (env.WEBHOOK_QUEUE && wait < REQUEUE_WITHIN_MS) await env.WEBHOOK_QUEUE.send({ wake: true }, { delaySeconds: Math.max(1, Math.ceil(wait / 1000)) });
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The cron (wrangler.toml [triggers]) that runs audit retention, hourly; every other cron runs the webhook dispatcher. */
+const RETENTION_CRON = '17 * * * *';
+
+/** Audit retention: deletes raw events past each tenant's retention (rollups stay); see workers/audit/retention.ts. */
+async function auditRetention(env: WorkerEnv, at: Date): Promise<void> {
+  const url = binding(env, 'DATABASE_URL');
+  if (!url) throw new Error('the DATABASE_URL binding is not set');
+  const proxy = binding(env, 'PALISADE_NEON_WS_PROXY');
+  if (proxy) useLocalProxy(proxy);
+  const handle = neonDatabase(url).open();
+  try {
+    const { deleted } = await runRetention(handle.db, at);
+    console.log(`audit retention: deleted ${deleted} raw events`);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Built once per isolate (bindings do not change within one); a failed build is retried by the next request. */
@@ -78,5 +151,15 @@ export default {
       app.catch(() => (app = undefined));
     }
     return (await app).fetch(request, env, ctx);
+  },
+  /** Queue consumer: any message means "deliveries may be due"; one pass serves the whole batch. */
+  async queue(batch: MessageBatch, env: WorkerEnv): Promise<void> {
+    await dispatchWebhooks(env);
+    batch.ackAll();
+  },
+  /** Cron triggers (wrangler.toml): hourly audit retention; otherwise retries come due without anyone waking the dispatcher. */
+  async scheduled(controller: { cron: string; scheduledTime: number }, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
+    if (controller.cron === RETENTION_CRON) ctx.waitUntil(auditRetention(env, new Date(controller.scheduledTime)));
+    else ctx.waitUntil(dispatchWebhooks(env));
   },
 };

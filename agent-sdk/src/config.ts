@@ -2,6 +2,36 @@ import { z } from 'zod';
 import type { JWKS } from './bundle/jws.ts';
 
 /**
+ * The admission webhook's settings (`webhook` in `config.json`). Paths are relative to the configuration file.
+ *
+ * @example
+ * ```ts
+ * const webhook = WebhookConfig.parse({ certFile: 'tls.crt', keyFile: 'tls.key' }); // port 8443, fail-closed, ...
+ * ```
+ */
+export const WebhookConfig = z.strictObject({
+  /** Address to listen on; `0.0.0.0` (all IPv4) by default, `::` for dual stack. */
+  listen: z.string().min(1).default('0.0.0.0'),
+  port: z.int().min(0).max(65535).default(8443),
+  /** PEM certificate (chain) and key; re-read when the files change (a renewed Secret), without a restart. */
+  certFile: z.string().min(1),
+  keyFile: z.string().min(1),
+  /** How often the certificate files are checked for changes. */
+  certReloadSeconds: z.number().positive().max(3600).default(10),
+  /** Without a valid bundle: deny (`closed`) or allow with a warning (`open`). */
+  failurePolicy: z.enum(['closed', 'open']).default('closed'),
+  /** How long an expired bundle is still enforced (last known good) before the failure policy applies. */
+  expiryGraceSeconds: z.int().min(0).default(3600),
+  /** Per request, well under Kubernetes' webhook timeout (`timeoutSeconds`, at most 30 s). */
+  requestDeadlineMs: z.int().min(10).max(25_000).default(2000),
+  /** Largest AdmissionReview accepted (413 above); the API server's own objects stay under 3 MiB. */
+  maxRequestBytes: z.int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Audit events held for shipping; the oldest are dropped (and counted) beyond it. */
+  auditQueueCapacity: z.int().min(1).max(1_000_000).default(10_000),
+});
+export type WebhookConfig = z.output<typeof WebhookConfig>;
+
+/**
  * The agent's configuration file (`config.json`), written by `palisade-agent enroll`. Relative paths are resolved
  * against the directory of the configuration file, so the set of files can be moved (or mounted) together.
  *
@@ -18,6 +48,8 @@ export const AgentConfig = z.strictObject({
   credentialFile: z.string().min(1),
   trustFile: z.string().min(1),
   stateDir: z.string().min(1),
+  /** Serve the admission webhook from `palisade-agent run`; absent, the agent only keeps the bundle current. */
+  webhook: WebhookConfig.optional(),
 });
 export type AgentConfig = z.output<typeof AgentConfig>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { JWKS } from './bundle/jws.ts';
-import { ControlPlaneError, endpoint, readLimited, responseError, withDeadline } from './bundle/http.ts';
-import { formatIssues, TrustAnchor } from './config.ts';
+import { TrustAnchor } from './config.ts';
+import { callJson } from './json-call.ts';
 
 const EnrollResponse = z.object({
   clusterId: z.string().min(1),
@@ -31,25 +31,30 @@ export interface Enrollment {
  * ```
  */
 export async function enroll(options: { url: string; token: string; fetch?: typeof fetch; timeoutMs?: number }): Promise<Enrollment> {
-  const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const body = await withDeadline(options.timeoutMs ?? 30_000, undefined, async (signal) => {
-    const res = await doFetch(endpoint(options.url, '/v1/agent/enroll'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ token: options.token }),
-      signal,
-      redirect: 'error',
-    });
-    if (res.status !== 201 && res.status !== 200) throw await responseError(res, 'enrollment');
-    return new TextDecoder().decode(await readLimited(res.body, 1024 * 1024));
-  });
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (cause) {
-    throw new ControlPlaneError('http_error', 'enrollment: the answer is not JSON', { cause });
-  }
-  const parsed = EnrollResponse.safeParse(json);
-  if (!parsed.success) throw new ControlPlaneError('http_error', `enrollment: unexpected answer: ${formatIssues(parsed.error)}`, { cause: parsed.error });
-  return { ...parsed.data, jwks: parsed.data.jwks as JWKS };
+  const { url, token, ...rest } = options;
+  const enrolled = await callJson({ ...rest, url, path: '/v1/agent/enroll', method: 'POST', body: { token }, schema: EnrollResponse, what: 'enrollment' });
+  return { ...enrolled, jwks: enrolled.jwks as JWKS };
+}
+
+const RotateResponse = z.object({ credential: z.string().min(1), previousCredentialExpiresAt: z.string() });
+
+/** A new agent credential; the one it replaces keeps working until `previousCredentialExpiresAt` (ISO 8601). */
+export interface RotatedCredential {
+  /** Secret. */
+  credential: string;
+  previousCredentialExpiresAt: string;
+}
+
+/**
+ * Swaps the agent's credential for a new one (`POST /v1/agent/credentials/rotate`). Store the new one before the
+ * overlap ends; the control plane has already shortened the old one's life.
+ *
+ * @example
+ * ```ts
+ * const { credential } = await rotateCredential({ url, credential: current });
+ * await writeFileAtomic(credentialFile, credential + '\n', 0o600);
+ * ```
+ */
+export function rotateCredential(options: { url: string; credential: string; fetch?: typeof fetch; timeoutMs?: number }): Promise<RotatedCredential> {
+  return callJson({ ...options, path: '/v1/agent/credentials/rotate', method: 'POST', schema: RotateResponse, what: 'credential rotation' });
 }

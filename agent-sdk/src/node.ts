@@ -10,5 +10,6 @@
  */
 export * from './index.ts';
 export { FileBundleStore, STATE_FILES } from './bundle/store.ts';
-export { writeFileAtomic } from './node/atomic-write.ts';
+export { writeFileAtomic, type AtomicWriteHooks } from './node/atomic-write.ts';
+export { FileTrustStore } from './node/trust-file.ts';
 export { AgentFileError, loadAgentFiles, readTrustFile, writeEnrollment, type AgentFiles } from './node/agent-files.ts';

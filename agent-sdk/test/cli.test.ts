@@ -116,6 +116,8 @@ describe('palisade-agent CLI (spawned through npx)', { timeout: 120_000 }, () =>
       [['bundle', 'pull', '--config', join(dir, 'missing.json')], /missing\.json: no such file/],
       [['enroll', '--url', 'ftp://x', '--token', 't', '--out', dir], /--url "ftp:\/\/x" is not an http\(s\) URL/],
       [['bundle', 'pull', '--config', config, '--bogus'], /Unknown option '--bogus'/],
+      [['trust', 'refresh'], /--config is required/],
+      [['credential', 'renew', '--config', config], /unknown command "credential renew"/],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(...args)));
     runs.forEach((run, i) => {

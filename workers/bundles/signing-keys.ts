@@ -20,11 +20,26 @@ export async function importSigningKey(privateJwk: JWK): Promise<SigningKey> {
   return { kid, alg, privateKey, publicJwk: { ...publicJwk, kid } };
 }
 
+/**
+ * The signing keys of the control plane. A rotation takes three steps, each a restart (or redeploy) with a new ring:
+ *
+ *  1. publish: `{ current: A, next: [B] }`. B is in the JWKS but signs nothing yet; agents pick it up when they
+ *     refresh their trust anchor (hourly by default).
+ *  2. switch:  `{ current: B, previous: [A] }`. New and re-signed bundles carry B; bundles signed with A keep
+ *     verifying. An agent that has not refreshed yet refreshes on the first B-signed bundle (`unknown_key`).
+ *  3. retire:  `{ current: B }`, once every bundle signed with A has been replaced or has expired (the bundle TTL).
+ */
 export interface KeyRing {
   /** Signs new bundles. */
   current: SigningKey;
   /** Published for the overlap after a rotation, so bundles signed before it keep verifying. */
   previous: SigningKey[];
+  /** Published ahead of a rotation, so agents trust a key before anything is signed with it. Never signs. */
+  next?: SigningKey[];
 }
 
-export const jwksOf = (ring: KeyRing): { keys: JWK[] } => ({ keys: [ring.current, ...ring.previous].map((k) => k.publicJwk) });
+/** The public keys of a ring, each `kid` once: current, then next, then previous. */
+export function jwksOf(ring: KeyRing): { keys: JWK[] } {
+  const keys = [ring.current, ...(ring.next ?? []), ...ring.previous];
+  return { keys: keys.filter((k, i) => keys.findIndex((o) => o.kid === k.kid) === i).map((k) => k.publicJwk) };
+}

@@ -11,7 +11,7 @@ const MAX_DEPTH = 32;
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Walks the parsed body without recursion; one error per offending member, in document order. */
-function unstorableMembers(body: unknown): FieldError[] {
+export function unstorableMembers(body: unknown): FieldError[] {
   const errors: FieldError[] = [];
   const stack: Array<[unknown, string[]]> = [[body, []]];
   while (stack.length > 0 && errors.length < 20) {

@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'malformed_request'
   | 'invalid_parameters'
   | 'validation_failed'
-  | 'unprocessable_references';
+  | 'unprocessable_references'
+  | 'rate_limited';
 
 export interface ErrorOptions {
   errors?: FieldError[];

@@ -18,6 +18,7 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   invalid_parameters: { status: 400, title: 'Invalid Query Parameters' },
   validation_failed: { status: 422, title: 'Validation Failed' },
   unprocessable_references: { status: 422, title: 'Unknown Or Unusable References' },
+  rate_limited: { status: 429, title: 'Too Many Requests' },
 };
 
 export const PROBLEM_TYPE_BASE = 'https://palisade.dev/problems/';

@@ -2,8 +2,10 @@ import type { Hono } from 'hono';
 import pkg from '../../package.json' with { type: 'json' };
 import { registeredKinds } from '../objects/objects.routes.ts';
 import { AGENT_TAG, agentPaths } from './openapi.agents.ts';
+import { auditPaths } from './openapi.audit.ts';
 import { extraPaths, SERVICE_TAG, TENANTS_TAG } from './openapi.extras.ts';
 import { kindPaths } from './openapi.kinds.ts';
+import { webhookPaths } from './openapi.webhooks.ts';
 import { Operations, SECURITY_SCHEMES, type Method, type Operation, type Paths } from './openapi.operations.ts';
 import { SchemaComponents, type JsonSchema } from './openapi.schemas.ts';
 
@@ -40,6 +42,8 @@ export function buildOpenApiDocument(app: Hono<any>): OpenApiDocument {
   for (const kind of registeredKinds(app)) addPaths(paths, kindPaths(ops, kind));
   addPaths(paths, extraPaths(ops));
   addPaths(paths, agentPaths(ops));
+  addPaths(paths, auditPaths(ops));
+  addPaths(paths, webhookPaths(ops));
 
   const tags: string[] = [];
   for (const item of Object.values(paths)) {

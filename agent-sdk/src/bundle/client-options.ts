@@ -3,6 +3,7 @@ import { abortableSleep, DEFAULT_TIMING, type PollTiming } from './backoff.ts';
 import type { BundleVerificationError } from './errors.ts';
 import type { JWKS } from './jws.ts';
 import type { BundleStore } from './persisted.ts';
+import type { TrustStore } from './trust.ts';
 import { DEFAULT_MAX_BUNDLE_BYTES, type VerifiedBundle } from './verify.ts';
 
 /**
@@ -20,8 +21,17 @@ export interface BundleClientOptions {
   url: string;
   /** The agent credential from enrollment, sent as a bearer token. */
   credential: string;
-  /** Trust anchor from the agent's configuration. */
+  /** Trust anchor from the agent's configuration; replaced by refreshes (see `refreshTrust`). */
   trust: JWKS;
+  /** Keeps a refreshed trust anchor (the trust file); without it, refreshes last until the process ends. */
+  trustStore?: TrustStore;
+  /**
+   * Between refreshes of the trust anchor from `/.well-known/jwks.json`, default 1 h; 0 turns periodic refreshes off.
+   * A downloaded bundle signed by an unknown key triggers one refresh in any case.
+   */
+  trustRefreshMs?: number;
+  /** Allow trust refreshes over plain HTTP to a non-loopback host. Never in production. */
+  allowHttpTrustRefresh?: boolean;
   issuer: string;
   tenantId: string;
   clusterId: string;
@@ -35,6 +45,11 @@ export interface BundleClientOptions {
   waitSeconds?: number;
   timing?: Partial<PollTiming>;
   agentVersion?: string;
+  /**
+   * Called with a downloaded bundle that passed verification, before it is persisted and activated (e.g. to load it
+   * into the policy engine first). If it throws, the bundle is not activated and the poll fails.
+   */
+  beforeActivate?: (bundle: VerifiedBundle) => Promise<void> | void;
   /** Called after every poll of the `start()` loop, e.g. to log or to hand an activated bundle to the policy engine. */
   onPoll?: (result: PollResult) => void;
   fetch?: typeof fetch;
@@ -61,14 +76,16 @@ export type PollResult =
   | { outcome: 'failed'; error: Error }
   | { outcome: 'stopped' };
 
-export type ResolvedOptions = Required<Omit<BundleClientOptions, 'store' | 'onPoll' | 'timing'>> &
-  Pick<BundleClientOptions, 'store' | 'onPoll'> & { timing: PollTiming };
+type Hooks = 'store' | 'trustStore' | 'onPoll' | 'beforeActivate';
+export type ResolvedOptions = Required<Omit<BundleClientOptions, Hooks | 'timing'>> & Pick<BundleClientOptions, Hooks> & { timing: PollTiming };
 
 export function resolveOptions(options: BundleClientOptions): ResolvedOptions {
   return {
     maxBytes: DEFAULT_MAX_BUNDLE_BYTES,
     downloadTimeoutMs: 30_000,
     waitSeconds: 0,
+    trustRefreshMs: 60 * 60_000,
+    allowHttpTrustRefresh: false,
     agentVersion: AGENT_VERSION,
     fetch: (input, init) => globalThis.fetch(input, init),
     now: Date.now,

@@ -1,5 +1,6 @@
 import { BundleVerificationError } from './errors.ts';
 import { ControlPlaneError } from './http.ts';
+import { TrustPersistError } from './trust-keeper.ts';
 import type { PollResult } from './client-options.ts';
 import { agentError, reportedError, zeroCounters, type AgentError, type StatusDocument } from './status.ts';
 import type { VerifiedBundle } from './verify.ts';
@@ -8,6 +9,8 @@ import type { VerifiedBundle } from './verify.ts';
 export class PollRecord {
   readonly counters = zeroCounters();
   lastError: AgentError | null = null;
+  /** The last trust refresh failed: reported while no poll failure is, until a refresh succeeds. */
+  trustError: AgentError | null = null;
   lastDownloadAt: Date | null = null;
   lastActivationAt: Date | null = null;
   failures = 0;
@@ -35,6 +38,14 @@ export class PollRecord {
     this.lastError = { ...agentError(err, at), ...(code ? { code } : {}) };
   }
 
+  /** Records a failed trust refresh (a failed save as `persist_failed`), or with no error a successful one. */
+  trustRefreshed(err: unknown, at: Date): void {
+    if (err === undefined) return void (this.trustError = null);
+    const error = agentError(err, at);
+    const message = error.message.startsWith('trust refresh') ? error.message : `trust refresh: ${error.message}`;
+    this.trustError = { ...error, message, ...(err instanceof TrustPersistError ? { code: 'persist_failed' as const } : {}) };
+  }
+
   activated(at: Date): void {
     this.counters.activations++;
     this.lastActivationAt = at;
@@ -46,7 +57,7 @@ export class PollRecord {
       activeDigest: active?.digest ?? null,
       lastDownloadAt: this.lastDownloadAt?.toISOString() ?? null,
       lastActivationAt: this.lastActivationAt?.toISOString() ?? null,
-      lastError: reportedError(this.lastError, active, now),
+      lastError: reportedError(this.lastError ?? this.trustError, active, now),
       counters: { ...this.counters },
       agentVersion,
     };

@@ -2,14 +2,19 @@ import { backoffDelay, pollDelay } from './backoff.ts';
 import { resolveOptions, type BundleClientOptions, type PollResult, type ResolvedOptions } from './client-options.ts';
 import { PollRecord } from './client-state.ts';
 import { downloadBundle } from './download.ts';
+import { BundleVerificationError } from './errors.ts';
+import type { JWKS } from './jws.ts';
 import type { StatusDocument } from './status.ts';
+import type { TrustRefresh } from './trust.ts';
+import { TrustKeeper } from './trust-keeper.ts';
 import { verifyBundle, type VerifiedBundle } from './verify.ts';
 
 export type { BundleClientOptions, PollResult } from './client-options.ts';
 
 /**
  * Keeps one cluster's policy bundle current: polls with `If-None-Match`, verifies every download, and only then
- * persists and activates it. Any failure leaves the last good bundle active and is recorded for `status()`.
+ * persists and activates it. Any failure leaves the last good bundle active and is recorded for `status()`. Keeps
+ * its trust anchor current too: hourly, and once when a bundle arrives signed by a key it does not know.
  *
  * @example
  * ```ts
@@ -24,7 +29,10 @@ export type { BundleClientOptions, PollResult } from './client-options.ts';
 export class BundleClient {
   private readonly o: ResolvedOptions;
   private readonly record = new PollRecord();
+  private readonly trust: TrustKeeper;
   private current: VerifiedBundle | null = null;
+  /** The key of the bundle in the store, as far as this client knows; pinned like the active bundle's. */
+  private storedKid: string | null = null;
   private etag: string | null = null;
   private restored = false;
   private inflight: Promise<PollResult> | undefined;
@@ -32,6 +40,12 @@ export class BundleClient {
 
   constructor(options: BundleClientOptions) {
     this.o = resolveOptions(options);
+    this.trust = new TrustKeeper(this.o);
+  }
+
+  /** The trust anchor in use: the configured one, or the last refreshed one. */
+  get trustAnchor(): JWKS {
+    return this.trust.anchor;
   }
 
   /** The bundle in force, or null before the first one. */
@@ -50,6 +64,7 @@ export class BundleClient {
       if (!saved) return null;
       const bundle = await verifyBundle(saved.jws, { ...this.checks(), allowExpired: true });
       this.activate(bundle, saved.digest === bundle.digest ? saved.etag : null);
+      this.storedKid = bundle.kid;
       return bundle;
     } catch (err) {
       this.record.note(err, this.clock());
@@ -62,6 +77,22 @@ export class BundleClient {
   pollOnce(): Promise<PollResult> {
     this.inflight ??= this.poll().finally(() => (this.inflight = undefined));
     return this.inflight;
+  }
+
+  /**
+   * Refreshes the trust anchor from the control plane's JWKS now, saving it to `trustStore` before using it. The keys
+   * of the active and of the stored bundle are never dropped (see `mergeAnchor`). A failure is kept for `status()`.
+   */
+  async refreshTrust(signal?: AbortSignal): Promise<TrustRefresh> {
+    const pinned = () => [...new Set([this.current?.kid, this.storedKid].filter((kid): kid is string => !!kid))];
+    try {
+      const result = await this.trust.refresh(pinned, signal);
+      this.record.trustRefreshed(undefined, this.clock());
+      return result;
+    } catch (err) {
+      this.record.trustRefreshed(err, this.clock());
+      throw err;
+    }
   }
 
   /** Starts polling in the background (restoring the stored bundle first, unless done already). */
@@ -104,6 +135,7 @@ export class BundleClient {
     const signal = this.loop?.controller.signal;
     const { url, credential, waitSeconds, maxBytes, fetch, downloadTimeoutMs: timeoutMs } = this.o;
     this.record.counters.polls++;
+    if (this.trust.due) await this.refreshTrust(signal).catch(() => undefined); // recorded; the poll goes on
     try {
       const res = await downloadBundle({ url, credential, etag: this.etag, waitSeconds, maxBytes, timeoutMs, fetch, ...(signal ? { signal } : {}) });
       if (res.status === 'not_modified') {
@@ -113,10 +145,16 @@ export class BundleClient {
       }
       this.record.counters.downloads++;
       this.record.lastDownloadAt = this.clock();
-      const bundle = await verifyBundle(res.body, this.checks());
+      const verify = () => verifyBundle(res.body, this.checks());
+      const bundle = await verify().catch((err: unknown) => {
+        if (!(err instanceof BundleVerificationError) || err.code !== 'unknown_key') throw err;
+        return TrustKeeper.afterUnknownKey(err, () => this.refreshTrust(signal), verify);
+      });
       this.record.succeeded(); // only now: a control plane serving a bad bundle keeps being backed off from
+      await this.o.beforeActivate?.(bundle);
       try {
         await this.o.store?.save({ jws: bundle.jws, etag: res.etag, revision: bundle.revision, digest: bundle.digest });
+        this.storedKid = bundle.kid;
       } catch (err) {
         // Verified and newer: enforce it anyway; only a restart would fall back to the older stored bundle.
         this.record.note(err, this.clock(), 'persist_failed');
@@ -130,8 +168,8 @@ export class BundleClient {
 
   /** What every bundle is checked against; rollback protection starts at the active revision. */
   private checks() {
-    const { trust, issuer, tenantId, clusterId, maxBytes } = this.o;
-    return { trust, issuer, tenantId, clusterId, maxBytes, now: this.clock(), ...(this.current ? { minRevision: this.current.revision } : {}) };
+    const { issuer, tenantId, clusterId, maxBytes } = this.o;
+    return { trust: this.trust.anchor, issuer, tenantId, clusterId, maxBytes, now: this.clock(), ...(this.current ? { minRevision: this.current.revision } : {}) };
   }
 
   private activate(bundle: VerifiedBundle, etag: string | null): void {

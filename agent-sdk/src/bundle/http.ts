@@ -1,7 +1,10 @@
 import { BundleVerificationError } from './errors.ts';
 
-/** Why a request to the control plane failed (as opposed to a bundle being refused). */
-export type TransportErrorCode = 'network' | 'timeout' | 'http_error' | 'unauthorized';
+/**
+ * Why a request to the control plane failed (as opposed to a bundle being refused). `insecure`: trust keys were not
+ * fetched because the URL is plain HTTP.
+ */
+export type TransportErrorCode = 'network' | 'timeout' | 'http_error' | 'unauthorized' | 'insecure';
 
 /**
  * The control plane could not be reached, answered too slowly, or answered with an error status.

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../node/atomic-write.ts';
+import { removeLeftovers, writeFileAtomic, type AtomicWriteHooks } from '../node/atomic-write.ts';
 import type { BundleStore, PersistedBundle } from './persisted.ts';
 
 /**
@@ -33,9 +33,12 @@ const Meta = z.object({ etag: z.string().nullable(), revision: z.int().min(1), d
  * ```
  */
 export class FileBundleStore implements BundleStore {
-  constructor(readonly dir: string) {}
+  /** `hooks` apply to each file's replacement (tests use them to crash mid-write). */
+  constructor(readonly dir: string, private readonly hooks: AtomicWriteHooks = {}) {}
 
+  /** Also removes what a save killed mid-write left behind (the stored files themselves are whole either way). */
   async load(): Promise<PersistedBundle | null> {
+    await removeLeftovers(this.dir, Object.values(STATE_FILES));
     const jws = await readOptional(join(this.dir, STATE_FILES.jws));
     if (jws === null) return null;
     const meta = Meta.safeParse(parseJson(await readOptional(join(this.dir, STATE_FILES.meta))));
@@ -45,9 +48,9 @@ export class FileBundleStore implements BundleStore {
   }
 
   async save(bundle: PersistedBundle): Promise<void> {
-    await writeFileAtomic(join(this.dir, STATE_FILES.jws), bundle.jws, 0o600);
+    await writeFileAtomic(join(this.dir, STATE_FILES.jws), bundle.jws, 0o600, this.hooks);
     const meta = { etag: bundle.etag, revision: bundle.revision, digest: bundle.digest, savedAt: new Date().toISOString() };
-    await writeFileAtomic(join(this.dir, STATE_FILES.meta), JSON.stringify(meta, null, 2) + '\n', 0o600);
+    await writeFileAtomic(join(this.dir, STATE_FILES.meta), JSON.stringify(meta, null, 2) + '\n', 0o600, this.hooks);
   }
 }
 

@@ -5,6 +5,8 @@ export const EXIT = {
   ok: 0,
   /** A bundle was refused by verification. */
   rejected: 1,
+  /** `evaluate`: some object was denied. */
+  denied: 1,
   /** Bad command line, or a missing or unusable file. */
   usage: 2,
   /** The control plane could not be reached or answered with an error. */
@@ -21,9 +23,12 @@ export const USAGE = `Usage:
   palisade-agent bundle pull --config FILE [--json]
   palisade-agent bundle verify --trust JWKS [--issuer ISS] [--tenant ID] [--cluster ID] [--config FILE] [--allow-expired] [--json] FILE
   palisade-agent run --config FILE [--wait SECONDS]
+  palisade-agent trust refresh --config FILE [--json]
+  palisade-agent credential rotate --config FILE
+  palisade-agent evaluate --bundle FILE [--trust JWKS | --config FILE | --insecure-unsigned] [--cluster NAME] [--namespace NS] [--output table|json] INPUT...
   palisade-agent --version
 
-Exit codes: 0 ok, 1 bundle rejected, 2 usage error or bad file, 3 control plane unreachable or in error.`;
+Exit codes: 0 ok, 1 bundle rejected (evaluate: something denied), 2 usage error or bad file, 3 control plane unreachable or in error.`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

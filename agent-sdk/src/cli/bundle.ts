@@ -1,18 +1,15 @@
 import { resolve } from 'node:path';
-import { BundleClient } from '../bundle/client.ts';
-import { FileBundleStore } from '../bundle/store.ts';
 import { formatSummary, summarizeBundle } from '../bundle/summary.ts';
 import { BundleVerificationError } from '../bundle/errors.ts';
 import { DEFAULT_MAX_BUNDLE_BYTES, verifyBundle, type VerifiedBundle } from '../bundle/verify.ts';
 import { loadAgentFiles, readAgentFile, readTrustFile, type AgentFiles } from '../node/agent-files.ts';
+import { agentClient } from './agent-client.ts';
 import { EXIT, optional, parse, required, UsageError } from './args.ts';
 
 /** `palisade-agent bundle pull --config FILE`: one poll with the agent's state directory, then a summary. */
 export async function pullCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string' }, json: { type: 'boolean' } });
-  const { config, credential, trust, stateDir } = await loadAgentFiles(required(values, 'config'));
-  const { url, issuer, tenantId, clusterId } = config;
-  const client = new BundleClient({ url, credential, trust, issuer, tenantId, clusterId, store: new FileBundleStore(stateDir) });
+  const client = agentClient(await loadAgentFiles(required(values, 'config')));
   await client.restore();
   const result = await client.pollOnce();
   if (result.outcome === 'rejected' || result.outcome === 'failed') {

@@ -4,15 +4,23 @@ import { AgentFileError } from '../node/agent-files.ts';
 import { AGENT_VERSION } from '../version.ts';
 import { EXIT, USAGE, UsageError } from './args.ts';
 import { pullCommand, verifyCommand } from './bundle.ts';
+import { credentialRotateCommand } from './credential.ts';
 import { enrollCommand } from './enroll.ts';
+import { evaluateCommand } from './evaluate.ts';
 import { runCommand } from './run.ts';
+import { trustRefreshCommand } from './trust.ts';
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   enroll: enrollCommand,
   'bundle pull': pullCommand,
   'bundle verify': verifyCommand,
+  'trust refresh': trustRefreshCommand,
+  'credential rotate': credentialRotateCommand,
   run: runCommand,
+  evaluate: evaluateCommand,
 };
+/** Commands in two words. */
+const GROUPS = ['bundle', 'trust', 'credential'];
 
 /** Runs `palisade-agent` with the given arguments; resolves to the exit code. Messages go to stdout and stderr. */
 export async function main(argv: string[]): Promise<number> {
@@ -24,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
-  const name = argv[0] === 'bundle' ? `bundle ${argv[1] ?? ''}` : (argv[0] ?? '');
+  const name = GROUPS.includes(argv[0] ?? '') ? `${argv[0]} ${argv[1] ?? ''}` : (argv[0] ?? '');
   const command = COMMANDS[name];
   try {
     if (command === undefined) throw new UsageError(argv.length === 0 ? 'no command given' : `unknown command "${name.trim()}"`);

@@ -1,26 +1,31 @@
-import { BundleClient, type PollResult } from '../bundle/client.ts';
+import type { PollResult } from '../bundle/client.ts';
 import { StatusReporter } from '../bundle/reporter.ts';
-import { FileBundleStore } from '../bundle/store.ts';
 import { loadAgentFiles } from '../node/agent-files.ts';
+import { agentClient } from './agent-client.ts';
 import { EXIT, optional, parse, required, UsageError } from './args.ts';
+import { startWebhook, withWebhookCounters } from './webhook.ts';
 
 /**
  * `palisade-agent run --config FILE`: restores the last good bundle, polls for new ones and reports status until
- * SIGTERM or SIGINT. Logs one JSON line per event on stdout. In a container, start it as the main process
+ * SIGTERM or SIGINT; with a `webhook` section in the configuration, also serves the admission webhook over HTTPS. Logs one JSON line per event on stdout. In a container, start it as the main process
  * (`node bin/palisade-agent.mjs run ...`): `npx` does not forward SIGTERM to it.
  */
 export async function runCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string' }, wait: { type: 'string' } });
   const waitSeconds = Number(optional(values, 'wait') ?? 0);
   if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > 300) throw new UsageError('--wait takes whole seconds from 0 to 300');
-  const { config, credential, trust, stateDir } = await loadAgentFiles(required(values, 'config'));
-  const { url, issuer, tenantId, clusterId } = config;
-  const client = new BundleClient({ url, credential, trust, issuer, tenantId, clusterId, waitSeconds, store: new FileBundleStore(stateDir), onPoll: logPoll });
-  const reporter = new StatusReporter({ url, credential, source: () => client.status(), onError: (err) => log({ event: 'status_report_failed', message: err.message }) });
+  const configFile = required(values, 'config');
+  const files = await loadAgentFiles(configFile);
+  const { url, clusterId } = files.config;
+  const credential = files.credential;
+  const client = agentClient(files, { waitSeconds, onPoll: logPoll });
+  let webhook: Awaited<ReturnType<typeof startWebhook>> | undefined;
+  const reporter = new StatusReporter({ url, credential, source: () => withWebhookCounters(client.status(), webhook), onError: (err) => log({ event: 'status_report_failed', message: err.message }) });
 
   const restored = await client.restore();
   log({ event: 'starting', pid: process.pid, url, clusterId });
-  log(restored ? { event: 'restored', revision: restored.revision, expired: restored.expired } : { event: 'no_stored_bundle', lastError: client.status().lastError });
+  log(restored ? { event: 'restored', revision: restored.revision, digest: restored.digest, expired: restored.expired } : { event: 'no_stored_bundle', lastError: client.status().lastError });
+  if (files.config.webhook) webhook = await startWebhook(configFile, files.config.webhook, client, log);
   client.start();
   reporter.start();
   const signal = await new Promise<string>((done) => {
@@ -28,6 +33,8 @@ export async function runCommand(args: string[]): Promise<number> {
     process.once('SIGINT', () => done('SIGINT'));
   });
   log({ event: 'stopping', signal });
+  await webhook?.close();
+  if (webhook) log({ event: 'webhook_stopped', ...webhook.counters() });
   await client.stop();
   await reporter.stop(true);
   return EXIT.ok;

@@ -29,8 +29,10 @@ export interface AgentFiles {
   config: AgentConfig;
   credential: string;
   trust: JWKS;
-  /** Absolute. */
+  /** Absolute paths. */
   stateDir: string;
+  credentialFile: string;
+  trustFile: string;
 }
 
 /** Reads a file, turning "missing" and "unreadable" into an `AgentFileError` naming it. */
@@ -85,7 +87,8 @@ export async function loadAgentFiles(configFile: string): Promise<AgentFiles> {
   const credentialFile = resolve(base, config.credentialFile);
   const credential = (await readAgentFile(credentialFile)).trim();
   if (credential === '') throw new AgentFileError(credentialFile, 'the credential is empty');
-  return { config, credential, trust: await readTrustFile(resolve(base, config.trustFile)), stateDir: resolve(base, config.stateDir) };
+  const trustFile = resolve(base, config.trustFile);
+  return { config, credential, trust: await readTrustFile(trustFile), stateDir: resolve(base, config.stateDir), credentialFile, trustFile };
 }
 
 /**

@@ -18,9 +18,12 @@ export function killStarted(): void {
   running.clear();
 }
 
-/** Starts `npx palisade-agent ARGS` as a real process, in its own process group (so a test can signal it and its children). */
-export function start(args: string[]): { child: ChildProcess; done: Promise<Run>; output: () => string } {
-  const child = spawn('npx', ['--no-install', 'palisade-agent', ...args], { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `npx palisade-agent ARGS` as a real process, in its own process group (so a test can signal it and its
+ * children), with `env` added to the environment.
+ */
+export function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run>; output: () => string } {
+  const child = spawn('npx', ['--no-install', 'palisade-agent', ...args], { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   running.add(child);
   let stdout = '';
   let stderr = '';
@@ -37,3 +40,8 @@ export function start(args: string[]): { child: ChildProcess; done: Promise<Run>
 }
 
 export const cli = (...args: string[]): Promise<Run> => start(args).done;
+
+/** SIGKILL to the whole process group: npx and the agent under it die at once, without a chance to clean up. */
+export function killHard(child: ChildProcess): void {
+  if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+}

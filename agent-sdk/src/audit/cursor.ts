@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../node/atomic-write.ts';
+
+/**
+ * Why the spool lost an event. `spoolFullAudit`: an incoming audit-mode event found the spool full; `evictedAudit`:
+ * a spooled audit-mode event made room for a blocked one; `spoolFullEnforce`: a blocked (or agent) event found the
+ * spool full of blocked events; `tooLarge`: one event over the record limit, or refused by the server with 413 on
+ * its own; `rejected`: the server refused it as invalid; `corrupt`: its bytes on disk were damaged; `writeFailed`:
+ * the disk write failed (the caller saw the error; nothing was taken).
+ */
+export const DROP_REASONS = ['spoolFullAudit', 'evictedAudit', 'spoolFullEnforce', 'tooLarge', 'rejected', 'corrupt', 'writeFailed'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+export type DropCounts = Record<DropReason, number>;
+
+export const zeroDrops = (): DropCounts => Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as DropCounts;
+
+/**
+ * The spool's durable bookkeeping, `cursor.json`, replaced atomically: every sequence number up to `ackedSeq` is done
+ * (acknowledged by the server, or dropped); so are those in `evicted` (sorted, disjoint, inclusive ranges above
+ * `ackedSeq`). `dropped` counts every drop since the spool was created, `reported` what an `agent` event has already
+ * reported.
+ */
+export interface CursorState {
+  ackedSeq: number;
+  evicted: Array<[number, number]>;
+  dropped: DropCounts;
+  reported: DropCounts;
+}
+
+export const CURSOR_FILE = 'cursor.json';
+
+export async function loadCursor(path: string): Promise<CursorState> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ackedSeq: 0, evicted: [], dropped: zeroDrops(), reported: zeroDrops() };
+    throw err;
+  }
+  const raw = JSON.parse(text) as Partial<CursorState>; // written atomically: never torn
+  return { ackedSeq: raw.ackedSeq ?? 0, evicted: raw.evicted ?? [], dropped: { ...zeroDrops(), ...raw.dropped }, reported: { ...zeroDrops(), ...raw.reported } };
+}
+
+export function saveCursor(path: string, state: CursorState): Promise<void> {
+  return writeFileAtomic(path, JSON.stringify({ version: 1, ...state }) + '\n', 0o600);
+}
+
+/** Whether `seq` is done: acknowledged or evicted. */
+export function isDone(state: CursorState, seq: number): boolean {
+  return seq <= state.ackedSeq || state.evicted.some(([a, b]) => seq >= a && seq <= b);
+}
+
+/** Marks `seq` evicted, merging adjacent ranges. Evictions come oldest first, so this mostly extends the last range. */
+export function addEvicted(state: CursorState, seq: number): void {
+  if (seq <= state.ackedSeq) return;
+  const ranges = state.evicted;
+  const i = ranges.findIndex(([a]) => a > seq);
+  const at = i < 0 ? ranges.length : i;
+  const prev = ranges[at - 1];
+  if (prev && seq <= prev[1]) return;
+  if (prev && prev[1] === seq - 1) prev[1] = seq;
+  else ranges.splice(at, 0, [seq, seq]);
+  const merged = ranges[at - 1]?.[1] === seq ? at - 1 : at;
+  const next = ranges[merged + 1];
+  if (next && next[0] === ranges[merged]![1] + 1) {
+    ranges[merged]![1] = next[1];
+    ranges.splice(merged + 1, 1);
+  }
+}
+
+/** Advances `ackedSeq` to `seq` and over evicted ranges that now follow it directly; drops ranges it passed. */
+export function advance(state: CursorState, seq: number): void {
+  state.ackedSeq = Math.max(state.ackedSeq, seq);
+  for (;;) {
+    const first = state.evicted[0];
+    if (!first || first[0] > state.ackedSeq + 1) break;
+    state.ackedSeq = Math.max(state.ackedSeq, first[1]);
+    state.evicted.shift();
+  }
+}
+
+/** The highest sequence number the cursor knows of. */
+export const highestSeq = (state: CursorState): number => Math.max(state.ackedSeq, state.evicted.at(-1)?.[1] ?? 0);

@@ -1,0 +1,96 @@
+import type { AuditEventV1 } from '../../../schema/audit-event.ts';
+import type { DropCounts, DropReason } from './cursor.ts';
+import { classOf, encodeRecord, type RecordClass } from './record.ts';
+import type { LiveIndex, RecordRef } from './spool-index.ts';
+
+/** What became of one `append` call's events. */
+export interface AppendResult {
+  /** Events now durably in the spool. */
+  taken: number;
+  /** Events of this call that were not taken, by reason. */
+  dropped: Partial<DropCounts>;
+  /** Older audit-mode events evicted from the spool to make room for this call's blocked ones. */
+  evicted: number;
+}
+
+export interface SpoolBounds {
+  maxEvents: number;
+  maxBytes: number;
+  maxRecordBytes: number;
+}
+
+export interface PlannedRecord {
+  seq: number;
+  cls: RecordClass;
+  length: number;
+}
+
+export interface AppendPlan {
+  lines: Buffer[];
+  planned: PlannedRecord[];
+  /** Flagged evicted in the index already; undo with `index.unevict` if the write fails. */
+  evicted: RecordRef[];
+  results: AppendResult[];
+  /** Drops by reason across all calls (evictions not included). */
+  drops: Partial<DropCounts>;
+}
+
+/**
+ * Decides, event by event in arrival order, what a group of appends takes. The spool holds at most `maxEvents` live
+ * events and `maxBytes` of their records. An event that fits is taken. When it does not fit:
+ *
+ * - an audit-mode event (`alerted`, `allowed`) is dropped (`spoolFullAudit`): what is already spooled stays, so the
+ *   spool remains a plain FIFO and older evidence is not overwritten by a flood of newer alerts;
+ * - a blocked event (or the agent's own event) evicts the oldest spooled audit-mode events not in the batch in
+ *   flight, as many as it takes (`evictedAudit`); when even that cannot make room, it is dropped (`spoolFullEnforce`).
+ *
+ * A single event whose record exceeds `maxRecordBytes` is dropped (`tooLarge`).
+ */
+export function planAppend(index: LiveIndex, calls: readonly AuditEventV1[][], bounds: SpoolBounds, firstSeq: number, pinnedThrough: number): AppendPlan {
+  const plan: AppendPlan = { lines: [], planned: [], evicted: [], results: [], drops: {} };
+  let seq = firstSeq;
+  let events = 0;
+  let bytes = 0;
+  const fits = (length: number) => index.events + events + 1 <= bounds.maxEvents && index.bytes + bytes + length <= bounds.maxBytes;
+  for (const call of calls) {
+    const result: AppendResult = { taken: 0, dropped: {}, evicted: 0 };
+    plan.results.push(result);
+    const drop = (reason: DropReason) => {
+      result.dropped[reason] = (result.dropped[reason] ?? 0) + 1;
+      plan.drops[reason] = (plan.drops[reason] ?? 0) + 1;
+    };
+    for (const event of call) {
+      const cls = classOf(event);
+      const line = encodeRecord(seq, cls, JSON.stringify(event));
+      if (line.length > bounds.maxRecordBytes) {
+        drop('tooLarge');
+        continue;
+      }
+      if (!fits(line.length)) {
+        if (cls === 'a') {
+          drop('spoolFullAudit');
+          continue;
+        }
+        const mine: RecordRef[] = [];
+        while (!fits(line.length)) {
+          const ref = index.evictOldestAudit(pinnedThrough);
+          if (ref === undefined) break;
+          mine.push(ref);
+        }
+        if (!fits(line.length)) {
+          index.unevict(mine);
+          drop('spoolFullEnforce');
+          continue;
+        }
+        plan.evicted.push(...mine);
+        result.evicted += mine.length;
+      }
+      plan.lines.push(line);
+      plan.planned.push({ seq: seq++, cls, length: line.length });
+      result.taken++;
+      events++;
+      bytes += line.length;
+    }
+  }
+  return plan;
+}

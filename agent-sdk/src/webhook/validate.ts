@@ -1,0 +1,63 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuditEventV1 } from '../../../schema/audit-event.ts';
+import { auditEvents, type AuditQueue } from '../engine/index.ts';
+import { admit, type AdmitOptions } from './admission.ts';
+import { HttpError, mediaType, readBody } from './body.ts';
+import type { WebhookMetrics } from './metrics.ts';
+import { MalformedReviewError, parseAdmissionReview, reviewResponse } from './review.ts';
+import { uuidv7 } from './uuid.ts';
+
+export interface ValidateContext {
+  maxRequestBytes: number;
+  requestDeadlineMs: number;
+  /** The decision's settings, read per request (the bundle changes under the server). */
+  admitOptions: () => AdmitOptions;
+  audit: AuditQueue<AuditEventV1>;
+  metrics: WebhookMetrics;
+}
+
+/** Writes a JSON body; `Connection: close` when the request body may be left unread. */
+export function send(res: ServerResponse, status: number, body: unknown, type = 'application/json', close = false): number {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...(close ? { connection: 'close' } : {}) });
+  res.end(text);
+  return status;
+}
+
+/** An RFC 9457 problem, like the control plane's errors. */
+export const problem = (res: ServerResponse, status: number, title: string, detail: string, close = false) =>
+  send(res, status, { type: 'about:blank', title, status, detail }, 'application/problem+json', close);
+
+const TITLES: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Content Too Large', 415: 'Unsupported Media Type' };
+
+/**
+ * `POST /validate`: reads an AdmissionReview within the deadline and the size limit, decides, queues the audit events
+ * of a real (not dry-run) evaluation, and answers with the review. Returns the HTTP status sent.
+ */
+export async function handleValidate(req: IncomingMessage, res: ServerResponse, ctx: ValidateContext): Promise<number> {
+  const type = mediaType(req);
+  if (type !== 'application/json') return problem(res, 415, TITLES[415]!, `Content-Type is "${type || '(none)'}"; send application/json`, true);
+  let body: Buffer;
+  try {
+    body = await readBody(req, ctx.maxRequestBytes, AbortSignal.timeout(ctx.requestDeadlineMs));
+  } catch (err) {
+    if (!(err instanceof HttpError)) throw err;
+    return problem(res, err.status, TITLES[err.status] ?? 'Error', err.message, true);
+  }
+  let request;
+  try {
+    request = parseAdmissionReview(JSON.parse(body.toString('utf8')));
+  } catch (err) {
+    const detail = err instanceof MalformedReviewError ? `not an AdmissionReview admission.k8s.io/v1 request: ${err.message}` : `the body is not JSON: ${(err as Error).message}`;
+    return problem(res, 400, TITLES[400]!, detail);
+  }
+  const options = ctx.admitOptions();
+  const outcome = admit(request, options);
+  ctx.metrics.decision(outcome.response.allowed ? 'allowed' : 'denied', outcome.reason, request.dryRun === true);
+  if (outcome.decision && outcome.input && request.dryRun !== true) {
+    const events = auditEvents(outcome.decision, outcome.input, { newId: () => uuidv7(options.now.getTime()), now: options.now });
+    for (const event of events) ctx.audit.push(event);
+    ctx.metrics.auditEvents += events.length;
+  }
+  return send(res, 200, reviewResponse(outcome.response));
+}

@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Miniflare } from 'miniflare';
+import { generateSigningKey } from '../../workers/bundles/signing-keys.ts';
+import { testPostgres, type TestPostgres } from './postgres.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'node_modules/.bin');
+export const WORKER_OPERATOR_KEY = 'operator-worker-test-key';
+
+/** Bundles workers/worker.ts with wrangler, offline, into a gitignored directory inside the repository. */
+async function buildWorker(outdir: string): Promise<string> {
+  await promisify(execFile)(join(BIN, 'wrangler'), ['deploy', '--dry-run', '--outdir', outdir], {
+    cwd: ROOT,
+    env: { ...process.env, PATH: `${BIN}:${process.env.PATH}`, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true' },
+    timeout: 120_000,
+  });
+  return join(outdir, 'worker.js');
+}
+
+export interface BootedWorker {
+  mf: Miniflare;
+  pgdb: TestPostgres;
+  /** The Worker's local HTTP address (`http://127.0.0.1:PORT`), for real clients such as the agent SDK. */
+  url: URL;
+  /** A JSON request through `dispatchFetch`, as `key` (the operator key until `tenant()` sets a tenant's). */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any }>;
+  /** Provisions a tenant with the operator key; later calls use its admin key. Returns the tenant's id. */
+  tenant(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The Workers bundle built with wrangler and booted in Miniflare against a fresh database on the real Postgres
+ * (through the Neon driver and the local WebSocket proxy). `bindings` are added to (or override) the defaults: a
+ * generated PALISADE_SIGNING_KEY among them.
+ */
+export async function bootWorker(bindings: Record<string, string> = {}): Promise<BootedWorker> {
+  mkdirSync(join(ROOT, '.wrangler'), { recursive: true });
+  const outdir = mkdtempSync(join(ROOT, '.wrangler/test-'));
+  const building = buildWorker(outdir);
+  building.catch(() => {}); // awaited below; this only keeps a failure from being reported twice
+  let pgdb: TestPostgres | undefined;
+  let mf: Miniflare | undefined;
+  const close = async () => {
+    await mf?.dispose();
+    await pgdb?.close();
+    rmSync(outdir, { recursive: true, force: true });
+  };
+  try {
+    const database = (pgdb = await testPostgres());
+    const bundle = await building;
+    const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(join(ROOT, 'wrangler.toml'), 'utf8'))![1]!;
+    mf = new Miniflare({
+      modules: [{ type: 'ESModule', path: bundle, contents: readFileSync(bundle, 'utf8') }],
+      compatibilityDate,
+      bindings: {
+        DATABASE_URL: database.url,
+        PALISADE_OPERATOR_KEY: WORKER_OPERATOR_KEY,
+        PALISADE_SIGNING_KEY: JSON.stringify((await generateSigningKey()).privateJwk),
+        PALISADE_NEON_WS_PROXY: database.proxy.address,
+        ...bindings,
+      },
+    });
+    const url = await mf.ready;
+    const worker = mf;
+    let key = WORKER_OPERATOR_KEY;
+    const call: BootedWorker['call'] = async (method, path, body, headers = {}) => {
+      const res = await worker.dispatchFetch(`http://palisade.test${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, headers: res.headers as unknown as Headers, body: text ? JSON.parse(text) : undefined };
+    };
+    const tenant = async (name: string) => {
+      key = WORKER_OPERATOR_KEY;
+      const created = await call('POST', '/v1/tenants', { name });
+      if (created.status !== 201) throw new Error(`provisioning ${name} failed: ${created.status} ${JSON.stringify(created.body)}`);
+      key = created.body.apiKey;
+      return created.body.tenant.id as string;
+    };
+    return { mf, pgdb: database, url, call, tenant, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

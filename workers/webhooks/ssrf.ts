@@ -1,0 +1,103 @@
+import { classifyAddress, type AddressClass } from './ip.ts';
+
+/**
+ * The SSRF guard: a webhook may reach only public addresses over https. Checked without DNS when an endpoint is
+ * written (a clear 422 for obvious mistakes), and after DNS resolution before every attempt (what counts). The
+ * development setting `allowLoopback` also lets `http:` reach loopback receivers (127.0.0.0/8, ::1, localhost), and
+ * nothing else. Resolution is injected: node:dns on Node, DNS-over-HTTPS on Workers (entry files).
+ *
+ * Known limit: the runtime's fetch resolves the name again, so a name that changes its answer between check and
+ * connect (DNS rebinding) is not caught here; redirects are never followed, so a public receiver cannot bounce us.
+ */
+export type Resolve = (hostname: string) => Promise<string[]>;
+
+export interface GuardOptions {
+  allowLoopback: boolean;
+}
+
+/** Cloud instance-metadata names; their addresses are refused anyway, the names are refused before any lookup. */
+const METADATA_HOSTS = new Set([
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'metadata.azure.internal',
+  'instance-data',
+  'instance-data.ec2.internal',
+  'metadata.tencentyun.com',
+  'metadata.oraclecloud.com',
+]);
+
+export class RefusedDestination extends Error {
+  override readonly name = 'RefusedDestination';
+}
+
+const DESCRIBE: Record<AddressClass, string> = {
+  public: 'a public address',
+  loopback: 'a loopback address',
+  private: 'a private address',
+  cgnat: 'a shared (CGNAT) address',
+  linkLocal: 'a link-local or metadata address',
+  uniqueLocal: 'a unique-local address',
+  unspecified: 'an unspecified address',
+  multicast: 'a multicast address',
+  reserved: 'a reserved address',
+};
+
+const permitted = (cls: AddressClass, opts: GuardOptions, http: boolean) => (http ? cls === 'loopback' && opts.allowLoopback : cls === 'public' || (cls === 'loopback' && opts.allowLoopback));
+
+interface Target {
+  url: URL;
+  host: string;
+  http: boolean;
+  literal: AddressClass | undefined;
+}
+
+/** Everything that can be judged without DNS; answers the parsed target, or throws RefusedDestination. */
+function inspect(raw: string, opts: GuardOptions): Target {
+  const url = URL.parse(raw);
+  if (!url) throw new RefusedDestination('is not a URL');
+  if (url.username || url.password) throw new RefusedDestination('must not hold credentials');
+  const http = url.protocol === 'http:';
+  if (url.protocol !== 'https:' && !(http && opts.allowLoopback)) throw new RefusedDestination('must use https');
+  const host = url.hostname.toLowerCase().replace(/\.+$/, '');
+  const literal = classifyAddress(host);
+  if (literal !== undefined) {
+    if (!permitted(literal, opts, http)) throw new RefusedDestination(`must not point at ${DESCRIBE[literal]} (${host})`);
+    return { url, host, http, literal };
+  }
+  if (host === '' || METADATA_HOSTS.has(host)) throw new RefusedDestination(`must not point at a metadata service (${host})`);
+  const localhost = host === 'localhost' || host.endsWith('.localhost');
+  if (localhost && !opts.allowLoopback) throw new RefusedDestination(`must not point at ${DESCRIBE.loopback} (${host})`);
+  if (http && !localhost) throw new RefusedDestination('must use https (http is allowed for loopback receivers only)');
+  return { url, host, http, literal };
+}
+
+/** Write-time check, without DNS: the reason the URL is refused, or undefined. */
+export function urlProblem(raw: string, opts: GuardOptions): string | undefined {
+  try {
+    inspect(raw, opts);
+    return undefined;
+  } catch (err) {
+    if (err instanceof RefusedDestination) return err.message;
+    throw err;
+  }
+}
+
+/** Send-time check: refuses (RefusedDestination) unless every address the host resolves to is permitted. */
+export async function guardDestination(raw: string, opts: GuardOptions & { resolve: Resolve }): Promise<URL> {
+  const target = inspect(raw, opts);
+  if (target.literal !== undefined) return target.url;
+  let addresses: string[];
+  try {
+    addresses = await opts.resolve(target.host);
+  } catch (err) {
+    throw new RefusedDestination(`${target.host} does not resolve: ${(err as Error).message}`);
+  }
+  if (addresses.length === 0) throw new RefusedDestination(`${target.host} does not resolve`);
+  for (const address of addresses) {
+    const cls = classifyAddress(address);
+    if (cls === undefined) throw new RefusedDestination(`${target.host} resolves to something that is not an address (${address})`);
+    if (!permitted(cls, opts, target.http)) throw new RefusedDestination(`${target.host} resolves to ${DESCRIBE[cls]} (${address})`);
+  }
+  return target.url;
+}
