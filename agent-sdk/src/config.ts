@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuditSettings } from './audit/settings.ts';
 import type { JWKS } from './bundle/jws.ts';
 
 /**
@@ -50,6 +51,8 @@ export const AgentConfig = z.strictObject({
   stateDir: z.string().min(1),
   /** Serve the admission webhook from `palisade-agent run`; absent, the agent only keeps the bundle current. */
   webhook: WebhookConfig.optional(),
+  /** The audit spool and shipper (see `audit/settings.ts`); defaults when absent. */
+  audit: AuditSettings.optional(),
 });
 export type AgentConfig = z.output<typeof AgentConfig>;
 

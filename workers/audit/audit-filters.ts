@@ -1,6 +1,6 @@
 import { and, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import { AUDIT_EVENT_KINDS, AuditVerdict, SEVERITY_RANK, Severity, type AuditEventKind } from '../../schema/audit-event.ts';
+import { AUDIT_EVENT_KINDS, AuditVerdict, SEVERITY_RANK, Severity } from '../../schema/audit-event.ts';
 import { Timestamp } from '../../schema/common.ts';
 import type { FieldError } from '../../schema/problem.ts';
 import { PalisadeError } from '../http/errors.ts';
@@ -62,7 +62,7 @@ export function parseAuditFilters(query: Record<string, string>, others: readonl
     return values;
   };
   filters.verdicts = oneOf('verdict', AuditVerdict.options);
-  filters.kinds = oneOf('kind', AUDIT_EVENT_KINDS satisfies readonly AuditEventKind[]);
+  filters.kinds = oneOf('kind', AUDIT_EVENT_KINDS);
   filters.severities = oneOf('severity', Severity.options);
   const min = oneOf('minSeverity', Severity.options);
   if (min && min.length !== 1) bad('minSeverity', 'must be one severity');

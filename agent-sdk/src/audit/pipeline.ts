@@ -4,7 +4,7 @@ import { dropDelta, dropReportEvent } from './drop-report.ts';
 import { Shipper, type ShipperOptions } from './shipper.ts';
 import { Spool, type SpoolOptions } from './spool.ts';
 import type { AppendResult } from './spool-policy.ts';
-import { uuidv7 } from './uuidv7.ts';
+import { uuidv7 } from '../webhook/uuid.ts';
 
 export interface AuditPipelineOptions {
   /** The spool directory (one agent process per directory). */

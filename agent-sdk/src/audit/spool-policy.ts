@@ -3,6 +3,30 @@ import type { DropCounts, DropReason } from './cursor.ts';
 import { classOf, encodeRecord, type RecordClass } from './record.ts';
 import type { LiveIndex, RecordRef } from './spool-index.ts';
 
+export interface SpoolOptions {
+  /** Most unacknowledged events held (default 100 000). */
+  maxEvents?: number;
+  /** Most bytes of unacknowledged records (about the JSON size plus 20 bytes each; default 64 MiB). */
+  maxBytes?: number;
+  /** A segment is closed once it reaches this size and the next append starts a new one (default 4 MiB). */
+  segmentBytes?: number;
+  /** Larger single events are dropped as `tooLarge` (default 512 KiB, half the server's batch limit). */
+  maxRecordBytes?: number;
+  /** Drop counts without an eviction are saved within this time, not with every append (default 1 s). */
+  countFlushMs?: number;
+  now?: () => number;
+}
+
+/** Events read for shipping: `lines` are their JSON texts, in spool order (one NDJSON line each). */
+export interface SpoolBatch {
+  lastSeq: number;
+  lines: string[];
+  /** Records found damaged on reading: counted `corrupt` when the batch is acknowledged. */
+  corrupt: number;
+}
+
+export const SPOOL_DEFAULTS: Required<Omit<SpoolOptions, 'now'>> = { maxEvents: 100_000, maxBytes: 64 << 20, segmentBytes: 4 << 20, maxRecordBytes: 512 << 10, countFlushMs: 1000 };
+
 /** What became of one `append` call's events. */
 export interface AppendResult {
   /** Events now durably in the spool. */

@@ -2,32 +2,10 @@ import type { AuditEventV1 } from '../../../schema/audit-event.ts';
 import { addEvicted, advance, saveCursor, type DropCounts } from './cursor.ts';
 import { SegmentWriter } from './segment-writer.ts';
 import type { RecordRef, SegmentMeta } from './spool-index.ts';
-import { planAppend, type AppendPlan, type AppendResult } from './spool-policy.ts';
+import { planAppend, SPOOL_DEFAULTS, type AppendPlan, type AppendResult, type SpoolBatch, type SpoolOptions } from './spool-policy.ts';
 import { compactSegment, deleteDeadSegments, loadSpool, readRecords, type LoadReport, type SpoolState } from './spool-state.ts';
 
-export interface SpoolOptions {
-  /** Most unacknowledged events held (default 100 000). */
-  maxEvents?: number;
-  /** Most bytes of unacknowledged records (about the JSON size plus 20 bytes each; default 64 MiB). */
-  maxBytes?: number;
-  /** A segment is closed once it reaches this size and the next append starts a new one (default 4 MiB). */
-  segmentBytes?: number;
-  /** Larger single events are dropped as `tooLarge` (default 512 KiB, half the server's batch limit). */
-  maxRecordBytes?: number;
-  /** Drop counts without an eviction are saved within this time, not with every append (default 1 s). */
-  countFlushMs?: number;
-  now?: () => number;
-}
-
-/** Events read for shipping: `lines` are their JSON texts, in spool order (one NDJSON line each). */
-export interface SpoolBatch {
-  lastSeq: number;
-  lines: string[];
-  /** Records found damaged on reading: counted `corrupt` when the batch is acknowledged. */
-  corrupt: number;
-}
-
-const DEFAULTS: Required<Omit<SpoolOptions, 'now'>> = { maxEvents: 100_000, maxBytes: 64 << 20, segmentBytes: 4 << 20, maxRecordBytes: 512 << 10, countFlushMs: 1000 };
+export type { SpoolBatch, SpoolOptions } from './spool-policy.ts';
 
 interface Pending {
   events: AuditEventV1[];
@@ -68,7 +46,7 @@ export class Spool {
   }
 
   static async open(dir: string, options: SpoolOptions = {}): Promise<Spool> {
-    const o = { ...DEFAULTS, now: Date.now, ...options };
+    const o = { ...SPOOL_DEFAULTS, now: Date.now, ...options };
     const { tornBytes, corrupt, ...state } = await loadSpool(dir, o.now());
     return new Spool(state, o, { tornBytes, corrupt });
   }

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/**
+ * The audit spool and shipper of `palisade-agent run` (`audit` in `config.json`); every member has a default. The
+ * spool directory is relative to the configuration file, `<stateDir>/audit-spool` by default.
+ *
+ * @example
+ * ```ts
+ * AuditSettings.parse({ maxSpoolBytes: 256 * 1024 * 1024 }); // the rest defaulted
+ * ```
+ */
+export const AuditSettings = z.strictObject({
+  spoolDir: z.string().min(1).optional(),
+  /** Bounds of the spool: unacknowledged events and their bytes. When full, audit-mode events are dropped first. */
+  maxSpoolEvents: z.int().min(10).max(10_000_000).default(100_000),
+  maxSpoolBytes: z.int().min(64 * 1024).max(16 * 1024 ** 3).default(64 * 1024 * 1024),
+  segmentBytes: z.int().min(4096).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** A batch goes out when it holds this many events or bytes (the server takes at most 1 000 and 1 MiB) ... */
+  batchEvents: z.int().min(1).max(1000).default(500),
+  batchBytes: z.int().min(1024).max(1024 * 1024).default(512 * 1024),
+  /** ... or once its oldest event is this old. */
+  batchMaxWaitMs: z.int().min(0).max(600_000).default(2000),
+  gzip: z.boolean().default(true),
+  uploadTimeoutMs: z.int().min(1000).max(300_000).default(30_000),
+  /** How often drops are reported as an `agent` event (when there were any). */
+  dropReportSeconds: z.int().min(1).max(86_400).default(60),
+});
+export type AuditSettings = z.output<typeof AuditSettings>;
