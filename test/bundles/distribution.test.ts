@@ -143,3 +143,11 @@ describe('cost of a poll', () => {
     expect(queries).toBe(warm);
   });
 });
+
+describe('changes that leave the content alone', () => {
+  it('keep the signed bytes and the ETag, so agents get 304', async () => {
+    const etag = (await pull()).headers.get('etag')!;
+    await acme.json('POST', '/v1/runtime-profiles', { name: `unrelated-${Date.now()}` });
+    expect((await pull({ 'if-none-match': etag })).status).toBe(304);
+  });
+});

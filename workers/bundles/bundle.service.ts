@@ -89,6 +89,12 @@ export class BundleService {
       const content = canonicalJson(compileBundle(sources));
       const digest = await sha256Digest(content);
       if (digest !== row.digest) Object.assign(row, { revision: row.revision + 1, digest, content, jws: null });
+      row.stale = false;
+      // Same content, signature still good: keep the bytes and the ETag, so agents are not made to download again.
+      if (ready(row, this.settings)) {
+        await saveBundleRow(tx, row);
+        return row;
+      }
     }
     const issuedAt = Math.floor(this.settings.now().getTime() / 1000);
     const { keys, issuer, ttlSeconds } = this.settings;
