@@ -39,8 +39,15 @@ describe('palisade-agent evaluate', { timeout: 60_000 }, () => {
     expect(lines[1]).toMatch(/^pods\.yaml#0\s+Pod\s+team-a\s+good\s+allowed$/);
     expect(lines[2]).toBe('    runtime profiles: app=web');
     expect(lines[3]).toMatch(/^pods\.yaml#1\s+Pod\s+team-a\s+bad\s+DENIED$/);
-    expect(out.stdout).toContain('    DENY   critical  container "app" sets privileged=true  [policy "baseline" r4, limitContainerPrivileges.baseline.privileged]');
-    expect(out.stdout).toContain('    audit  low       container "sidecar" sets no memory limit  [policy "hygiene" r2, bestPracticeCheck.memoryLimitsSet]');
+    expect(lines.slice(4, 11)).toEqual([
+      '    DENY   high      container "app": image "quay.io/evil/miner:latest" is not from an allowed registry (quay.io)  [policy "baseline" r4, registriesAllowed]',
+      '    DENY   critical  container "app" sets privileged=true  [policy "baseline" r4, limitContainerPrivileges.baseline.privileged]',
+      '    DENY   high      pod sets hostNetwork=true  [policy "baseline" r4, limitContainerPrivileges.baseline.hostNamespaces]',
+      '    audit  low       container "app": image "quay.io/evil/miner:latest" is not pinned to a tag other than latest  [policy "hygiene" r2, bestPracticeCheck.imageTagNotLatest]',
+      '    audit  low       container "sidecar": image "docker.io/library/envoy" is not pinned to a tag other than latest  [policy "hygiene" r2, bestPracticeCheck.imageTagNotLatest]',
+      '    audit  low       container "sidecar" sets no memory limit  [policy "hygiene" r2, bestPracticeCheck.memoryLimitsSet]',
+      '    runtime profiles: app=web, sidecar=web',
+    ]);
     expect(out.stdout).toMatch(/^pods\.yaml#2\s+Service\s+team-a\s+web\s+allowed \(not a workload\)$/m);
     expect(lines.at(-2)).toBe('3 objects: 2 allowed, 1 denied; 3 audit findings');
   });

@@ -54,7 +54,7 @@ export class AgentAudit {
     return this.pipeline.record(events);
   }
 
-  /** The status document with the audit counters added (`auditSpooled`, `auditDropped...`, ...). */
+  /** The status document with the audit counters added (`auditSpooled`, `auditSpoolDropped...`, ...). */
   withCounters(status: StatusDocument): StatusDocument {
     return { ...status, counters: { ...status.counters, ...this.pipeline.counters() } };
   }

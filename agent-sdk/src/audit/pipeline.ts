@@ -82,16 +82,16 @@ export class AuditPipeline {
     return event;
   }
 
-  /** Flat counters for the agent's status document (`auditSpooled`, `auditDroppedSpoolFullAudit`, ...). */
+  /** Flat counters for the agent's status document (`auditSpooled`, `auditSpoolDroppedSpoolFullAudit`, ...). */
   counters(): Record<string, number> {
     const { events, bytes, diskBytes } = this.spool.stats();
     const { batches, accepted, duplicates, failures, splits } = this.shipper.counters;
     const dropped = this.spool.dropped();
     const out: Record<string, number> = {
       auditSpooled: events, auditSpooledBytes: bytes, auditSpoolDiskBytes: diskBytes,
-      auditBatches: batches, auditAccepted: accepted, auditDuplicates: duplicates, auditUploadFailures: failures, auditSplits: splits,
+      auditShippedBatches: batches, auditShippedAccepted: accepted, auditShippedDuplicates: duplicates, auditShipFailures: failures, auditShipSplits: splits,
     };
-    for (const r of DROP_REASONS) out[`auditDropped${r[0]!.toUpperCase()}${r.slice(1)}`] = dropped[r];
+    for (const r of DROP_REASONS) out[`auditSpoolDropped${r[0]!.toUpperCase()}${r.slice(1)}`] = dropped[r];
     return out;
   }
 }

@@ -1,4 +1,5 @@
 import type { Finding } from '../engine/index.ts';
+import { grouped, said } from '../webhook/messages.ts';
 
 /** One object's outcome, as `evaluate --output json` prints it. */
 export interface EvaluationResult {
@@ -23,7 +24,7 @@ function columns(rows: string[][]): string[] {
 }
 
 const findingLine = (f: Finding) =>
-  `    ${f.mode === 'enforce' ? 'DENY ' : 'audit'}  ${f.severity.padEnd(8)}  ${f.container !== undefined ? `container "${f.container}"` : 'pod'}: ${f.message}  [policy "${f.policy.name}" r${f.policy.revision}, ${f.check}]`;
+  `    ${f.mode === 'enforce' ? 'DENY ' : 'audit'}  ${f.severity.padEnd(8)}  ${said(f)}  [policy "${f.policy.name}" r${f.policy.revision}, ${f.check}]`;
 
 /**
  * A table for people: one row per object with its verdict, its findings indented below (Enforce-mode ones marked
@@ -36,7 +37,7 @@ export function formatTable(results: EvaluationResult[], profileNames: Map<strin
   const out = [lines[0]!];
   results.forEach((r, i) => {
     out.push(lines[i + 1]!);
-    for (const f of r.findings) out.push(findingLine(f));
+    for (const mode of ['enforce', 'audit']) for (const f of grouped(r.findings.filter((x) => x.mode === mode))) out.push(findingLine(f));
     const profiles = Object.entries(r.runtimeProfiles).map(([c, ids]) => `${c}=${ids.map((id) => profileNames.get(id) ?? id).join('+')}`);
     if (profiles.length > 0) out.push(`    runtime profiles: ${profiles.join(', ')}`);
   });

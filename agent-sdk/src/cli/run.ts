@@ -1,3 +1,4 @@
+import { AgentAudit } from '../audit/agent-audit.ts';
 import type { PollResult } from '../bundle/client.ts';
 import { StatusReporter } from '../bundle/reporter.ts';
 import { loadAgentFiles } from '../node/agent-files.ts';
@@ -20,12 +21,19 @@ export async function runCommand(args: string[]): Promise<number> {
   const credential = files.credential;
   const client = agentClient(files, { waitSeconds, onPoll: logPoll });
   let webhook: Awaited<ReturnType<typeof startWebhook>> | undefined;
-  const reporter = new StatusReporter({ url, credential, source: () => withWebhookCounters(client.status(), webhook), onError: (err) => log({ event: 'status_report_failed', message: err.message }) });
+  let audit: AgentAudit | undefined;
+  const source = () => {
+    const status = withWebhookCounters(client.status(), webhook);
+    return audit ? audit.withCounters(status) : status;
+  };
+  const reporter = new StatusReporter({ url, credential, source, onError: (err) => log({ event: 'status_report_failed', message: err.message }) });
 
   const restored = await client.restore();
   log({ event: 'starting', pid: process.pid, url, clusterId });
   log(restored ? { event: 'restored', revision: restored.revision, digest: restored.digest, expired: restored.expired } : { event: 'no_stored_bundle', lastError: client.status().lastError });
+  audit = await AgentAudit.start(configFile, files, client, log); // durable spool + shipper; resumes what a restart left
   if (files.config.webhook) webhook = await startWebhook(configFile, files.config.webhook, client, log);
+  if (webhook) audit.attach(webhook.audit);
   client.start();
   reporter.start();
   const signal = await new Promise<string>((done) => {
@@ -35,6 +43,7 @@ export async function runCommand(args: string[]): Promise<number> {
   log({ event: 'stopping', signal });
   await webhook?.close();
   if (webhook) log({ event: 'webhook_stopped', ...webhook.counters() });
+  await audit.stop();
   await client.stop();
   await reporter.stop(true);
   return EXIT.ok;

@@ -7,7 +7,7 @@ export const WARNINGS_MAX_TOTAL = 4096;
 const origin = (f: Finding) => `policy "${f.policy.name}", check ${f.check}`;
 
 /** `container "app": <message>`, or the message alone when it already starts with its subject (`pod sets ...`). */
-function said(f: Finding): string {
+export function said(f: Finding): string {
   const subject = f.container !== undefined ? `container "${f.container}"` : 'pod';
   return f.message.startsWith(`${subject} `) ? f.message : `${subject}: ${f.message}`;
 }
@@ -17,8 +17,8 @@ function subject(decision: Decision): string {
   return w ? `${w.kind} "${w.name}" in namespace "${w.namespace}"` : 'the object';
 }
 
-/** Findings of one mode, grouped per container in first-seen order (the pod's own last). */
-function grouped(findings: Finding[]): Finding[] {
+/** Findings grouped per container in first-seen order (the pod's own last). */
+export function grouped(findings: Finding[]): Finding[] {
   const order = new Map<string, Finding[]>();
   for (const f of findings) order.set(f.container ?? '\u0000pod', [...(order.get(f.container ?? '\u0000pod') ?? []), f]);
   const pod = order.get('\u0000pod') ?? [];
