@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import { Role, RoleInput } from '../../schema/access.ts';
-import type { Right } from '../../schema/rights.ts';
+import { BUILTIN_ROLES, type Right } from '../../schema/rights.ts';
 import { apiKeys, roles } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -24,7 +24,8 @@ export const roleKind: ObjectKind<typeof RoleInput> = {
   output: Role,
   rights: { view: 'roles.view', manage: 'roles.manage' },
   columns: (spec) => ({ rights: [...new Set(spec.rights)] }),
-  wireExtras: (row) => ({ builtin: row.builtin === true }),
+  // Built-in roles show (and grant, see authenticate.ts) the rights of this release.
+  wireExtras: (row) => ({ builtin: row.builtin === true, ...(row.builtin ? { rights: BUILTIN_ROLES.find((r) => r.name === row.name)?.rights ?? row.spec.rights } : {}) }),
   filters: { name: nameFilter(roles), builtin: booleanFilter('builtin', roles.builtin) },
   readOnly: (row) => (row.builtin === true ? `the built-in role "${row.name}" cannot be changed or deleted` : undefined),
   beforeWrite: async ({ principal }, spec) => refuseEscalation(principal, spec.rights),

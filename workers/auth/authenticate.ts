@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import { apiKeys, roles, tenants } from '../../schema/tables/index.ts';
-import type { Right } from '../../schema/rights.ts';
+import { BUILTIN_ROLES, type Right } from '../../schema/rights.ts';
 import type { AppEnv } from '../app-env.ts';
 import { bySecretHash, enterTenant, inTenant, type Db, type Tx } from '../db/db.ts';
 import { PalisadeError } from '../http/errors.ts';
@@ -16,9 +16,12 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+const builtinRights = new Map(BUILTIN_ROLES.map((r) => [r.name, r.rights]));
+
+/** A built-in role grants what this release says it does, so tenants created earlier gain rights added since. */
 async function rightsOf(tx: Tx, where: ReturnType<typeof inArray>): Promise<Set<Right>> {
-  const rows = await tx.select({ rights: roles.rights }).from(roles).where(where);
-  return new Set(rows.flatMap((r) => r.rights));
+  const rows = await tx.select({ name: roles.name, builtin: roles.builtin, rights: roles.rights }).from(roles).where(where);
+  return new Set(rows.flatMap((r) => (r.builtin ? (builtinRights.get(r.name) ?? r.rights) : r.rights)));
 }
 
 async function principalFromApiKey(db: Db, secret: string, now: Date): Promise<Principal | undefined> {
