@@ -30,7 +30,7 @@ function policies() {
   }));
 }
 
-function bundle(): BundleContentV1 {
+export function bundle(): BundleContentV1 {
   const images = Array.from({ length: 500 }, (_, i) => ({ reference: `ghcr.io/acme/svc-${i % 100}`, digest: digest(i + 1), tags: [`1.${i}`], compliance: i % 5 ? 'compliant' : 'nonCompliant' }));
   images.push({ reference: 'ghcr.io/acme/shop', digest: digest(9999), tags: ['2.4.1'], compliance: 'compliant' });
   return BundleContentV1.parse({
@@ -49,7 +49,7 @@ function bundle(): BundleContentV1 {
 const securityContext = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
 const resources = { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '256Mi' } };
 /** A realistic three-container pod: app, sidecar proxy and init migration, with probes, volumes and labels. */
-const POD = JSON.stringify({
+export const POD = JSON.stringify({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name: 'shop-7d4b9c8f5-x2x9q', namespace: 'shop', labels: { app: 'shop', tier: 'web', 'pod-template-hash': '7d4b9c8f5' }, ownerReferences: [{ kind: 'ReplicaSet', name: 'shop-7d4b9c8f5', controller: true }] },

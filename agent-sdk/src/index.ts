@@ -36,3 +36,8 @@ export { AGENT_VERSION } from './version.ts';
 
 // Admission: the pure engine that decides on workloads from the active bundle.
 export * from './engine/index.ts';
+
+// The admission webhook's request → response translation (pure; the HTTPS server is in `./node.ts`).
+export { admit, bundleProblem, type ActiveBundle, type AdmitOptions, type AdmitOutcome, type AdmitReason } from './webhook/admission.ts';
+export { parseAdmissionReview, reviewResponse, MalformedReviewError, ADMISSION_API_VERSION, type AdmissionRequest, type AdmissionResponse, type AdmissionReviewResponse } from './webhook/review.ts';
+export { WebhookConfig } from './config.ts';

@@ -13,3 +13,17 @@ export { FileBundleStore, STATE_FILES } from './bundle/store.ts';
 export { writeFileAtomic, type AtomicWriteHooks } from './node/atomic-write.ts';
 export { FileTrustStore } from './node/trust-file.ts';
 export { AgentFileError, loadAgentFiles, readTrustFile, writeEnrollment, type AgentFiles } from './node/agent-files.ts';
+
+// Audit events: the durable on-disk spool, the shipper to the control plane, and both together.
+export { AuditPipeline, type AuditPipelineOptions } from './audit/pipeline.ts';
+export { Spool, type SpoolBatch, type SpoolOptions } from './audit/spool.ts';
+export type { AppendResult } from './audit/spool-policy.ts';
+export { Shipper, type ShipperCounters, type ShipperOptions } from './audit/shipper.ts';
+export { parseRetryAfter, uploadBatch, type UploadOutcome } from './audit/upload.ts';
+export { DROP_REASONS, type DropCounts, type DropReason as SpoolDropReason } from './audit/cursor.ts';
+export { dropReportEvent } from './audit/drop-report.ts';
+export { AuditSettings } from './audit/settings.ts';
+
+// The admission webhook over HTTPS (`palisade-agent run` with a `webhook` section).
+export { WebhookServer, type WebhookDeps, type ServedBundle, type WebhookCounters } from './webhook/server.ts';
+export { WebhookMetrics } from './webhook/metrics.ts';

@@ -118,6 +118,17 @@ describe('audit spool', () => {
     expect(again.dropped().corrupt).toBe(1); // persisted, not counted twice
     expect(await contents(again)).toEqual([0, 2]);
   });
+
+  it('survives a damaged cursor file by sending everything spooled again', async () => {
+    const s = await spool();
+    await s.append(blocked(0, 1, 2));
+    await s.ack((await s.readBatch(1, 1e6))!);
+    await s.close();
+    await writeFile(join(dir, 'cursor.json'), '{"ackedSeq": 1, "evi');
+    const reopened = await spool();
+    expect(await contents(reopened)).toEqual([0, 1, 2]); // the server counts 0 as a duplicate
+    expect((await readdir(dir)).some((n) => n.startsWith('cursor.json.damaged-'))).toBe(true);
+  });
 });
 
 describe('audit spool when full', () => {
@@ -150,6 +161,21 @@ describe('audit spool when full', () => {
     open.push(small);
     expect(await small.append(alerted(0, 1, 2, 3))).toMatchObject({ taken: 3, dropped: { spoolFullAudit: 1 } });
     expect(small.pending().bytes).toBeLessThanOrEqual(size * 3.5);
+  });
+
+  it('reclaims the space of evicted records: compacts a closed segment that is mostly evicted', async () => {
+    const s = await spool({ maxEvents: 8, segmentBytes: 2000 });
+    await s.append(range(0, 8).map((n) => testEvent(n, [3, 5, 7].includes(n) ? 'blocked' : 'alerted'))); // one write: one segment
+    await s.append(blocked(8)); // the segment is full: a new one starts (and 0 is evicted)
+    expect(await segments()).toHaveLength(2);
+    const before = s.stats().diskBytes;
+    expect(await s.append(blocked(9, 10, 11, 12))).toMatchObject({ taken: 4, evicted: 4 });
+    await s.flush(); // the bookkeeping after an eviction runs once the appenders have their answer
+    expect(s.stats().diskBytes).toBeLessThan(before); // 4 records more, but 5 of 8 gone from the first segment
+    await s.close();
+    const reopened = await spool({ maxEvents: 8, segmentBytes: 2000 });
+    expect(reopened.loaded).toEqual({ tornBytes: 0, corrupt: 0 });
+    expect(await contents(reopened)).toEqual([3, 5, 7, 8, 9, 10, 11, 12]);
   });
 
   it('drops an event larger than the record limit as tooLarge', async () => {

@@ -1,30 +1,15 @@
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_ROLES } from '../../schema/rights.ts';
 import { oidcVerifier } from '../../workers/auth/oidc.ts';
 import { sha256Hex } from '../../workers/ids.ts';
 import { harness, keyWithRights, keyWithRoles, OPERATOR_KEY, type TenantClient } from '../support/harness.ts';
-import { testPglite } from '../support/pglite.ts';
+import { expectProblem, twoTenants } from '../support/resource-checks.ts';
 
-const database = await testPglite();
-afterAll(() => database.close());
-const h = harness(database);
-let acme: TenantClient;
-let globex: TenantClient;
-
-beforeAll(async () => {
-  acme = await h.tenant('acme');
-  globex = await h.tenant('globex');
-});
+const { database, h, acme, globex } = await twoTenants();
 
 const SECRET_FORMAT = /^psk_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{43}$/;
 const HOUR = 3_600_000;
-
-function expectProblem(res: { status: number; headers: Headers; body: any }, status: number) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.headers.get('content-type')).toBe('application/problem+json');
-  expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
-}
 
 function expectUnauthorized(res: { status: number; headers: Headers; body: any }) {
   expectProblem(res, 401);

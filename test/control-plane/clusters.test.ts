@@ -1,22 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { harness, keyWithRights, type TenantClient } from '../support/harness.ts';
-import { testPglite } from '../support/pglite.ts';
+import { describe, expect, it } from 'vitest';
+import { expectHiddenFromOtherTenant, expectStaleRefused, expectViewOnly, names, pointers, PROBLEM, twoTenants } from '../support/resource-checks.ts';
 
-const database = await testPglite();
-afterAll(() => database.close());
-const h = harness(database);
-let acme: TenantClient;
-let globex: TenantClient;
+const { h, acme, globex } = await twoTenants();
 
-beforeAll(async () => {
-  acme = await h.tenant('acme');
-  globex = await h.tenant('globex');
-});
-
-const PROBLEM = 'application/problem+json';
 const prodEu = { name: 'prod-eu', description: 'Frankfurt', labels: { env: 'prod', 'topology.kubernetes.io/region': 'eu-central-1' } };
-const names = (res: { body: { items: Array<{ name: string }> } }) => res.body.items.map((c) => c.name);
-const pointers = (res: { body: { errors?: Array<{ pointer?: string }> } }) => (res.body.errors ?? []).map((e) => e.pointer).sort();
 
 describe('/v1/clusters', () => {
   it('runs the CRUD cycle with ETags', async () => {
@@ -174,12 +161,7 @@ describe('/v1/clusters', () => {
     const v2 = await acme.json('PATCH', `/v1/clusters/${id}`, { description: 'v2' }, { 'if-match': '"1"' });
     expect(v2.headers.get('etag')).toBe('"2"');
 
-    for (const [method, body] of [['PUT', { name: 'etag', description: 'stale' }], ['PATCH', { description: 'stale' }], ['DELETE']] as const) {
-      const stale = await acme.json(method, `/v1/clusters/${id}`, body, { 'if-match': '"1"' });
-      expect(stale.status, method).toBe(412);
-      expect(stale.headers.get('content-type'), method).toBe(PROBLEM);
-      expect(stale.body.currentEtag, method).toBe('"2"');
-    }
+    await expectStaleRefused(acme, `/v1/clusters/${id}`, { stale: '"1"', replaceBody: { name: 'etag', description: 'stale' }, patchBody: { description: 'stale' } });
     const unchanged = await acme.json('GET', `/v1/clusters/${id}`);
     expect(unchanged.body.description).toBe('v2');
 
@@ -193,25 +175,17 @@ describe('/v1/clusters', () => {
   it('needs clusters.manage to write; clusters.view reads', async () => {
     const created = await acme.json('POST', '/v1/clusters', { name: 'rights', labels: { env: 'prod' } });
     const id = created.body.id as string;
-    const viewer = h.as(acme, await keyWithRights(acme, ['clusters.view']));
-    expect((await viewer.json('GET', `/v1/clusters/${id}`)).body).toEqual(created.body);
-    expect(names(await viewer.json('GET', '/v1/clusters?name=rights'))).toEqual(['rights']);
-    for (const [method, path, body] of [
-      ['POST', '/v1/clusters', { name: 'viewer-made' }],
-      ['PUT', `/v1/clusters/${id}`, { name: 'rights' }],
-      ['PATCH', `/v1/clusters/${id}`, { description: 'x' }],
-      ['DELETE', `/v1/clusters/${id}`],
-    ] as const) {
-      const res = await viewer.json(method, path, body);
-      expect(res.status, method).toBe(403);
-      expect(res.headers.get('content-type'), method).toBe(PROBLEM);
-      expect(res.body.missingRights, method).toEqual(['clusters.manage']);
-    }
-
-    const outsider = h.as(acme, await keyWithRights(acme, ['scopes.view', 'scopes.manage']));
-    expect((await outsider.json('GET', '/v1/clusters')).status).toBe(403);
-    expect((await outsider.json('GET', `/v1/clusters/${id}`)).status).toBe(403);
-    expect((await acme.json('GET', `/v1/clusters/${id}`)).body).toEqual(created.body);
+    await expectViewOnly(h, acme, {
+      path: '/v1/clusters',
+      created,
+      createBody: { name: 'viewer-made' },
+      replaceBody: { name: 'rights' },
+      patchBody: { description: 'x' },
+      viewRight: 'clusters.view',
+      manageRight: 'clusters.manage',
+      outsiderRights: ['scopes.view', 'scopes.manage'],
+      listQuery: '?name=rights',
+    });
     expect((await acme.json('GET', '/v1/clusters?name=viewer-made')).body.items).toEqual([]);
 
     const anonymous = await h.app.request(`/v1/clusters/${id}`);
@@ -221,25 +195,13 @@ describe('/v1/clusters', () => {
 
   it('hides a cluster from another tenant on every endpoint', async () => {
     const created = await acme.json('POST', '/v1/clusters', { name: 'secret-cluster', description: 'acme only', labels: { owner: 'acme' } });
-    const id = created.body.id as string;
-    for (const [method, body, headers] of [
-      ['GET'],
-      ['PUT', { name: 'stolen' }],
-      ['PUT', { name: 'stolen' }, { 'if-match': '"1"' }],
-      ['PATCH', { description: 'stolen' }],
-      ['PATCH', { description: 'stolen' }, { 'if-match': '"1"' }],
-      ['DELETE'],
-      ['DELETE', undefined, { 'if-match': '"1"' }],
-    ] as const) {
-      const res = await globex.json(method, `/v1/clusters/${id}`, body, headers);
-      expect(res.status, method).toBe(404);
-      expect(res.headers.get('content-type'), method).toBe(PROBLEM);
-    }
-    for (const query of ['', '?name=secret-*', '?label=owner=acme']) {
-      expect(names(await globex.json('GET', `/v1/clusters${query}`)), query).not.toContain('secret-cluster');
-    }
-    const after = await acme.json('GET', `/v1/clusters/${id}`);
-    expect(after.body).toEqual(created.body);
-    expect(after.headers.get('etag')).toBe('"1"');
+    expect(created.headers.get('etag')).toBe('"1"');
+    await expectHiddenFromOtherTenant(acme, globex, {
+      path: '/v1/clusters',
+      created,
+      replaceBody: { name: 'stolen' },
+      patchBody: { description: 'stolen' },
+      listQueries: ['', '?name=secret-*', '?label=owner=acme'],
+    });
   });
 });

@@ -1,23 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { harness, keyWithRights, type TenantClient } from '../support/harness.ts';
-import { testPglite } from '../support/pglite.ts';
+import { describe, expect, it } from 'vitest';
+import { keyWithRights } from '../support/harness.ts';
+import { pointers, PROBLEM, withTenants } from '../support/resource-checks.ts';
 
-const database = await testPglite();
-afterAll(() => database.close());
-const h = harness(database);
-let acme: TenantClient;
-let globex: TenantClient;
-let initech: TenantClient;
-
-beforeAll(async () => {
-  acme = await h.tenant('acme');
-  globex = await h.tenant('globex');
-  initech = await h.tenant('initech');
-});
+const { h, acme, globex, initech } = await withTenants('acme', 'globex', 'initech');
 
 const PATH = '/v1/settings/file-threat-protection';
-const PROBLEM = 'application/problem+json';
-const pointers = (res: { body: { errors?: Array<{ pointer?: string }> } }) => (res.body.errors ?? []).map((e) => e.pointer).sort();
 
 const DEFAULTS = {
   interceptorMode: 'audit',

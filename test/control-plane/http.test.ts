@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { harness, type TenantClient } from '../support/harness.ts';
-import { testPglite } from '../support/pglite.ts';
+import { describe, expect, it } from 'vitest';
+import { harness } from '../support/harness.ts';
+import { withTenants } from '../support/resource-checks.ts';
 
-const database = await testPglite();
-afterAll(() => database.close());
-const h = harness(database);
-let acme: TenantClient;
-
-beforeAll(async () => {
-  acme = await h.tenant('acme');
-});
+const { database, h, acme } = await withTenants('acme');
 
 const scope = { name: 'prod', resources: [{ type: 'cluster', cluster: 'prod' }] };
 

@@ -1,28 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { harness, keyWithRights, type TenantClient } from '../support/harness.ts';
-import { testPglite } from '../support/pglite.ts';
+import { describe, expect, it } from 'vitest';
+import { keyWithRights, type TenantClient } from '../support/harness.ts';
+import { expectHiddenFromOtherTenant, expectStaleRefused, expectViewOnly, mustCreate, pointers, PROBLEM, twoTenants } from '../support/resource-checks.ts';
 
-const database = await testPglite();
-afterAll(() => database.close());
-const h = harness(database);
-let acme: TenantClient;
-let globex: TenantClient;
+const { h, acme, globex } = await twoTenants();
 
-beforeAll(async () => {
-  acme = await h.tenant('acme');
-  globex = await h.tenant('globex');
-});
-
-const PROBLEM = 'application/problem+json';
 const digest = (ch: string) => `sha256:${ch.repeat(64)}`;
 const references = (res: { body: { items: Array<{ reference: string; digest: string }> } }) => res.body.items.map((i) => `${i.reference}@${i.digest.slice(7, 8)}`);
-const pointers = (res: { body: { errors?: Array<{ pointer?: string }> } }) => (res.body.errors ?? []).map((e) => e.pointer).sort();
 
-async function register(client: TenantClient, body: Record<string, unknown>) {
-  const res = await client.json('POST', '/v1/images', body);
-  if (res.status !== 201) throw new Error(`image: ${res.status} ${JSON.stringify(res.body)}`);
-  return res;
-}
+const register = (client: TenantClient, body: Record<string, unknown>) => mustCreate(client, '/v1/images', body);
 
 describe('/v1/images', () => {
   it('runs the CRUD cycle with ETags, storing the reference normalized', async () => {
@@ -228,11 +213,7 @@ describe('/v1/images', () => {
     const created = await register(acme, { reference: 'busybox', digest: digest('b') });
     const id = created.body.id as string;
     expect((await acme.json('PATCH', `/v1/images/${id}`, { compliance: 'compliant', lastScanAt: '2025-01-01T00:00:00Z' }, { 'if-match': '"1"' })).status).toBe(200);
-    for (const [method, body] of [['PUT', { reference: 'busybox', digest: digest('b') }], ['PATCH', { compliance: 'nonCompliant' }], ['DELETE']] as const) {
-      const stale = await acme.json(method, `/v1/images/${id}`, body, { 'if-match': '"1"' });
-      expect(stale.status, method).toBe(412);
-      expect(stale.headers.get('content-type'), method).toBe(PROBLEM);
-    }
+    await expectStaleRefused(acme, `/v1/images/${id}`, { stale: '"1"', replaceBody: { reference: 'busybox', digest: digest('b') }, patchBody: { compliance: 'nonCompliant' } });
     expect((await acme.json('GET', `/v1/images/${id}`)).body.compliance).toBe('compliant');
     const again = await acme.json('PATCH', `/v1/images/${id}`, { compliance: 'nonCompliant', lastScanAt: '2025-01-02T00:00:00Z' }, { 'if-match': '"2"' });
     expect(again.status).toBe(200);
@@ -241,52 +222,29 @@ describe('/v1/images', () => {
 
   it('needs images.manage to write; images.view reads', async () => {
     const created = await register(acme, { reference: 'ghcr.io/acme/rights', digest: digest('9') });
-    const id = created.body.id as string;
-    const viewer = h.as(acme, await keyWithRights(acme, ['images.view']));
-    expect((await viewer.json('GET', `/v1/images/${id}`)).body).toEqual(created.body);
-    expect((await viewer.json('GET', '/v1/images?reference=ghcr.io/acme/rights')).body.items).toEqual([created.body]);
-    for (const [method, path, body] of [
-      ['POST', '/v1/images', { reference: 'ghcr.io/acme/viewer', digest: digest('9') }],
-      ['PUT', `/v1/images/${id}`, { reference: 'ghcr.io/acme/rights', digest: digest('9'), compliance: 'compliant' }],
-      ['PATCH', `/v1/images/${id}`, { compliance: 'compliant' }],
-      ['DELETE', `/v1/images/${id}`],
-    ] as const) {
-      const res = await viewer.json(method, path, body);
-      expect(res.status, method).toBe(403);
-      expect(res.headers.get('content-type'), method).toBe(PROBLEM);
-      expect(res.body.missingRights, method).toEqual(['images.manage']);
-    }
-    const outsider = h.as(acme, await keyWithRights(acme, ['registries.view']));
-    expect((await outsider.json('GET', `/v1/images/${id}`)).status).toBe(403);
-    expect((await outsider.json('GET', '/v1/images')).status).toBe(403);
-    expect((await acme.json('GET', `/v1/images/${id}`)).body).toEqual(created.body);
+    await expectViewOnly(h, acme, {
+      path: '/v1/images',
+      created,
+      createBody: { reference: 'ghcr.io/acme/viewer', digest: digest('9') },
+      replaceBody: { reference: 'ghcr.io/acme/rights', digest: digest('9'), compliance: 'compliant' },
+      patchBody: { compliance: 'compliant' },
+      viewRight: 'images.view',
+      manageRight: 'images.manage',
+      outsiderRights: ['registries.view'],
+      listQuery: '?reference=ghcr.io/acme/rights',
+    });
     expect((await acme.json('GET', '/v1/images?reference=ghcr.io/acme/viewer')).body.items).toEqual([]);
   });
 
   it('hides an image from another tenant on every endpoint', async () => {
     const created = await register(acme, { reference: 'registry.acme.internal/secret/app:1.0', digest: digest('5') });
-    const id = created.body.id as string;
-    const body = { reference: 'registry.acme.internal/secret/app', digest: digest('5'), compliance: 'compliant' };
-    for (const [method, payload, headers] of [
-      ['GET'],
-      ['PUT', body],
-      ['PUT', body, { 'if-match': '"1"' }],
-      ['PATCH', { compliance: 'compliant' }],
-      ['PATCH', { compliance: 'compliant' }, { 'if-match': '"1"' }],
-      ['DELETE'],
-      ['DELETE', undefined, { 'if-match': '"1"' }],
-    ] as const) {
-      const res = await globex.json(method, `/v1/images/${id}`, payload, headers);
-      expect(res.status, method).toBe(404);
-      expect(res.headers.get('content-type'), method).toBe(PROBLEM);
-    }
-    for (const query of ['', '?reference=registry.acme.internal/secret/app', `?digest=${digest('5')}`, '?compliance=notScanned']) {
-      const list = await globex.json('GET', `/v1/images${query}`);
-      expect(list.status, query).toBe(200);
-      expect(list.body.items.map((i: { id: string }) => i.id), query).not.toContain(id);
-    }
-    const after = await acme.json('GET', `/v1/images/${id}`);
-    expect(after.body).toEqual(created.body);
-    expect(after.headers.get('etag')).toBe('"1"');
+    expect(created.headers.get('etag')).toBe('"1"');
+    await expectHiddenFromOtherTenant(acme, globex, {
+      path: '/v1/images',
+      created,
+      replaceBody: { reference: 'registry.acme.internal/secret/app', digest: digest('5'), compliance: 'compliant' },
+      patchBody: { compliance: 'compliant' },
+      listQueries: ['', '?reference=registry.acme.internal/secret/app', `?digest=${digest('5')}`, '?compliance=notScanned'],
+    });
   });
 });

@@ -1,31 +1,22 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { harness, type TenantClient } from '../support/harness.ts';
-import { testPglite } from '../support/pglite.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mustCreate, withTenants } from '../support/resource-checks.ts';
 
 /**
  * Malformed runtime policy documents, made by mutating a valid one, must always get a 4xx problem+json answer:
  * never a 5xx, and never a stored policy.
  */
 
-const database = await testPglite();
-afterAll(() => database.close());
-const h = harness(database);
-let acme: TenantClient;
+const { h, acme } = await withTenants('acme');
 let valid: Record<string, unknown>;
 let putTarget: { id: string; body: Record<string, unknown> };
 let patchTarget: string;
 
 const PATH = '/v1/runtime-policies';
 
-async function create(path: string, body: unknown): Promise<Record<string, any>> {
-  const res = await acme.json('POST', path, body);
-  if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const create = async (path: string, body: unknown): Promise<Record<string, any>> => (await mustCreate(acme, path, body)).body;
 
 beforeAll(async () => {
-  acme = await h.tenant('acme');
   const scope = await create('/v1/scopes', { name: 'prod', resources: [{ type: 'cluster', cluster: 'prod-*' }] });
   const profile = await create('/v1/runtime-profiles', { name: 'locked' });
   const validator = await create('/v1/signature-validators', {

@@ -1,29 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { harness, keyWithRights, type TenantClient } from '../support/harness.ts';
-import { testPglite } from '../support/pglite.ts';
+import { describe, expect, it } from 'vitest';
+import type { TenantClient } from '../support/harness.ts';
+import { expectHiddenFromOtherTenant, expectStaleRefused, expectViewOnly, mustCreate, names, pointers, PROBLEM, twoTenants } from '../support/resource-checks.ts';
 
-const database = await testPglite();
-afterAll(() => database.close());
-const h = harness(database);
-let acme: TenantClient;
-let globex: TenantClient;
+const { h, acme, globex } = await twoTenants();
 
-beforeAll(async () => {
-  acme = await h.tenant('acme');
-  globex = await h.tenant('globex');
-});
-
-const PROBLEM = 'application/problem+json';
-const names = (res: { body: { items: Array<{ name: string }> } }) => res.body.items.map((c) => c.name);
-const pointers = (res: { body: { errors?: Array<{ pointer?: string }> } }) => (res.body.errors ?? []).map((e) => e.pointer).sort();
 
 const ghcr = { name: 'GitHub Packages', description: 'acme images on GHCR', url: 'ghcr.io/acme', type: 'generic' };
 
-async function createRegistry(client: TenantClient, body: Record<string, unknown>) {
-  const res = await client.json('POST', '/v1/registries', body);
-  if (res.status !== 201) throw new Error(`registry: ${res.status} ${JSON.stringify(res.body)}`);
-  return res;
-}
+const createRegistry = (client: TenantClient, body: Record<string, unknown>) => mustCreate(client, '/v1/registries', body);
 
 describe('/v1/registries', () => {
   it('runs the CRUD cycle with ETags', async () => {
@@ -141,11 +125,7 @@ describe('/v1/registries', () => {
     const created = await createRegistry(acme, { name: 'etag', url: 'ghcr.io' });
     const id = created.body.id as string;
     expect((await acme.json('PATCH', `/v1/registries/${id}`, { description: 'v2' }, { 'if-match': '"1"' })).status).toBe(200);
-    for (const [method, body] of [['PUT', { name: 'etag', url: 'quay.io' }], ['PATCH', { url: 'quay.io' }], ['DELETE']] as const) {
-      const stale = await acme.json(method, `/v1/registries/${id}`, body, { 'if-match': '"1"' });
-      expect(stale.status, method).toBe(412);
-      expect(stale.headers.get('content-type'), method).toBe(PROBLEM);
-    }
+    await expectStaleRefused(acme, `/v1/registries/${id}`, { stale: '"1"', replaceBody: { name: 'etag', url: 'quay.io' }, patchBody: { url: 'quay.io' } });
     expect((await acme.json('GET', `/v1/registries/${id}`)).body).toMatchObject({ url: 'ghcr.io', description: 'v2' });
     const put = await acme.json('PUT', `/v1/registries/${id}`, { name: 'etag', url: 'quay.io' }, { 'if-match': '"2"' });
     expect(put.status).toBe(200);
@@ -154,48 +134,25 @@ describe('/v1/registries', () => {
 
   it('needs registries.manage to write; registries.view reads', async () => {
     const created = await createRegistry(acme, { name: 'rights', url: 'ghcr.io' });
-    const id = created.body.id as string;
-    const viewer = h.as(acme, await keyWithRights(acme, ['registries.view']));
-    expect((await viewer.json('GET', `/v1/registries/${id}`)).body).toEqual(created.body);
-    expect(names(await viewer.json('GET', '/v1/registries?name=rights'))).toEqual(['rights']);
-    for (const [method, path, body] of [
-      ['POST', '/v1/registries', { name: 'viewer-made', url: 'ghcr.io' }],
-      ['PUT', `/v1/registries/${id}`, { name: 'rights', url: 'quay.io' }],
-      ['PATCH', `/v1/registries/${id}`, { url: 'quay.io' }],
-      ['DELETE', `/v1/registries/${id}`],
-    ] as const) {
-      const res = await viewer.json(method, path, body);
-      expect(res.status, method).toBe(403);
-      expect(res.headers.get('content-type'), method).toBe(PROBLEM);
-      expect(res.body.missingRights, method).toEqual(['registries.manage']);
-    }
-    const outsider = h.as(acme, await keyWithRights(acme, ['images.view', 'images.manage']));
-    expect((await outsider.json('GET', `/v1/registries/${id}`)).status).toBe(403);
-    expect((await outsider.json('GET', '/v1/registries')).status).toBe(403);
-    expect((await acme.json('GET', `/v1/registries/${id}`)).body).toEqual(created.body);
+    await expectViewOnly(h, acme, {
+      path: '/v1/registries',
+      created,
+      createBody: { name: 'viewer-made', url: 'ghcr.io' },
+      replaceBody: { name: 'rights', url: 'quay.io' },
+      patchBody: { url: 'quay.io' },
+      viewRight: 'registries.view',
+      manageRight: 'registries.manage',
+      outsiderRights: ['images.view', 'images.manage'],
+      listQuery: '?name=rights',
+    });
   });
 
   it('hides a registry from another tenant on every endpoint', async () => {
     const created = await createRegistry(acme, { name: 'secret-registry', url: 'registry.acme.internal/secret', type: 'harbor' });
     const id = created.body.id as string;
-    for (const [method, body, headers] of [
-      ['GET'],
-      ['PUT', { name: 'stolen', url: 'evil.example' }],
-      ['PUT', { name: 'stolen', url: 'evil.example' }, { 'if-match': '"1"' }],
-      ['PATCH', { url: 'evil.example' }],
-      ['PATCH', { url: 'evil.example' }, { 'if-match': '"1"' }],
-      ['DELETE'],
-      ['DELETE', undefined, { 'if-match': '"1"' }],
-    ] as const) {
-      const res = await globex.json(method, `/v1/registries/${id}`, body, headers);
-      expect(res.status, method).toBe(404);
-      expect(res.headers.get('content-type'), method).toBe(PROBLEM);
-    }
-    expect(names(await globex.json('GET', '/v1/registries'))).not.toContain('secret-registry');
+    expect(created.headers.get('etag')).toBe('"1"');
+    await expectHiddenFromOtherTenant(acme, globex, { path: '/v1/registries', created, replaceBody: { name: 'stolen', url: 'evil.example' }, patchBody: { url: 'evil.example' } });
     expect(names(await globex.json('GET', `/v1/registries?url=${encodeURIComponent('registry.acme.internal/secret')}`))).toEqual([]);
-    const after = await acme.json('GET', `/v1/registries/${id}`);
-    expect(after.body).toEqual(created.body);
-    expect(after.headers.get('etag')).toBe('"1"');
 
     // Nor can another tenant register images in it.
     const image = await globex.json('POST', '/v1/images', { reference: 'registry.acme.internal/secret/app', digest: `sha256:${'a'.repeat(64)}`, registryId: id });

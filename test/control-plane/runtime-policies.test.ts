@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { harness, keyWithRights, type TenantClient } from '../support/harness.ts';
-import { testPglite } from '../support/pglite.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { keyWithRights, type TenantClient } from '../support/harness.ts';
+import { expectHiddenFromOtherTenant, expectProblem, expectViewOnly, mustCreate, pointers, twoTenants } from '../support/resource-checks.ts';
 
-const database = await testPglite();
-afterAll(() => database.close());
-const h = harness(database);
-let acme: TenantClient;
-let globex: TenantClient;
+const { h, acme, globex } = await twoTenants();
 
 /** Objects a full policy points at, created once in acme. */
 let scopeId: string;
@@ -19,15 +15,9 @@ const PATH = '/v1/runtime-policies';
 const uuid = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
 const apiKeySubject = (secret: string) => `apiKey:${secret.slice(0, 12)}`;
 
-async function create(client: TenantClient, path: string, body: unknown): Promise<string> {
-  const res = await client.json('POST', path, body);
-  if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.id as string;
-}
+const create = async (client: TenantClient, path: string, body: unknown) => (await mustCreate(client, path, body)).body.id as string;
 
 beforeAll(async () => {
-  acme = await h.tenant('acme');
-  globex = await h.tenant('globex');
   scopeId = await create(acme, '/v1/scopes', { name: 'payments', resources: [{ type: 'namespace', cluster: 'prod-*', namespace: 'payments' }] });
   otherScopeId = await create(acme, '/v1/scopes', { name: 'staging', resources: [{ type: 'cluster', cluster: 'staging' }] });
   profileId = await create(acme, '/v1/runtime-profiles', { name: 'no-shells', executables: { enabled: true, executables: [{ path: '/bin/sh' }] } });
@@ -83,14 +73,6 @@ function fullPolicy(name = 'payments-hardening') {
 }
 
 const minimal = (name: string, scopes = [scopeId]) => ({ name, mode: 'audit', scopeIds: scopes });
-
-function expectProblem(res: { status: number; headers: Headers; body: any }, status: number) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.headers.get('content-type')).toBe('application/problem+json');
-  expect(res.body.status).toBe(status);
-}
-
-const pointers = (res: { body: { errors?: Array<{ pointer?: string }> } }) => (res.body.errors ?? []).map((e) => e.pointer).sort();
 
 describe('/v1/runtime-policies documents', () => {
   it('stores the full example document as given, with server metadata', async () => {
@@ -436,26 +418,24 @@ describe('/v1/runtime-policies/{id}/revisions', () => {
 
 describe('/v1/runtime-policies rights', () => {
   it('needs runtimePolicies.manage to write and runtimePolicies.view to read', async () => {
-    const id = await create(acme, PATH, minimal('guarded'));
-    const viewer = h.as(acme, await keyWithRights(acme, ['runtimePolicies.view']));
-    expect((await viewer.json('GET', `${PATH}/${id}`)).status).toBe(200);
+    const created = await acme.json('POST', PATH, minimal('guarded'));
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const { viewer, outsider } = await expectViewOnly(h, acme, {
+      path: PATH,
+      created,
+      createBody: minimal('by-viewer'),
+      replaceBody: minimal('guarded'),
+      patchBody: { mode: 'enforce' },
+      viewRight: 'runtimePolicies.view',
+      manageRight: 'runtimePolicies.manage',
+      outsiderRights: ['scopes.view'],
+      listQuery: '?name=guarded',
+    });
     expect((await viewer.json('GET', `${PATH}/${id}/revisions`)).status).toBe(200);
-    for (const [method, path, body] of [
-      ['POST', PATH, minimal('by-viewer')],
-      ['PUT', `${PATH}/${id}`, minimal('guarded')],
-      ['PATCH', `${PATH}/${id}`, { mode: 'enforce' }],
-      ['DELETE', `${PATH}/${id}`, undefined],
-    ] as const) {
-      const res = await viewer.json(method, path, body);
-      expectProblem(res, 403);
-      expect(res.body.missingRights, method).toEqual(['runtimePolicies.manage']);
-    }
-    const stranger = h.as(acme, await keyWithRights(acme, ['scopes.view']));
-    for (const path of [PATH, `${PATH}/${id}`, `${PATH}/${id}/revisions`]) {
-      const res = await stranger.json('GET', path);
-      expectProblem(res, 403);
-      expect(res.body.missingRights).toEqual(['runtimePolicies.view']);
-    }
+    const revisions = await outsider.json('GET', `${PATH}/${id}/revisions`);
+    expectProblem(revisions, 403);
+    expect(revisions.body.missingRights).toEqual(['runtimePolicies.view']);
     expect((await acme.json('GET', `${PATH}/${id}`)).body.revision).toBe(1);
   });
 
@@ -492,16 +472,11 @@ describe('/v1/runtime-policies rights', () => {
 
 describe('/v1/runtime-policies across tenants', () => {
   it('answers 404 to another tenant on every endpoint and keeps references inside the tenant', async () => {
-    const id = await create(acme, PATH, fullPolicy('acme-only'));
-    for (const [method, path, body] of [
-      ['GET', `${PATH}/${id}`, undefined],
-      ['PUT', `${PATH}/${id}`, minimal('stolen', [globalScopeId])],
-      ['PATCH', `${PATH}/${id}`, { description: 'stolen' }],
-      ['DELETE', `${PATH}/${id}`, undefined],
-      ['GET', `${PATH}/${id}/revisions`, undefined],
-    ] as const) {
-      expectProblem(await globex.json(method, path, body), 404);
-    }
+    const created = await acme.json('POST', PATH, fullPolicy('acme-only'));
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    await expectHiddenFromOtherTenant(acme, globex, { path: PATH, created, replaceBody: minimal('stolen', [globalScopeId]), patchBody: { description: 'stolen' } });
+    expectProblem(await globex.json('GET', `${PATH}/${id}/revisions`), 404);
     const list = await globex.json('GET', `${PATH}?name=acme-*`);
     expect(list.body.items).toEqual([]);
     expect((await globex.json('GET', `${PATH}?scopeId=${scopeId}`)).body.items).toEqual([]);

@@ -1,21 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { harness, keyWithRights, type TenantClient } from '../support/harness.ts';
-import { testPglite } from '../support/pglite.ts';
+import { describe, expect, it } from 'vitest';
+import type { TenantClient } from '../support/harness.ts';
+import { expectHiddenFromOtherTenant, expectStaleRefused, expectViewOnly, mustCreate, names, pointers, PROBLEM, twoTenants } from '../support/resource-checks.ts';
 
-const database = await testPglite();
-afterAll(() => database.close());
-const h = harness(database);
-let acme: TenantClient;
-let globex: TenantClient;
+const { h, acme, globex } = await twoTenants();
 
-beforeAll(async () => {
-  acme = await h.tenant('acme');
-  globex = await h.tenant('globex');
-});
-
-const PROBLEM = 'application/problem+json';
-const names = (res: { body: { items: Array<{ name: string }> } }) => res.body.items.map((c) => c.name);
-const pointers = (res: { body: { errors?: Array<{ pointer?: string }> } }) => (res.body.errors ?? []).map((e) => e.pointer).sort();
 
 const webServer = {
   name: 'web-server',
@@ -48,11 +36,7 @@ const webServerStored = {
   },
 };
 
-async function createProfile(client: TenantClient, body: Record<string, unknown>) {
-  const res = await client.json('POST', '/v1/runtime-profiles', body);
-  if (res.status !== 201) throw new Error(`profile: ${res.status} ${JSON.stringify(res.body)}`);
-  return res;
-}
+const createProfile = (client: TenantClient, body: Record<string, unknown>) => mustCreate(client, '/v1/runtime-profiles', body);
 
 describe('/v1/runtime-profiles', () => {
   it('runs the CRUD cycle with ETags', async () => {
@@ -230,11 +214,7 @@ describe('/v1/runtime-profiles', () => {
     const created = await createProfile(acme, { name: 'etag' });
     const id = created.body.id as string;
     expect((await acme.json('PATCH', `/v1/runtime-profiles/${id}`, { description: 'v2' }, { 'if-match': '"1"' })).status).toBe(200);
-    for (const [method, body] of [['PUT', { name: 'etag' }], ['PATCH', { description: 'stale' }], ['DELETE']] as const) {
-      const stale = await acme.json(method, `/v1/runtime-profiles/${id}`, body, { 'if-match': '"1"' });
-      expect(stale.status, method).toBe(412);
-      expect(stale.headers.get('content-type'), method).toBe(PROBLEM);
-    }
+    await expectStaleRefused(acme, `/v1/runtime-profiles/${id}`, { stale: '"1"', replaceBody: { name: 'etag' }, patchBody: { description: 'stale' } });
     expect((await acme.json('GET', `/v1/runtime-profiles/${id}`)).body.description).toBe('v2');
     const current = await acme.json('PUT', `/v1/runtime-profiles/${id}`, { name: 'etag', description: 'v3' }, { 'if-match': '"2"' });
     expect(current.status).toBe(200);
@@ -243,48 +223,25 @@ describe('/v1/runtime-profiles', () => {
 
   it('needs runtimeProfiles.manage to write; runtimeProfiles.view reads', async () => {
     const created = await createProfile(acme, { name: 'rights' });
-    const id = created.body.id as string;
-    const viewer = h.as(acme, await keyWithRights(acme, ['runtimeProfiles.view']));
-    expect((await viewer.json('GET', `/v1/runtime-profiles/${id}`)).body).toEqual(created.body);
-    expect(names(await viewer.json('GET', '/v1/runtime-profiles?name=rights'))).toEqual(['rights']);
-    for (const [method, path, body] of [
-      ['POST', '/v1/runtime-profiles', { name: 'viewer-made' }],
-      ['PUT', `/v1/runtime-profiles/${id}`, { name: 'rights' }],
-      ['PATCH', `/v1/runtime-profiles/${id}`, { description: 'x' }],
-      ['DELETE', `/v1/runtime-profiles/${id}`],
-    ] as const) {
-      const res = await viewer.json(method, path, body);
-      expect(res.status, method).toBe(403);
-      expect(res.headers.get('content-type'), method).toBe(PROBLEM);
-      expect(res.body.missingRights, method).toEqual(['runtimeProfiles.manage']);
-    }
-    const outsider = h.as(acme, await keyWithRights(acme, ['clusters.view']));
-    expect((await outsider.json('GET', `/v1/runtime-profiles/${id}`)).status).toBe(403);
-    expect((await outsider.json('GET', '/v1/runtime-profiles')).status).toBe(403);
-    expect((await acme.json('GET', `/v1/runtime-profiles/${id}`)).body).toEqual(created.body);
+    await expectViewOnly(h, acme, {
+      path: '/v1/runtime-profiles',
+      created,
+      createBody: { name: 'viewer-made' },
+      replaceBody: { name: 'rights' },
+      patchBody: { description: 'x' },
+      viewRight: 'runtimeProfiles.view',
+      manageRight: 'runtimeProfiles.manage',
+      outsiderRights: ['clusters.view'],
+      listQuery: '?name=rights',
+    });
   });
 
   it('hides a profile from another tenant on every endpoint', async () => {
     const created = await createProfile(acme, { ...webServer, name: 'secret-profile' });
     const id = created.body.id as string;
-    for (const [method, body, headers] of [
-      ['GET'],
-      ['PUT', { name: 'stolen' }],
-      ['PUT', { name: 'stolen' }, { 'if-match': '"1"' }],
-      ['PATCH', { executables: { enabled: false } }],
-      ['PATCH', { executables: { enabled: false } }, { 'if-match': '"1"' }],
-      ['DELETE'],
-      ['DELETE', undefined, { 'if-match': '"1"' }],
-    ] as const) {
-      const res = await globex.json(method, `/v1/runtime-profiles/${id}`, body, headers);
-      expect(res.status, method).toBe(404);
-      expect(res.headers.get('content-type'), method).toBe(PROBLEM);
-    }
-    expect(names(await globex.json('GET', '/v1/runtime-profiles'))).not.toContain('secret-profile');
+    expect(created.headers.get('etag')).toBe('"1"');
+    await expectHiddenFromOtherTenant(acme, globex, { path: '/v1/runtime-profiles', created, replaceBody: { name: 'stolen' }, patchBody: { executables: { enabled: false } } });
     expect(names(await globex.json('GET', '/v1/runtime-profiles?name=secret-*'))).toEqual([]);
-    const after = await acme.json('GET', `/v1/runtime-profiles/${id}`);
-    expect(after.body).toEqual(created.body);
-    expect(after.headers.get('etag')).toBe('"1"');
 
     // Nor can another tenant's policy point at it.
     const scope = await globex.json('POST', '/v1/scopes', { name: 'prod', resources: [{ type: 'cluster', cluster: 'prod' }] });

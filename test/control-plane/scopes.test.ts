@@ -1,17 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { harness, keyWithRights, type TenantClient } from '../support/harness.ts';
-import { testPglite } from '../support/pglite.ts';
+import { describe, expect, it } from 'vitest';
+import { expectHiddenFromOtherTenant, expectViewOnly, names, pointers, PROBLEM, twoTenants } from '../support/resource-checks.ts';
 
-const database = await testPglite();
-afterAll(() => database.close());
-const h = harness(database);
-let acme: TenantClient;
-let globex: TenantClient;
-
-beforeAll(async () => {
-  acme = await h.tenant('acme');
-  globex = await h.tenant('globex');
-});
+const { h, acme, globex } = await twoTenants();
 
 const prod = { name: 'prod', resources: [{ type: 'cluster', cluster: 'prod-*' }, { type: 'namespace', cluster: 'prod-eu', namespace: 'payments' }] };
 
@@ -34,10 +24,10 @@ describe('/v1/scopes', () => {
 
     const stale = await acme.json('PUT', `/v1/scopes/${created.body.id}`, prod, { 'if-match': etag });
     expect(stale.status).toBe(412);
-    expect(stale.headers.get('content-type')).toBe('application/problem+json');
+    expect(stale.headers.get('content-type')).toBe(PROBLEM);
 
     const list = await acme.json('GET', '/v1/scopes?name=prod*');
-    expect(list.body.items.map((s: { name: string }) => s.name)).toEqual(['prod']);
+    expect(names(list)).toEqual(['prod']);
 
     expect((await acme.request('DELETE', `/v1/scopes/${created.body.id}`)).status).toBe(204);
     expect((await acme.json('GET', `/v1/scopes/${created.body.id}`)).status).toBe(404);
@@ -55,8 +45,7 @@ describe('/v1/scopes', () => {
   it('rejects invalid scopes with a pointer per field', async () => {
     const res = await acme.json('POST', '/v1/scopes', { name: '', resources: [{ type: 'cluster', cluster: 'Bad Name' }, { type: 'nope' }], extra: 1 });
     expect(res.status).toBe(422);
-    const pointers = res.body.errors.map((e: { pointer: string }) => e.pointer).sort();
-    expect(pointers).toEqual(['/extra', '/name', '/resources/0/cluster', '/resources/1/type']);
+    expect(pointers(res)).toEqual(['/extra', '/name', '/resources/0/cluster', '/resources/1/type']);
   });
 
   it('answers 409 for a duplicate name', async () => {
@@ -79,15 +68,20 @@ describe('/v1/scopes', () => {
 
   it('needs the scopes rights (403) and hides another tenant’s scopes (404)', async () => {
     const created = await acme.json('POST', '/v1/scopes', { ...prod, name: 'private' });
-    const viewer = h.as(acme, await keyWithRights(acme, ['scopes.view']));
-    expect((await viewer.json('GET', `/v1/scopes/${created.body.id}`)).status).toBe(200);
-    expect((await viewer.json('POST', '/v1/scopes', { ...prod, name: 'x' })).status).toBe(403);
+    await expectViewOnly(h, acme, {
+      path: '/v1/scopes',
+      created,
+      createBody: { ...prod, name: 'x' },
+      replaceBody: { ...prod, name: 'private' },
+      patchBody: { description: 'x' },
+      viewRight: 'scopes.view',
+      manageRight: 'scopes.manage',
+      outsiderRights: ['clusters.view'],
+      listQuery: '?name=private',
+    });
 
-    for (const [method, body] of [['GET'], ['PUT', prod], ['PATCH', { description: 'x' }], ['DELETE']] as const) {
-      const res = await globex.json(method, `/v1/scopes/${created.body.id}`, body);
-      expect(res.status, method).toBe(404);
-    }
-    expect((await globex.json('GET', '/v1/scopes')).body.items.map((s: { name: string }) => s.name)).toEqual(['global']);
+    await expectHiddenFromOtherTenant(acme, globex, { path: '/v1/scopes', created, replaceBody: prod, patchBody: { description: 'x' } });
+    expect(names(await globex.json('GET', '/v1/scopes'))).toEqual(['global']);
     expect((await acme.json('GET', `/v1/scopes/${created.body.id}`)).body.description).toBeUndefined();
   });
 });

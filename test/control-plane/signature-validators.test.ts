@@ -1,22 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { harness, keyWithRights, type TenantClient } from '../support/harness.ts';
-import { testPglite } from '../support/pglite.ts';
+import { describe, expect, it } from 'vitest';
+import type { TenantClient } from '../support/harness.ts';
+import { expectHiddenFromOtherTenant, expectStaleRefused, expectViewOnly, mustCreate, names, pointers, PROBLEM, twoTenants } from '../support/resource-checks.ts';
 
-const database = await testPglite();
-afterAll(() => database.close());
-const h = harness(database);
-let acme: TenantClient;
-let globex: TenantClient;
-
-beforeAll(async () => {
-  acme = await h.tenant('acme');
-  globex = await h.tenant('globex');
-});
-
-const PROBLEM = 'application/problem+json';
-const names = (res: { body: { items: Array<{ name: string }> } }) => res.body.items.map((c) => c.name);
-const pointers = (res: { body: { errors?: Array<{ pointer?: string }> } }) => (res.body.errors ?? []).map((e) => e.pointer).sort();
+const { h, acme, globex } = await twoTenants();
 
 const spki = { type: 'spki', format: 'pem' } as const;
 const pkcs8 = { type: 'pkcs8', format: 'pem' } as const;
@@ -40,11 +27,7 @@ const keyless = {
   },
 };
 
-async function createValidator(client: TenantClient, body: Record<string, unknown>) {
-  const res = await client.json('POST', '/v1/signature-validators', body);
-  if (res.status !== 201) throw new Error(`validator: ${res.status} ${JSON.stringify(res.body)}`);
-  return res;
-}
+const createValidator = (client: TenantClient, body: Record<string, unknown>) => mustCreate(client, '/v1/signature-validators', body);
 
 describe('/v1/signature-validators', () => {
   it('runs the CRUD cycle with ETags', async () => {
@@ -224,11 +207,7 @@ describe('/v1/signature-validators', () => {
     const created = await createValidator(acme, withKey('etag', ecdsaP256.publicKey));
     const id = created.body.id as string;
     expect((await acme.json('PATCH', `/v1/signature-validators/${id}`, { description: 'v2' }, { 'if-match': created.headers.get('etag')! })).status).toBe(200);
-    for (const [method, body] of [['PUT', withKey('etag', rsa.publicKey)], ['PATCH', { description: 'stale' }], ['DELETE']] as const) {
-      const stale = await acme.json(method, `/v1/signature-validators/${id}`, body, { 'if-match': '"1"' });
-      expect(stale.status, method).toBe(412);
-      expect(stale.headers.get('content-type'), method).toBe(PROBLEM);
-    }
+    await expectStaleRefused(acme, `/v1/signature-validators/${id}`, { stale: '"1"', replaceBody: withKey('etag', rsa.publicKey), patchBody: { description: 'stale' } });
     const now = await acme.json('GET', `/v1/signature-validators/${id}`);
     expect(now.body).toMatchObject({ description: 'v2', verification: { publicKey: ecdsaP256.publicKey } });
     const put = await acme.json('PUT', `/v1/signature-validators/${id}`, withKey('etag', rsa.publicKey), { 'if-match': now.headers.get('etag')! });
@@ -238,48 +217,25 @@ describe('/v1/signature-validators', () => {
 
   it('needs signatureValidators.manage to write; signatureValidators.view reads', async () => {
     const created = await createValidator(acme, withKey('rights', ecdsaP256.publicKey));
-    const id = created.body.id as string;
-    const viewer = h.as(acme, await keyWithRights(acme, ['signatureValidators.view']));
-    expect((await viewer.json('GET', `/v1/signature-validators/${id}`)).body).toEqual(created.body);
-    expect(names(await viewer.json('GET', '/v1/signature-validators?name=rights'))).toEqual(['rights']);
-    for (const [method, path, body] of [
-      ['POST', '/v1/signature-validators', withKey('viewer-made', ecdsaP256.publicKey)],
-      ['PUT', `/v1/signature-validators/${id}`, withKey('rights', rsa.publicKey)],
-      ['PATCH', `/v1/signature-validators/${id}`, { description: 'x' }],
-      ['DELETE', `/v1/signature-validators/${id}`],
-    ] as const) {
-      const res = await viewer.json(method, path, body);
-      expect(res.status, method).toBe(403);
-      expect(res.headers.get('content-type'), method).toBe(PROBLEM);
-      expect(res.body.missingRights, method).toEqual(['signatureValidators.manage']);
-    }
-    const outsider = h.as(acme, await keyWithRights(acme, ['runtimeProfiles.view']));
-    expect((await outsider.json('GET', `/v1/signature-validators/${id}`)).status).toBe(403);
-    expect((await outsider.json('GET', '/v1/signature-validators')).status).toBe(403);
-    expect((await acme.json('GET', `/v1/signature-validators/${id}`)).body).toEqual(created.body);
+    await expectViewOnly(h, acme, {
+      path: '/v1/signature-validators',
+      created,
+      createBody: withKey('viewer-made', ecdsaP256.publicKey),
+      replaceBody: withKey('rights', rsa.publicKey),
+      patchBody: { description: 'x' },
+      viewRight: 'signatureValidators.view',
+      manageRight: 'signatureValidators.manage',
+      outsiderRights: ['runtimeProfiles.view'],
+      listQuery: '?name=rights',
+    });
   });
 
   it('hides a validator from another tenant on every endpoint', async () => {
     const created = await createValidator(acme, { ...keyless, name: 'secret-validator' });
     const id = created.body.id as string;
-    for (const [method, body, headers] of [
-      ['GET'],
-      ['PUT', withKey('stolen', ecdsaP256.publicKey)],
-      ['PUT', withKey('stolen', ecdsaP256.publicKey), { 'if-match': '"1"' }],
-      ['PATCH', { description: 'stolen' }],
-      ['PATCH', { description: 'stolen' }, { 'if-match': '"1"' }],
-      ['DELETE'],
-      ['DELETE', undefined, { 'if-match': '"1"' }],
-    ] as const) {
-      const res = await globex.json(method, `/v1/signature-validators/${id}`, body, headers);
-      expect(res.status, method).toBe(404);
-      expect(res.headers.get('content-type'), method).toBe(PROBLEM);
-    }
-    expect(names(await globex.json('GET', '/v1/signature-validators'))).not.toContain('secret-validator');
+    expect(created.headers.get('etag')).toBe('"1"');
+    await expectHiddenFromOtherTenant(acme, globex, { path: '/v1/signature-validators', created, replaceBody: withKey('stolen', ecdsaP256.publicKey), patchBody: { description: 'stolen' } });
     expect(names(await globex.json('GET', '/v1/signature-validators?name=secret-*'))).toEqual([]);
-    const after = await acme.json('GET', `/v1/signature-validators/${id}`);
-    expect(after.body).toEqual(created.body);
-    expect(after.headers.get('etag')).toBe('"1"');
 
     const scope = await globex.json('POST', '/v1/scopes', { name: 'prod', resources: [{ type: 'cluster', cluster: 'prod' }] });
     const policy = await globex.json('POST', '/v1/runtime-policies', {

@@ -9,6 +9,10 @@ import { testPostgres, type TestPostgres } from './postgres.ts';
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'node_modules/.bin');
 export const WORKER_OPERATOR_KEY = 'operator-worker-test-key';
+const WRANGLER_TOML = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
+const COMPATIBILITY_DATE = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(WRANGLER_TOML)![1]!;
+/** The cron triggers of wrangler.toml. */
+const CRONS = Array.from(/^crons\s*=\s*\[([^\]]*)\]/m.exec(WRANGLER_TOML)![1]!.matchAll(/"([^"]+)"/g), (m) => m[1]!);
 
 /** Bundles workers/worker.ts with wrangler, offline, into a gitignored directory inside the repository. */
 async function buildWorker(outdir: string): Promise<string> {
@@ -29,15 +33,23 @@ export interface BootedWorker {
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any }>;
   /** Provisions a tenant with the operator key; later calls use its admin key. Returns the tenant's id. */
   tenant(name: string): Promise<string>;
+  /** Runs the Worker's scheduled handler for `cron`, which must be one of the cron triggers of wrangler.toml. */
+  scheduled(cron: string, scheduledTime?: Date): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface BootOptions {
+  /** Added to (or overriding) the default bindings, a generated PALISADE_SIGNING_KEY among them. */
+  bindings?: Record<string, string>;
+  /** The webhook queue of wrangler.toml: WEBHOOK_QUEUE produces to palisade-webhooks, which the Worker consumes. */
+  webhookQueue?: boolean;
 }
 
 /**
  * The Workers bundle built with wrangler and booted in Miniflare against a fresh database on the real Postgres
- * (through the Neon driver and the local WebSocket proxy). `bindings` are added to (or override) the defaults: a
- * generated PALISADE_SIGNING_KEY among them.
+ * (through the Neon driver and the local WebSocket proxy).
  */
-export async function bootWorker(bindings: Record<string, string> = {}): Promise<BootedWorker> {
+export async function bootWorker({ bindings = {}, webhookQueue = false }: BootOptions = {}): Promise<BootedWorker> {
   mkdirSync(join(ROOT, '.wrangler'), { recursive: true });
   const outdir = mkdtempSync(join(ROOT, '.wrangler/test-'));
   const building = buildWorker(outdir);
@@ -52,10 +64,10 @@ export async function bootWorker(bindings: Record<string, string> = {}): Promise
   try {
     const database = (pgdb = await testPostgres());
     const bundle = await building;
-    const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(join(ROOT, 'wrangler.toml'), 'utf8'))![1]!;
     mf = new Miniflare({
       modules: [{ type: 'ESModule', path: bundle, contents: readFileSync(bundle, 'utf8') }],
-      compatibilityDate,
+      compatibilityDate: COMPATIBILITY_DATE,
+      ...(webhookQueue ? { queueProducers: { WEBHOOK_QUEUE: 'palisade-webhooks' }, queueConsumers: { 'palisade-webhooks': { maxBatchTimeout: 1 } } } : {}),
       bindings: {
         DATABASE_URL: database.url,
         PALISADE_OPERATOR_KEY: WORKER_OPERATOR_KEY,
@@ -83,7 +95,12 @@ export async function bootWorker(bindings: Record<string, string> = {}): Promise
       key = created.body.apiKey;
       return created.body.tenant.id as string;
     };
-    return { mf, pgdb: database, url, call, tenant, close };
+    const scheduled = async (cron: string, scheduledTime?: Date) => {
+      if (!CRONS.includes(cron)) throw new Error(`${cron} is not a cron trigger of wrangler.toml (${CRONS.join(', ')})`);
+      const handler = (await worker.getWorker()) as unknown as { scheduled(options: { cron: string; scheduledTime?: Date }): Promise<unknown> };
+      await handler.scheduled({ cron, scheduledTime });
+    };
+    return { mf, pgdb: database, url, call, tenant, scheduled, close };
   } catch (err) {
     await close();
     throw err;

@@ -17,7 +17,7 @@ describe.skipIf(skipWithoutPostgres('test/worker/agent.test.ts'))('a Node agent 
   beforeAll(async () => {
     const [c, n] = await Promise.all([generateSigningKey(), generateSigningKey()]);
     [current, next] = [c.key, n.key];
-    worker = await bootWorker({ PALISADE_SIGNING_KEY: JSON.stringify(c.privateJwk), PALISADE_SIGNING_KEYS_NEXT: JSON.stringify([n.privateJwk]) });
+    worker = await bootWorker({ bindings: { PALISADE_SIGNING_KEY: JSON.stringify(c.privateJwk), PALISADE_SIGNING_KEYS_NEXT: JSON.stringify([n.privateJwk]) } });
     tenantId = await worker.tenant('acme');
   }, 180_000);
 

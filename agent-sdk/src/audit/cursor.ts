@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { writeFileAtomic } from '../node/atomic-write.ts';
 
 /**
@@ -29,16 +29,24 @@ export interface CursorState {
 
 export const CURSOR_FILE = 'cursor.json';
 
+/**
+ * Reads the cursor; a fresh one when there is none. One that does not parse (it is written atomically, so only disk
+ * damage does that) is moved aside and replaced by a fresh one: every spooled event is then sent again (the server
+ * counts them as duplicates) and the drop counts restart from zero, rather than the agent refusing to start.
+ */
 export async function loadCursor(path: string): Promise<CursorState> {
-  let text: string;
+  const fresh = (): CursorState => ({ ackedSeq: 0, evicted: [], dropped: zeroDrops(), reported: zeroDrops() });
+  let raw: Partial<CursorState>;
   try {
-    text = await readFile(path, 'utf8');
+    raw = JSON.parse(await readFile(path, 'utf8')) as Partial<CursorState>;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ackedSeq: 0, evicted: [], dropped: zeroDrops(), reported: zeroDrops() };
-    throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fresh();
+    if (!(err instanceof SyntaxError)) throw err;
+    await rename(path, `${path}.damaged-${Date.now()}`);
+    return fresh();
   }
-  const raw = JSON.parse(text) as Partial<CursorState>; // written atomically: never torn
-  return { ackedSeq: raw.ackedSeq ?? 0, evicted: raw.evicted ?? [], dropped: { ...zeroDrops(), ...raw.dropped }, reported: { ...zeroDrops(), ...raw.reported } };
+  const ok = Number.isSafeInteger(raw.ackedSeq) && Array.isArray(raw.evicted);
+  return ok ? { ackedSeq: raw.ackedSeq!, evicted: raw.evicted!, dropped: { ...zeroDrops(), ...raw.dropped }, reported: { ...zeroDrops(), ...raw.reported } } : fresh();
 }
 
 export function saveCursor(path: string, state: CursorState): Promise<void> {

@@ -68,14 +68,18 @@ export interface AppendPlan {
  * - a blocked event (or the agent's own event) evicts the oldest spooled audit-mode events not in the batch in
  *   flight, as many as it takes (`evictedAudit`); when even that cannot make room, it is dropped (`spoolFullEnforce`).
  *
- * A single event whose record exceeds `maxRecordBytes` is dropped (`tooLarge`).
+ * The agent's own events (drop reports, at most one per report interval) may go over the bounds by 1 % (at least 16
+ * events and 64 KiB) before that policy applies to them, so that a report does not itself drop or evict anything. A single event whose record exceeds `maxRecordBytes` is dropped
+ * (`tooLarge`).
  */
 export function planAppend(index: LiveIndex, calls: readonly AuditEventV1[][], bounds: SpoolBounds, firstSeq: number, pinnedThrough: number): AppendPlan {
   const plan: AppendPlan = { lines: [], planned: [], evicted: [], results: [], drops: {} };
   let seq = firstSeq;
   let events = 0;
   let bytes = 0;
-  const fits = (length: number) => index.events + events + 1 <= bounds.maxEvents && index.bytes + bytes + length <= bounds.maxBytes;
+  const fits = (length: number, agent = false) =>
+    index.events + events + 1 <= bounds.maxEvents + (agent ? Math.max(16, bounds.maxEvents / 100) : 0) &&
+    index.bytes + bytes + length <= bounds.maxBytes + (agent ? Math.max(65_536, bounds.maxBytes / 100) : 0);
   for (const call of calls) {
     const result: AppendResult = { taken: 0, dropped: {}, evicted: 0 };
     plan.results.push(result);
@@ -90,7 +94,7 @@ export function planAppend(index: LiveIndex, calls: readonly AuditEventV1[][], b
         drop('tooLarge');
         continue;
       }
-      if (!fits(line.length)) {
+      if (!fits(line.length, event.kind === 'agent')) {
         if (cls === 'a') {
           drop('spoolFullAudit');
           continue;

@@ -4,15 +4,12 @@ import type { AddressInfo } from 'node:net';
 import type { AuditEventV1 } from '../../../schema/audit-event.ts';
 import type { WebhookConfig } from '../config.ts';
 import { AuditQueue } from '../engine/index.ts';
-import { bundleProblem, type ActiveBundle, type AdmitOptions } from './admission.ts';
 import { CertificateReloader, loadKeyPair } from './certificates.ts';
 import { WebhookMetrics } from './metrics.ts';
-import { handleValidate, problem, send } from './validate.ts';
+import { counters, route, type ServedBundle, type WebhookCounters } from './routes.ts';
+import { problem } from './validate.ts';
 
-/** The bundle in force, as the webhook needs it (a `VerifiedBundle` is one). */
-export interface ServedBundle extends ActiveBundle {
-  issuedAt: Date;
-}
+export type { ServedBundle, WebhookCounters } from './routes.ts';
 
 export interface WebhookDeps {
   /** The active bundle, read on every request. */
@@ -44,7 +41,7 @@ export class WebhookServer {
   private readonly reloader: CertificateReloader;
   private readonly now: () => number;
 
-  private constructor(private readonly settings: WebhookConfig, private readonly deps: WebhookDeps, pair: { cert: string; key: string }) {
+  private constructor(readonly settings: WebhookConfig, private readonly deps: WebhookDeps, pair: { cert: string; key: string }) {
     this.now = deps.now ?? Date.now;
     this.audit = new AuditQueue<AuditEventV1>({ capacity: settings.auditQueueCapacity });
     const timeout = Math.max(settings.requestDeadlineMs * 2, 5_000);
@@ -87,18 +84,8 @@ export class WebhookServer {
   }
 
   /** Counters for the agent's status document (flat, so the control plane keeps them). */
-  counters(): Record<string, number> {
-    const { allowed, denied } = this.metrics.totals();
-    const dropped = this.audit.dropped();
-    return {
-      admissionAllowed: allowed, admissionDenied: denied, auditEvents: this.metrics.auditEvents, auditQueued: this.audit.size,
-      auditDroppedOverflow: dropped.overflow, auditDroppedClosed: dropped.closed, auditDroppedTooLarge: dropped.tooLarge,
-    };
-  }
-
-  private admitOptions(): AdmitOptions {
-    const { failurePolicy, expiryGraceSeconds } = this.settings;
-    return { bundle: this.deps.bundle(), now: new Date(this.now()), failurePolicy, graceMs: expiryGraceSeconds * 1000, ...(this.deps.cluster ? { cluster: this.deps.cluster } : {}) };
+  counters(): WebhookCounters {
+    return counters(this.metrics, this.audit);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -106,32 +93,14 @@ export class WebhookServer {
     const path = new URL(req.url ?? '/', 'https://agent').pathname;
     let status = 500;
     try {
-      status = await this.route(req, res, path);
+      const { settings, audit, metrics } = this;
+      const context = { settings, audit, metrics, bundle: this.deps.bundle(), now: new Date(this.now()), ...(this.deps.cluster ? { cluster: this.deps.cluster } : {}) };
+      status = await route(req, res, path, context);
     } catch (err) {
       if (!res.headersSent) status = problem(res, 500, 'Internal Server Error', (err as Error).message);
       else res.destroy();
     } finally {
       this.metrics.request(path, status, (performance.now() - started) / 1000);
     }
-  }
-
-  private route(req: IncomingMessage, res: ServerResponse, path: string): Promise<number> | number {
-    const method = req.method ?? 'GET';
-    const routes: Record<string, string> = { '/validate': 'POST', '/healthz': 'GET', '/readyz': 'GET', '/metrics': 'GET' };
-    const allowed = routes[path];
-    if (allowed === undefined) return problem(res, 404, 'Not Found', `no route ${path}`);
-    if (method !== allowed && !(allowed === 'GET' && method === 'HEAD')) {
-      res.setHeader('allow', allowed);
-      return problem(res, 405, 'Method Not Allowed', `${path} takes ${allowed}`, true);
-    }
-    if (path === '/healthz') return send(res, 200, 'ok\n', 'text/plain');
-    const o = this.admitOptions();
-    const unready = bundleProblem(o.bundle, o.now, o.graceMs);
-    if (path === '/readyz') return unready ? send(res, 503, `not ready: ${unready}\n`, 'text/plain') : send(res, 200, `ready: bundle revision ${o.bundle!.revision}\n`, 'text/plain');
-    if (path === '/metrics') {
-      const audit = { size: this.audit.size, capacity: this.settings.auditQueueCapacity, dropped: this.audit.dropped() };
-      return send(res, 200, this.metrics.render({ bundle: o.bundle as ServedBundle | null, bundleValid: unready === null, now: o.now, audit }), 'text/plain; version=0.0.4; charset=utf-8');
-    }
-    return handleValidate(req, res, { ...this.settings, admitOptions: () => o, audit: this.audit, metrics: this.metrics });
   }
 }

@@ -39,7 +39,7 @@ export async function handleValidate(req: IncomingMessage, res: ServerResponse, 
   if (type !== 'application/json') return problem(res, 415, TITLES[415]!, `Content-Type is "${type || '(none)'}"; send application/json`, true);
   let body: Buffer;
   try {
-    body = await readBody(req, ctx.maxRequestBytes, AbortSignal.timeout(ctx.requestDeadlineMs));
+    body = await readBody(req, ctx.maxRequestBytes, ctx.requestDeadlineMs);
   } catch (err) {
     if (!(err instanceof HttpError)) throw err;
     return problem(res, err.status, TITLES[err.status] ?? 'Error', err.message, true);
