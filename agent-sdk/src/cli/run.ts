@@ -8,8 +8,9 @@ import { startWebhook, withWebhookCounters } from './webhook.ts';
 
 /**
  * `palisade-agent run --config FILE`: restores the last good bundle, polls for new ones and reports status until
- * SIGTERM or SIGINT; with a `webhook` section in the configuration, also serves the admission webhook over HTTPS. Logs one JSON line per event on stdout. In a container, start it as the main process
- * (`node bin/palisade-agent.mjs run ...`): `npx` does not forward SIGTERM to it.
+ * SIGTERM or SIGINT; with a `webhook` section in the configuration, also serves the admission webhook over HTTPS.
+ * Logs one JSON line per event on stdout. In a container, start it as the main process (`node
+ * bin/palisade-agent.mjs run ...`): `npx` does not forward SIGTERM to it.
  */
 export async function runCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string' }, wait: { type: 'string' } });
