@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { canonicalCapability } from './capabilities.ts';
+import { compileImageTemplate } from './image-template.ts';
 import { Description, Id, LabelKey, LabelValue, Metadata, Name, NameMask, Timestamp } from './common.ts';
 import { RegistryPrefix } from './scopes.ts';
 
@@ -16,7 +17,12 @@ export const PRIVILEGE_SETTINGS = [
 export type PrivilegeSetting = (typeof PRIVILEGE_SETTINGS)[number];
 
 /** `*` matches within one path segment, `**` across segments; matched on the normalized reference. */
-export const ImageUrlTemplate = z.string().min(1).max(1024).regex(/^[^\s]+$/, 'must not contain spaces');
+export const ImageUrlTemplate = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^[^\s]+$/, 'must not contain spaces')
+  .refine((t) => compileImageTemplate(t) !== undefined, 'must be an image URL template such as ghcr.io/acme/** or nginx:*');
 
 const Exclusion = z.strictObject({
   kind: z.enum(EXCLUSION_KINDS),

@@ -144,6 +144,12 @@ describe('/v1/runtime-policies documents', () => {
     expect(on.body.imageContentProtection).toEqual(doc.imageContentProtection);
   });
 
+  it('checks image URL templates with the matcher the agent uses', async () => {
+    const res = await acme.json('POST', PATH, { ...minimal('bad-template'), imageContentProtection: { enabled: true, rules: [{ registryUrlTemplate: ':latest', verify: false }] } });
+    expect(res.status).toBe(422);
+    expect(pointers(res)).toEqual(['/imageContentProtection/rules/0/registryUrlTemplate']);
+  });
+
   it('accepts capabilities with or without CAP_, in any case, and ALL; refuses unknown ones', async () => {
     const ok = await acme.json('POST', PATH, { ...minimal('caps'), capabilitiesBlock: { enabled: true, capabilities: ['CAP_NET_ADMIN', 'net_raw', 'Cap_Sys_Time', 'CHECKPOINT_RESTORE', 'ALL', 'all'] } });
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
