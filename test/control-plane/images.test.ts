@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keyWithRights, type TenantClient } from '../support/harness.ts';
-import { expectHiddenFromOtherTenant, expectStaleRefused, expectViewOnly, mustCreate, pointers, PROBLEM, twoTenants } from '../support/resource-checks.ts';
+import { expectCreated, expectHiddenFromOtherTenant, expectStaleRefused, expectViewOnly, mustCreate, pointers, PROBLEM, twoTenants } from '../support/resource-checks.ts';
 
 const { h, acme, globex } = await twoTenants();
 
@@ -11,28 +11,13 @@ const register = (client: TenantClient, body: Record<string, unknown>) => mustCr
 
 describe('/v1/images', () => {
   it('runs the CRUD cycle with ETags, storing the reference normalized', async () => {
-    const created = await acme.json('POST', '/v1/images', { reference: 'nginx', digest: digest('1') });
-    expect(created.status).toBe(201);
+    const created = await expectCreated(
+      acme,
+      '/v1/images',
+      { reference: 'nginx', digest: digest('1') },
+      { name: `docker.io/library/nginx@${digest('1')}`, reference: 'docker.io/library/nginx', digest: digest('1'), tags: [], compliance: 'notScanned' },
+    );
     const id = created.body.id as string;
-    expect(created.headers.get('location')).toBe(`/v1/images/${id}`);
-    expect(created.headers.get('etag')).toBe('"1"');
-    expect(created.body).toEqual({
-      id,
-      name: `docker.io/library/nginx@${digest('1')}`,
-      reference: 'docker.io/library/nginx',
-      digest: digest('1'),
-      tags: [],
-      compliance: 'notScanned',
-      createdAt: expect.any(String),
-      updatedAt: expect.any(String),
-      createdBy: expect.stringMatching(/^apiKey:/),
-      updatedBy: expect.stringMatching(/^apiKey:/),
-    });
-
-    const got = await acme.json('GET', `/v1/images/${id}`);
-    expect(got.status).toBe(200);
-    expect(got.body).toEqual(created.body);
-    expect(got.headers.get('etag')).toBe('"1"');
 
     // A scanner integration records its verdict with a merge patch.
     const scanned = await acme.json(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TenantClient } from '../support/harness.ts';
-import { expectHiddenFromOtherTenant, expectStaleRefused, expectViewOnly, mustCreate, names, pointers, PROBLEM, twoTenants } from '../support/resource-checks.ts';
+import { expectCreated, expectHiddenFromOtherTenant, expectStaleRefused, expectViewOnly, mustCreate, names, pointers, PROBLEM, twoTenants } from '../support/resource-checks.ts';
 
 const { h, acme, globex } = await twoTenants();
 
@@ -11,24 +11,8 @@ const createRegistry = (client: TenantClient, body: Record<string, unknown>) => 
 
 describe('/v1/registries', () => {
   it('runs the CRUD cycle with ETags', async () => {
-    const created = await acme.json('POST', '/v1/registries', ghcr);
-    expect(created.status).toBe(201);
+    const created = await expectCreated(acme, '/v1/registries', ghcr);
     const id = created.body.id as string;
-    expect(created.headers.get('location')).toBe(`/v1/registries/${id}`);
-    expect(created.headers.get('etag')).toBe('"1"');
-    expect(created.body).toEqual({
-      id,
-      ...ghcr,
-      createdAt: expect.any(String),
-      updatedAt: expect.any(String),
-      createdBy: expect.stringMatching(/^apiKey:/),
-      updatedBy: expect.stringMatching(/^apiKey:/),
-    });
-
-    const got = await acme.json('GET', `/v1/registries/${id}`);
-    expect(got.status).toBe(200);
-    expect(got.body).toEqual(created.body);
-    expect(got.headers.get('etag')).toBe('"1"');
 
     // PUT replaces: the type falls back to its default, the description is gone.
     const put = await acme.json('PUT', `/v1/registries/${id}`, { name: 'GitHub Packages', url: 'ghcr.io/acme/platform' }, { 'if-match': '"1"' });

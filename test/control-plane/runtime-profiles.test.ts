@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TenantClient } from '../support/harness.ts';
-import { expectHiddenFromOtherTenant, expectStaleRefused, expectViewOnly, mustCreate, names, pointers, PROBLEM, twoTenants } from '../support/resource-checks.ts';
+import { expectCreated, expectHiddenFromOtherTenant, expectStaleRefused, expectViewOnly, mustCreate, names, pointers, PROBLEM, twoTenants } from '../support/resource-checks.ts';
 
 const { h, acme, globex } = await twoTenants();
 
@@ -40,24 +40,8 @@ const createProfile = (client: TenantClient, body: Record<string, unknown>) => m
 
 describe('/v1/runtime-profiles', () => {
   it('runs the CRUD cycle with ETags', async () => {
-    const created = await acme.json('POST', '/v1/runtime-profiles', webServer);
-    expect(created.status).toBe(201);
+    const created = await expectCreated(acme, '/v1/runtime-profiles', webServer, webServerStored);
     const id = created.body.id as string;
-    expect(created.headers.get('location')).toBe(`/v1/runtime-profiles/${id}`);
-    expect(created.headers.get('etag')).toBe('"1"');
-    expect(created.body).toEqual({
-      id,
-      ...webServerStored,
-      createdAt: expect.any(String),
-      updatedAt: expect.any(String),
-      createdBy: expect.stringMatching(/^apiKey:/),
-      updatedBy: expect.stringMatching(/^apiKey:/),
-    });
-
-    const got = await acme.json('GET', `/v1/runtime-profiles/${id}`);
-    expect(got.status).toBe(200);
-    expect(got.body).toEqual(created.body);
-    expect(got.headers.get('etag')).toBe('"1"');
 
     // PUT replaces: everything not sent falls back to the defaults (all restrictions off).
     const put = await acme.json('PUT', `/v1/runtime-profiles/${id}`, { name: 'web-server', executables: { enabled: true, executables: [{ path: '/bin/sh' }] } }, { 'if-match': '"1"' });

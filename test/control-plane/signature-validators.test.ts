@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { TenantClient } from '../support/harness.ts';
-import { expectHiddenFromOtherTenant, expectStaleRefused, expectViewOnly, mustCreate, names, pointers, PROBLEM, twoTenants } from '../support/resource-checks.ts';
+import { expectCreated, expectHiddenFromOtherTenant, expectStaleRefused, expectViewOnly, mustCreate, names, pointers, PROBLEM, twoTenants } from '../support/resource-checks.ts';
 
 const { h, acme, globex } = await twoTenants();
 
@@ -31,25 +31,8 @@ const createValidator = (client: TenantClient, body: Record<string, unknown>) =>
 
 describe('/v1/signature-validators', () => {
   it('runs the CRUD cycle with ETags', async () => {
-    const created = await acme.json('POST', '/v1/signature-validators', { ...withKey('release-key', ecdsaP256.publicKey), description: 'cosign.pub' });
-    expect(created.status).toBe(201);
+    const created = await expectCreated(acme, '/v1/signature-validators', { ...withKey('release-key', ecdsaP256.publicKey), description: 'cosign.pub' });
     const id = created.body.id as string;
-    expect(created.headers.get('location')).toBe(`/v1/signature-validators/${id}`);
-    expect(created.headers.get('etag')).toBe('"1"');
-    expect(created.body).toEqual({
-      id,
-      ...withKey('release-key', ecdsaP256.publicKey),
-      description: 'cosign.pub',
-      createdAt: expect.any(String),
-      updatedAt: expect.any(String),
-      createdBy: expect.stringMatching(/^apiKey:/),
-      updatedBy: expect.stringMatching(/^apiKey:/),
-    });
-
-    const got = await acme.json('GET', `/v1/signature-validators/${id}`);
-    expect(got.status).toBe(200);
-    expect(got.body).toEqual(created.body);
-    expect(got.headers.get('etag')).toBe('"1"');
 
     // PUT replaces the document: a new key, no description.
     const put = await acme.json('PUT', `/v1/signature-validators/${id}`, withKey('release-key', ed25519.publicKey), { 'if-match': '"1"' });

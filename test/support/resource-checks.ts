@@ -24,6 +24,33 @@ export async function mustCreate(client: TenantClient, path: string, body: unkno
   return res;
 }
 
+/**
+ * POSTs `body` to the collection `path` as `owner` and checks the new object: 201 with its Location and ETag "1", the
+ * document `stored` (what was sent, unless given) with the id and the server's metadata (created and updated by this
+ * API key), and the same object and ETag on a GET. Answers the POST's response.
+ */
+export async function expectCreated(owner: TenantClient, path: string, body: unknown, stored: unknown = body): Promise<JsonResponse> {
+  const created = await owner.json('POST', path, body);
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const id = created.body.id as string;
+  expect(created.headers.get('location')).toBe(`${path}/${id}`);
+  expect(created.headers.get('etag')).toBe('"1"');
+  expect(created.body).toEqual({
+    id,
+    ...(stored as object),
+    createdAt: expect.any(String),
+    updatedAt: expect.any(String),
+    createdBy: expect.stringMatching(/^apiKey:/),
+    updatedBy: created.body.createdBy,
+  });
+
+  const got = await owner.json('GET', `${path}/${id}`);
+  expect(got.status).toBe(200);
+  expect(got.body).toEqual(created.body);
+  expect(got.headers.get('etag')).toBe('"1"');
+  return created;
+}
+
 /** An RFC 9457 problem: the status (with the body in the message), problem+json, and a body with status, type and title. */
 export function expectProblem(res: JsonResponse, status: number, label?: string): void {
   const prefix = label === undefined ? '' : `${label}: `;
