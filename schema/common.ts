@@ -41,3 +41,17 @@ export const LabelValue = z
   .max(63)
   .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, 'must be a Kubernetes label value');
 export const Labels = z.record(LabelKey, LabelValue);
+
+/** A regular expression as text; refused when JavaScript (Unicode mode) cannot compile it. */
+export const RegexSource = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((src) => {
+    try {
+      new RegExp(src, 'u');
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a valid regular expression');

@@ -1,21 +1,9 @@
 import { z } from 'zod';
-import { Description, Metadata, Name } from './common.ts';
+import { Description, Metadata, Name, RegexSource } from './common.ts';
 
 /** Absolute executable path; `*` matches any run of characters. */
 const PathMask = z.string().min(2).max(4096).regex(/^\/[^\0]*$/, 'must be an absolute path starting with `/`');
 
-const RegexSource = z
-  .string()
-  .min(1)
-  .max(1024)
-  .refine((src) => {
-    try {
-      new RegExp(src, 'u');
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'must be a valid regular expression');
 
 export const ExecutableMatcher = z.union([
   z.strictObject({ path: PathMask }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Description, Metadata, Name } from './common.ts';
+import { Description, Metadata, Name, RegexSource } from './common.ts';
 
 const PEM = /^-----BEGIN PUBLIC KEY-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END PUBLIC KEY-----\s*$/;
 
@@ -33,14 +33,7 @@ export async function isUsablePublicKey(pem: string): Promise<boolean> {
 }
 
 const Pattern = z.string().min(1).max(1024);
-const RegexSource = Pattern.refine((src) => {
-  try {
-    new RegExp(src, 'u');
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be a valid regular expression');
+
 
 /** A Fulcio certificate identity: issuer and subject, each exact or a regular expression (cosign's --certificate-identity-regexp). */
 export const KeylessIdentity = z

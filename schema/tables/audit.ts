@@ -114,6 +114,10 @@ export const webhookDeliveries = pgTable(
   (t) => [
     index('webhook_deliveries_due').on(t.status, t.nextAttemptAt),
     index('webhook_deliveries_webhook').on(t.tenantId, t.webhookId, t.createdAt),
+    // Retention (workers/webhooks/retention.ts): finished deliveries by their last activity.
+    index('webhook_deliveries_finished')
+      .on(sql`coalesce(${t.deliveredAt}, ${t.lastAttemptAt}, ${t.createdAt})`)
+      .where(sql`${t.status} <> 'pending'`),
     tenantPolicy('webhook_deliveries'),
     systemPolicy('webhook_deliveries', 'all'),
   ],

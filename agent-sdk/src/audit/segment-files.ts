@@ -1,5 +1,6 @@
 import { open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncDirectory } from '../node/atomic-write.ts';
 
 /** Segment files are named after the sequence number of their first record, zero-padded so names sort in order. */
 const SEGMENT = /^(\d{16})\.seg$/;
@@ -58,14 +59,3 @@ export async function truncateDurably(path: string, size: number): Promise<void>
 
 export const removeFile = (path: string): Promise<void> => rm(path, { force: true });
 
-export async function syncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch (err) {
-    if (!['EISDIR', 'EPERM', 'EINVAL', 'EACCES'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
-  } finally {
-    await handle?.close();
-  }
-}

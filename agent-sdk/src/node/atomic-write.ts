@@ -64,7 +64,8 @@ export interface AtomicWriteHooks {
   beforeRename?: (tmp: string, path: string) => Promise<void>;
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+/** fsync a directory so a rename or unlink in it survives a crash. */
+export async function syncDirectory(dir: string): Promise<void> {
   let handle;
   try {
     handle = await open(dir, 'r');
