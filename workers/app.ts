@@ -38,8 +38,11 @@ export interface AppConfig {
   maxBodyBytes?: number;
   /** Audit ingest limits (batch bytes and events, per-cluster rate); defaults in workers/audit/audit.types.ts. */
   audit?: AuditConfig;
-  /** Webhooks; `allowLoopback` (development only): receivers on loopback addresses, over http too. */
-  webhooks?: { allowLoopback?: boolean };
+  /**
+   * Webhooks; `allowLoopback` (development only): receivers on loopback addresses, over http too.
+   * `deliveryRetentionDays`: how long delivered and failed deliveries stay in the log (30 days by default).
+   */
+  webhooks?: { allowLoopback?: boolean; deliveryRetentionDays?: number };
 }
 
 export interface AppDeps {

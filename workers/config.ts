@@ -1,5 +1,6 @@
 import type { OidcConfig } from './auth/oidc.ts';
 import type { AppConfig } from './app.ts';
+import { deliveryRetentionDays } from './webhooks/retention.ts';
 
 /** Reads settings from Worker bindings or process.env alike; both are string maps. */
 export function configFromEnv(env: Record<string, unknown>): { app: AppConfig; oidc?: OidcConfig } {
@@ -11,7 +12,11 @@ export function configFromEnv(env: Record<string, unknown>): { app: AppConfig; o
       operatorKey: str('PALISADE_OPERATOR_KEY'),
       maxBodyBytes: str('PALISADE_MAX_BODY_BYTES') ? Number(str('PALISADE_MAX_BODY_BYTES')) : undefined,
       // Development only: webhook receivers on loopback addresses (and over http). Never set it in production.
-      webhooks: { allowLoopback: str('PALISADE_WEBHOOKS_ALLOW_LOOPBACK') === 'true' },
+      webhooks: {
+        allowLoopback: str('PALISADE_WEBHOOKS_ALLOW_LOOPBACK') === 'true',
+        // Whole days, at least 1; anything else refuses to start rather than prune the wrong deliveries.
+        deliveryRetentionDays: str('PALISADE_WEBHOOK_DELIVERY_RETENTION_DAYS') ? deliveryRetentionDays(Number(str('PALISADE_WEBHOOK_DELIVERY_RETENTION_DAYS'))) : undefined,
+      },
     },
     oidc:
       issuer && audience

@@ -4,6 +4,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP, type LookupFunction } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -14,6 +15,7 @@ import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { Agent, fetch as undiciFetch } from 'undici';
 import * as tables from '../schema/tables/index.ts';
 import { createApp } from './app.ts';
 import { importApiKey } from './auth/api-keys.crypto.ts';
@@ -25,7 +27,8 @@ import { runRetention } from './audit/retention.ts';
 import { provisionTenant, type ProvisionedTenant } from './tenants/tenants.store.ts';
 import { startDispatchLoop, type DispatchLoop } from './webhooks/dispatch-loop.ts';
 import { dispatchDue } from './webhooks/dispatcher.ts';
-import type { Resolve } from './webhooks/ssrf.ts';
+import { pruneDeliveries } from './webhooks/retention.ts';
+import { resolvePermitted, type GuardOptions, type Resolve } from './webhooks/ssrf.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
@@ -93,18 +96,31 @@ export async function loadKeyRing(dataDir: string): Promise<KeyRing> {
 }
 
 /**
- * Audit retention on Node: `runRetention` a minute after start and then every `intervalMs` (hourly), on timers that
- * do not keep the process alive; a run still going when the next is due is not doubled. Returns a stop function.
+ * Retention on Node, an hour apart (the first a minute after start), on timers that do not keep the process alive:
+ * raw audit events past each tenant's retention (`runRetention`), then delivered and failed webhook deliveries older
+ * than `deliveryRetentionDays` (`pruneDeliveries`). A run still going when the next is due is not doubled; one job
+ * failing does not keep the other from running. Returns a stop function.
  */
-export function startRetentionTimer(db: Db, intervalMs = 3_600_000, firstAfterMs = 60_000): () => void {
+export function startRetentionTimer(db: Db, intervalMs = 3_600_000, firstAfterMs = 60_000, deliveryRetentionDays?: number): () => void {
+  const jobs: Array<[string, (now: Date) => Promise<{ deleted: number }>]> = [
+    ['audit retention (raw events)', (now) => runRetention(db, now)],
+    ['webhook delivery retention', (now) => pruneDeliveries(db, now, deliveryRetentionDays)],
+  ];
   let running = false;
-  const run = () => {
+  const run = async () => {
     if (running) return;
     running = true;
-    runRetention(db, new Date())
-      .then(({ deleted }) => deleted > 0 && console.log(`audit retention: deleted ${deleted} raw events`))
-      .catch((err: unknown) => console.error('audit retention failed', err))
-      .finally(() => (running = false));
+    const now = new Date();
+    try {
+      for (const [name, job] of jobs) {
+        await job(now).then(
+          ({ deleted }) => deleted > 0 && console.log(`${name}: deleted ${deleted}`),
+          (err: unknown) => console.error(`${name} failed`, err),
+        );
+      }
+    } finally {
+      running = false;
+    }
   };
   const first = setTimeout(run, firstAfterMs).unref();
   const timer = setInterval(run, intervalMs).unref();
@@ -116,6 +132,35 @@ export function startRetentionTimer(db: Db, intervalMs = 3_600_000, firstAfterMs
 
 /** Every address a name resolves to, through the system resolver, for the webhook SSRF guard. */
 export const resolveWithNodeDns: Resolve = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
+
+/**
+ * The webhook dispatcher's fetch on Node, which closes the DNS-rebinding window of the SSRF guard: undici with a
+ * connect-time `lookup` that resolves the name again through `resolvePermitted` (the guard's resolver and rules, http
+ * or https by the URL) and hands the socket only addresses that passed, so what is connected to is what was checked.
+ * A name that answered a public address to the guard and a private one now fails the attempt. IP literals are not
+ * looked up (the guard judged them). TLS still verifies the certificate against the URL's host name (SNI and name
+ * check use it, not the address). `ca`: trust anchors in place of the default ones, for tests.
+ */
+export function pinnedFetch(options: GuardOptions & { resolve: Resolve; ca?: string }): typeof fetch & { close(): Promise<void> } {
+  const agent = (http: boolean) => {
+    const lookup: LookupFunction = (hostname, opts, callback) => {
+      const wanted = opts.family === 4 || opts.family === 'IPv4' ? 4 : opts.family === 6 || opts.family === 'IPv6' ? 6 : 0;
+      resolvePermitted(hostname, { ...options, http }).then((addresses) => {
+        const found = addresses.map((address) => ({ address, family: isIP(address) })).filter((a) => wanted === 0 || a.family === wanted);
+        if (found.length === 0) callback(Object.assign(new Error(`${hostname} has no IPv${wanted} address`), { code: 'ENOTFOUND' }), []);
+        else if (opts.all) callback(null, found);
+        else callback(null, found[0]!.address, found[0]!.family);
+      }, (err: Error) => callback(err, []));
+    };
+    return new Agent({ connect: { lookup, ...(options.ca ? { ca: options.ca } : {}) } });
+  };
+  const agents = { http: agent(true), https: agent(false) };
+  const send = (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    return undiciFetch(input as never, { ...(init as object), dispatcher: url.protocol === 'http:' ? agents.http : agents.https });
+  };
+  return Object.assign(send as unknown as typeof fetch, { close: async () => void (await Promise.all([agents.http.close(), agents.https.close()])) });
+}
 
 async function main(): Promise<void> {
   const env = process.env;
@@ -140,8 +185,9 @@ async function main(): Promise<void> {
   });
   // The webhook dispatcher: a background loop on this process (a pass a second, at once when woken).
   const allowLoopback = config.app.webhooks?.allowLoopback ?? false;
-  webhooks = startDispatchLoop(() => dispatchDue(database.db, { fetch, now: () => new Date(), resolve: resolveWithNodeDns, random: Math.random, allowLoopback }));
-  const stopRetention = startRetentionTimer(database.db);
+  const webhookFetch = pinnedFetch({ resolve: resolveWithNodeDns, allowLoopback });
+  webhooks = startDispatchLoop(() => dispatchDue(database.db, { fetch: webhookFetch, now: () => new Date(), resolve: resolveWithNodeDns, random: Math.random, allowLoopback }));
+  const stopRetention = startRetentionTimer(database.db, undefined, undefined, config.app.webhooks?.deliveryRetentionDays);
   const server = serve({ fetch: app.fetch, port }, (info) => {
     console.log(`Palisade control plane on http://localhost:${info.port} (${env.DATABASE_URL ? 'Postgres' : `PGlite in ${dataDir}`})`);
   });

@@ -14,6 +14,7 @@ import { runRetention } from './audit/retention.ts';
 import { nextDueAt } from './webhooks/dispatch.store.ts';
 import { dispatchDue } from './webhooks/dispatcher.ts';
 import { dohResolver } from './webhooks/doh.ts';
+import { pruneDeliveries } from './webhooks/retention.ts';
 
 /** The parts of the Queues API used here (a producer binding), typed locally: no Workers type package is installed. */
 interface WebhookQueue {
@@ -89,6 +90,8 @@ async function build(env: WorkerEnv, origin: string) {
     signing,
     oidc: config.oidc ? oidcVerifier(config.oidc) : undefined,
     wakeWebhookDispatcher: env.WEBHOOK_QUEUE ? () => env.WEBHOOK_QUEUE!.send({ wake: true }) : undefined,
+    // Isolates do not hear of each other's changes: bound how long one serves a cached bundle or credential.
+    cacheMaxAgeMs: Number(binding(env, 'PALISADE_CACHE_MAX_AGE_MS') ?? 15_000),
   });
 }
 
@@ -108,6 +111,12 @@ async function dispatchWebhooks(env: WorkerEnv): Promise<void> {
   const handle = neonDatabase(url).open();
   try {
     const deps = {
+      // Not pinned to the addresses the SSRF guard checked: a Worker's fetch cannot be given an address or a lookup,
+      // and the platform resolves the name itself (with Cloudflare's resolver). We rely on Cloudflare refusing
+      // subrequests to hosts that resolve to loopback, private and other reserved ranges, as its edge does for
+      // proxied origins ("DNS points to prohibited IP"), and on a Worker having no route into a private network of
+      // ours. That is our assumption, not a guarantee we found documented for Workers subrequests; the Node entry
+      // closes the DNS-rebinding window itself (pinnedFetch in workers/node.ts).
       fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
       now: () => new Date(),
       resolve: dohResolver((input, init) => fetch(input, init)),
@@ -123,19 +132,27 @@ async function dispatchWebhooks(env: WorkerEnv): Promise<void> {
   }
 }
 
-/** The cron (wrangler.toml [triggers]) that runs audit retention, hourly; every other cron runs the webhook dispatcher. */
+/** The cron (wrangler.toml [triggers]) that runs retention, hourly; every other cron runs the webhook dispatcher. */
 const RETENTION_CRON = '17 * * * *';
 
-/** Audit retention: deletes raw events past each tenant's retention (rollups stay); see workers/audit/retention.ts. */
-async function auditRetention(env: WorkerEnv, at: Date): Promise<void> {
+/**
+ * Retention, two jobs side by side: raw audit events past each tenant's retention (rollups stay;
+ * workers/audit/retention.ts) and delivered and failed webhook deliveries past the delivery retention
+ * (workers/webhooks/retention.ts). One failing does not stop the other; the run then fails with its error.
+ */
+async function retention(env: WorkerEnv, at: Date): Promise<void> {
   const url = binding(env, 'DATABASE_URL');
   if (!url) throw new Error('the DATABASE_URL binding is not set');
   const proxy = binding(env, 'PALISADE_NEON_WS_PROXY');
   if (proxy) useLocalProxy(proxy);
+  const days = configFromEnv(env).app.webhooks?.deliveryRetentionDays;
   const handle = neonDatabase(url).open();
   try {
-    const { deleted } = await runRetention(handle.db, at);
-    console.log(`audit retention: deleted ${deleted} raw events`);
+    const [events, deliveries] = await Promise.allSettled([runRetention(handle.db, at), pruneDeliveries(handle.db, at, days)]);
+    if (events.status === 'fulfilled') console.log(`audit retention: deleted ${events.value.deleted} raw events`);
+    if (deliveries.status === 'fulfilled') console.log(`webhook delivery retention: deleted ${deliveries.value.deleted} deliveries`);
+    const failed = [events, deliveries].filter((r) => r.status === 'rejected');
+    if (failed.length > 0) throw failed.length === 1 ? failed[0]!.reason : new AggregateError(failed.map((r) => r.reason), 'retention failed');
   } finally {
     await handle.close();
   }
@@ -157,9 +174,9 @@ export default {
     await dispatchWebhooks(env);
     batch.ackAll();
   },
-  /** Cron triggers (wrangler.toml): hourly audit retention; otherwise retries come due without anyone waking the dispatcher. */
+  /** Cron triggers (wrangler.toml): hourly retention (audit events, webhook deliveries); otherwise retries come due without anyone waking the dispatcher. */
   async scheduled(controller: { cron: string; scheduledTime: number }, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
-    if (controller.cron === RETENTION_CRON) ctx.waitUntil(auditRetention(env, new Date(controller.scheduledTime)));
+    if (controller.cron === RETENTION_CRON) ctx.waitUntil(retention(env, new Date(controller.scheduledTime)));
     else ctx.waitUntil(dispatchWebhooks(env));
   },
 };

@@ -3,6 +3,7 @@ import { inTenant } from '../../workers/db/db.ts';
 import { dispatchDue } from '../../workers/webhooks/dispatcher.ts';
 import { nextDueAt } from '../../workers/webhooks/dispatch.store.ts';
 import { enqueueDeliveries } from '../../workers/webhooks/outbox.store.ts';
+import { pruneDeliveries } from '../../workers/webhooks/retention.ts';
 import { harness, type TenantClient } from '../support/harness.ts';
 import { skipWithoutPostgres, testPostgres, type TestPostgres } from '../support/postgres.ts';
 import { event, startReceiver, testClock, testDeps, type Receiver } from './support.ts';
@@ -85,5 +86,22 @@ describe.skipIf(skipWithoutPostgres('test/webhooks/postgres.test.ts'))('webhooks
     expect(await run('palisade_app', acme.id)).toEqual({ deliveries: 15, tenants: 1, webhooks: 1 });
     expect(await run('palisade_app')).toEqual({ deliveries: 0, tenants: 0, webhooks: 0 });
     expect(await run('palisade_system')).toEqual({ deliveries: 30, tenants: 2, webhooks: 2 });
+  });
+
+  it('prunes finished deliveries past the retention as palisade_system, never pending ones', async () => {
+    const { admin } = pgdb;
+    // acme's deliveries were delivered 40 days ago; one of globex's is pending since then.
+    await admin.query(`update webhook_deliveries set delivered_at = now() - interval '40 days' where tenant_id = $1`, [acme.id]);
+    const pending = (await admin.query(`select id from webhook_deliveries where tenant_id = $1 limit 1`, [globex.id])).rows[0].id;
+    await admin.query(`update webhook_deliveries set status = 'pending', created_at = now() - interval '40 days', last_attempt_at = null, next_attempt_at = now() + interval '1 day' where id = $1`, [pending]);
+    const handle = pgdb.database.open();
+    try {
+      expect(await pruneDeliveries(handle.db, new Date())).toEqual({ deleted: 15 });
+      expect(await pruneDeliveries(handle.db, new Date(Date.now() + 29 * 86_400_000))).toEqual({ deleted: 0 });
+      expect(await pruneDeliveries(handle.db, new Date(Date.now() + 31 * 86_400_000))).toEqual({ deleted: 14 });
+    } finally {
+      await handle.close();
+    }
+    expect((await admin.query('select id, status from webhook_deliveries')).rows).toEqual([{ id: pending, status: 'pending' }]);
   });
 });

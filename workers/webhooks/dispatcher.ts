@@ -56,6 +56,8 @@ async function snippet(res: Response): Promise<string> {
 function describeError(err: unknown, timeoutMs: number): string {
   if (err instanceof RefusedDestination) return `not sent: the URL ${err.message}`;
   const e = err as Error & { cause?: { message?: string; code?: string } };
+  // A fetch whose connect-time lookup re-checks addresses (Node, workers/node.ts) fails with the refusal as its cause.
+  if (e?.cause instanceof RefusedDestination) return `not sent: at connect time, ${e.cause.message}`;
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${timeoutMs / 1000} s`;
   const cause = e?.cause?.code ?? e?.cause?.message;
   return `${e?.message ?? String(err)}${cause ? ` (${cause})` : ''}`;

@@ -4,10 +4,13 @@ import { classifyAddress, type AddressClass } from './ip.ts';
  * The SSRF guard: a webhook may reach only public addresses over https. Checked without DNS when an endpoint is
  * written (a clear 422 for obvious mistakes), and after DNS resolution before every attempt (what counts). The
  * development setting `allowLoopback` also lets `http:` reach loopback receivers (127.0.0.0/8, ::1, localhost), and
- * nothing else. Resolution is injected: node:dns on Node, DNS-over-HTTPS on Workers (entry files).
+ * nothing else. Resolution is injected: node:dns on Node, DNS-over-HTTPS on Workers (entry files). Redirects are
+ * never followed, so a public receiver cannot bounce us.
  *
- * Known limit: the runtime's fetch resolves the name again, so a name that changes its answer between check and
- * connect (DNS rebinding) is not caught here; redirects are never followed, so a public receiver cannot bounce us.
+ * DNS rebinding (a name answering a public address to the check and a private one to the connection): on Node the
+ * dispatcher's fetch resolves again at connect time through `resolvePermitted` and connects only to addresses it
+ * permits (`pinnedFetch` in workers/node.ts). Workers cannot pin a fetch to an address; there we rely on the
+ * platform refusing subrequests to private and reserved ranges (see workers/worker.ts).
  */
 export type Resolve = (hostname: string) => Promise<string[]>;
 
@@ -83,21 +86,30 @@ export function urlProblem(raw: string, opts: GuardOptions): string | undefined 
   }
 }
 
+/**
+ * Resolves `host` and answers its addresses, or refuses (RefusedDestination) unless there are some and every one is
+ * permitted. The guard's send-time check, and on Node the connect-time lookup too: the connection goes only to what
+ * this answered.
+ */
+export async function resolvePermitted(host: string, opts: GuardOptions & { resolve: Resolve; http: boolean }): Promise<string[]> {
+  let addresses: string[];
+  try {
+    addresses = await opts.resolve(host);
+  } catch (err) {
+    throw new RefusedDestination(`${host} does not resolve: ${(err as Error).message}`);
+  }
+  if (addresses.length === 0) throw new RefusedDestination(`${host} does not resolve`);
+  for (const address of addresses) {
+    const cls = classifyAddress(address);
+    if (cls === undefined) throw new RefusedDestination(`${host} resolves to something that is not an address (${address})`);
+    if (!permitted(cls, opts, opts.http)) throw new RefusedDestination(`${host} resolves to ${DESCRIBE[cls]} (${address})`);
+  }
+  return addresses;
+}
+
 /** Send-time check: refuses (RefusedDestination) unless every address the host resolves to is permitted. */
 export async function guardDestination(raw: string, opts: GuardOptions & { resolve: Resolve }): Promise<URL> {
   const target = inspect(raw, opts);
-  if (target.literal !== undefined) return target.url;
-  let addresses: string[];
-  try {
-    addresses = await opts.resolve(target.host);
-  } catch (err) {
-    throw new RefusedDestination(`${target.host} does not resolve: ${(err as Error).message}`);
-  }
-  if (addresses.length === 0) throw new RefusedDestination(`${target.host} does not resolve`);
-  for (const address of addresses) {
-    const cls = classifyAddress(address);
-    if (cls === undefined) throw new RefusedDestination(`${target.host} resolves to something that is not an address (${address})`);
-    if (!permitted(cls, opts, target.http)) throw new RefusedDestination(`${target.host} resolves to ${DESCRIBE[cls]} (${address})`);
-  }
+  if (target.literal === undefined) await resolvePermitted(target.host, { ...opts, http: target.http });
   return target.url;
 }
