@@ -105,6 +105,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
     app.use(`${prefix}/*`, tenantScoped);
   }
   registerScopeRoutes(app);
+  // A deleted cluster takes its credentials along (ON DELETE CASCADE): this process stops trusting them from memory too.
+  app.delete('/v1/clusters/:id', async (c, next) => {
+    await next();
+    if (c.res.status === 204) credentials.forgetCluster(c.req.param('id'));
+  });
   registerClusterRoutes(app);
   registerClusterAgentRoutes(app, { bundles, credentials, now });
   registerRuntimeProfileRoutes(app);

@@ -4,6 +4,7 @@ import { ApiKey, ApiKeyInput } from '../../schema/access.ts';
 import { apiKeys, roles } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import { mintApiKey } from '../auth/api-keys.crypto.ts';
+import { grantedRights } from '../auth/authenticate.ts';
 import { requireRight } from '../auth/principal.ts';
 import { inTenant } from '../db/db.ts';
 import { readJson, validate } from '../http/body.ts';
@@ -18,11 +19,12 @@ import { refuseEscalation } from './roles.routes.ts';
 const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
 
 async function checkRoles({ tx, principal }: WriteContext, roleIds: string[]): Promise<void> {
-  const found = await tx.select({ id: roles.id, rights: roles.rights }).from(roles).where(and(eq(roles.tenantId, principal.tenantId), inArray(roles.id, roleIds)));
+  const found = await tx.select({ id: roles.id, name: roles.name, builtin: roles.builtin, rights: roles.rights }).from(roles).where(and(eq(roles.tenantId, principal.tenantId), inArray(roles.id, roleIds)));
   const known = new Set(found.map((r) => r.id));
   const errors = roleIds.flatMap((id, i) => (known.has(id) ? [] : [{ pointer: `/roleIds/${i}`, detail: `no role ${id}` }]));
   if (errors.length > 0) throw new PalisadeError('unprocessable_references', 'unknown roles', { errors });
-  refuseEscalation(principal, found.flatMap((r) => r.rights));
+  // What the roles grant when the key is used (built-in ones: this release's rights), not what is stored.
+  refuseEscalation(principal, found.flatMap(grantedRights));
 }
 
 /** A new or changed expiry must lie ahead; an unchanged one may have passed (the key ran out, it can still be renamed). */

@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { clusterCredentials, clusterStatus } from '../../schema/tables/index.ts';
@@ -6,6 +6,7 @@ import type { AppEnv } from '../app-env.ts';
 import type { BundleService } from '../bundles/bundle.service.ts';
 import { jwksOf } from '../bundles/signing-keys.ts';
 import { inTenant } from '../db/db.ts';
+import { sqlState } from '../db/errors.ts';
 import { readJson, validate } from '../http/body.ts';
 import { PalisadeError } from '../http/errors.ts';
 import { authenticateAgent, type CredentialCache } from './agent-auth.ts';
@@ -33,6 +34,12 @@ export interface AgentRouteDeps {
   rotationOverlapSeconds: number;
 }
 
+/** The credential is no longer valid in the database though this process still trusted it: forget it, answer 401. */
+function gone(deps: AgentRouteDeps, clusterId: string): PalisadeError {
+  deps.credentials.forgetCluster(clusterId);
+  return new PalisadeError('unauthorized', 'the cluster credential is unknown, expired or revoked');
+}
+
 export function registerAgentRoutes(app: Hono<AppEnv>, deps: AgentRouteDeps): void {
   const { bundles } = deps;
   app.get('/.well-known/jwks.json', (c) => {
@@ -57,27 +64,46 @@ export function registerAgentRoutes(app: Hono<AppEnv>, deps: AgentRouteDeps): vo
   app.post('/v1/agent/status', async (c) => {
     const agent = c.get('agent');
     const status = await validate(AgentStatus, await readJson(c));
-    await inTenant(c.get('db'), agent.tenantId, (tx) =>
-      tx
-        .insert(clusterStatus)
-        .values({ tenantId: agent.tenantId, clusterId: agent.clusterId, status })
-        .onConflictDoUpdate({ target: clusterStatus.clusterId, set: { status, reportedAt: sql`now()` } }),
-    );
+    try {
+      await inTenant(c.get('db'), agent.tenantId, (tx) =>
+        tx
+          .insert(clusterStatus)
+          .values({ tenantId: agent.tenantId, clusterId: agent.clusterId, status })
+          .onConflictDoUpdate({ target: clusterStatus.clusterId, set: { status, reportedAt: sql`now()` } }),
+      );
+    } catch (err) {
+      // The cluster was deleted (another instance may still have trusted the credential from memory): so was the credential.
+      if (sqlState(err) === '23503') throw gone(deps, agent.clusterId);
+      throw err;
+    }
     return c.body(null, 204);
   });
 
   /** The agent swaps its credential; the old one keeps working for the overlap so no poll fails meanwhile. */
   app.post('/v1/agent/credentials/rotate', async (c) => {
     const agent = c.get('agent');
-    const overlapEnd = new Date(deps.now().getTime() + deps.rotationOverlapSeconds * 1000).toISOString();
+    const at = deps.now();
+    const overlapEnd = new Date(at.getTime() + deps.rotationOverlapSeconds * 1000).toISOString();
     const issued = await inTenant(c.get('db'), agent.tenantId, async (tx) => {
-      await tx
+      // Checked again in the database, not from the cache: a credential revoked, expired or deleted (with its cluster)
+      // elsewhere must not mint its successor. The overlap only ever shortens the old credential's life.
+      const [current] = await tx
         .update(clusterCredentials)
-        .set({ expiresAt: overlapEnd })
-        .where(and(eq(clusterCredentials.tenantId, agent.tenantId), eq(clusterCredentials.id, agent.credentialId), isNull(clusterCredentials.revokedAt)));
-      return issueCredential(tx, agent.tenantId, agent.clusterId);
+        .set({ expiresAt: sql`least(coalesce(${clusterCredentials.expiresAt}, ${overlapEnd}::timestamptz), ${overlapEnd}::timestamptz)` })
+        .where(
+          and(
+            eq(clusterCredentials.tenantId, agent.tenantId),
+            eq(clusterCredentials.id, agent.credentialId),
+            isNull(clusterCredentials.revokedAt),
+            or(isNull(clusterCredentials.expiresAt), gt(clusterCredentials.expiresAt, at.toISOString())),
+          ),
+        )
+        .returning({ expiresAt: clusterCredentials.expiresAt });
+      if (!current) return undefined;
+      return { ...(await issueCredential(tx, agent.tenantId, agent.clusterId)), previousExpiresAt: new Date(current.expiresAt!).toISOString() };
     });
+    if (!issued) throw gone(deps, agent.clusterId);
     deps.credentials.forgetCluster(agent.clusterId);
-    return c.json({ credential: issued.secret, previousCredentialExpiresAt: overlapEnd }, 201);
+    return c.json({ credential: issued.secret, previousCredentialExpiresAt: issued.previousExpiresAt }, 201);
   });
 }

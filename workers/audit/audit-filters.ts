@@ -23,6 +23,11 @@ export interface AuditFilters {
 
 export const FILTER_PARAMETERS = ['from', 'to', 'clusterId', 'namespace', 'policyId', 'check', 'verdict', 'severity', 'minSeverity', 'kind', 'image'] as const;
 
+/** Postgres timestamps start at year 1 (year 0 and BC dates in ISO form are refused). */
+export const EARLIEST_TIME = Date.parse('0001-01-01T00:00:00Z');
+/** The last instant of year 9999: later ones have no four-digit ISO form. */
+export const LATEST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
 const list = (value: string) => value.split(',').map((v) => v.trim());
 
 /**
@@ -42,8 +47,9 @@ export function parseAuditFilters(query: Record<string, string>, others: readonl
   const text = (p: 'namespace' | 'check' | 'image') => (query[p] && !errors.some((e) => e.parameter === p) ? query[p] : undefined);
   for (const p of ['from', 'to'] as const) {
     if (!query[p]) continue;
-    if (Timestamp.safeParse(query[p]).success) filters[p] = Date.parse(query[p]);
-    else bad(p, 'must be an RFC 3339 time with an offset, e.g. 2026-05-01T00:00:00Z');
+    if (!Timestamp.safeParse(query[p]).success) bad(p, 'must be an RFC 3339 time with an offset, e.g. 2026-05-01T00:00:00Z');
+    else if (!(Date.parse(query[p]) >= EARLIEST_TIME)) bad(p, 'must not be before 0001-01-01T00:00:00Z');
+    else filters[p] = Date.parse(query[p]);
   }
   if (filters.from !== undefined && filters.to !== undefined && filters.from >= filters.to) bad('to', 'must be after from');
   for (const [p, key] of [['clusterId', 'clusterId'], ['policyId', 'policyId']] as const) {

@@ -5,7 +5,7 @@ import { requireRight } from '../auth/principal.ts';
 import { inTenant } from '../db/db.ts';
 import { PalisadeError } from '../http/errors.ts';
 import { encodeCursor, parsePage } from '../http/pagination.ts';
-import { parseAuditFilters } from './audit-filters.ts';
+import { EARLIEST_TIME, LATEST_TIME, parseAuditFilters } from './audit-filters.ts';
 import { CURSOR_KEY, cursorKey, listEvents, parseCursorKey } from './audit-query.store.ts';
 import { GRANULARITY_MS, type Granularity } from './audit-rollup.ts';
 import { summarize, SUMMARY_DIMENSIONS, type SummaryDimension } from './audit-summary.store.ts';
@@ -32,6 +32,10 @@ export function registerAuditQueryRoutes(app: Hono<AppEnv>, now: () => Date): vo
     const page = parsePage(query, CURSOR_KEY);
     const { tenantId } = c.get('principal');
     const after = page.after ? parseCursorKey(page.after) : undefined;
+    // The pattern admits dates that do not exist (month 13) or that Postgres cannot hold (year 0): refuse those too.
+    if (after && !(Date.parse(after.time) >= EARLIEST_TIME && new Date(after.time).toISOString() === after.time)) {
+      throw new PalisadeError('invalid_parameters', 'invalid query parameters', { errors: [{ parameter: 'cursor', detail: 'is not a cursor this API returned' }] });
+    }
     const { items, more } = await inTenant(c.get('db'), tenantId, (tx) => listEvents(tx, tenantId, filters, { limit: page.limit, after }));
     const last = items.at(-1);
     return c.json({ items, ...(more && last ? { nextCursor: encodeCursor(cursorKey(last)) } : {}) });
@@ -55,6 +59,10 @@ export function registerAuditQueryRoutes(app: Hono<AppEnv>, now: () => Date): vo
     const span = SUMMARY_SPAN[granularity];
     const to = Math.ceil((filters.to ?? now().getTime()) / size) * size;
     const from = Math.floor((filters.from ?? to - span.defaultBuckets * size) / size) * size;
+    // Rounding to whole buckets (and the default span) must not leave the years Postgres reads in ISO form.
+    if (from < EARLIEST_TIME || to > LATEST_TIME) {
+      throw new PalisadeError('invalid_parameters', 'invalid query parameters', { errors: [{ parameter: filters.from !== undefined && from < EARLIEST_TIME ? 'from' : 'to', detail: 'the range, in whole buckets, must lie within the years 0001 to 9999' }] });
+    }
     if ((to - from) / size > span.maxBuckets) {
       throw new PalisadeError('invalid_parameters', 'invalid query parameters', { errors: [{ parameter: 'from', detail: `the range may span at most ${span.maxBuckets} ${granularity} buckets` }] });
     }

@@ -19,9 +19,12 @@ export function bearerToken(header: string | undefined): string | undefined {
 const builtinRights = new Map(BUILTIN_ROLES.map((r) => [r.name, r.rights]));
 
 /** A built-in role grants what this release says it does, so tenants created earlier gain rights added since. */
+export const grantedRights = (role: { name: string; builtin: boolean; rights: readonly Right[] }): readonly Right[] =>
+  role.builtin ? (builtinRights.get(role.name) ?? role.rights) : role.rights;
+
 async function rightsOf(tx: Tx, where: ReturnType<typeof inArray>): Promise<Set<Right>> {
   const rows = await tx.select({ name: roles.name, builtin: roles.builtin, rights: roles.rights }).from(roles).where(where);
-  return new Set(rows.flatMap((r) => (r.builtin ? (builtinRights.get(r.name) ?? r.rights) : r.rights)));
+  return new Set(rows.flatMap(grantedRights));
 }
 
 async function principalFromApiKey(db: Db, secret: string, now: Date): Promise<Principal | undefined> {

@@ -2,7 +2,7 @@ import { canonicalJson, sha256Digest } from '../../schema/canonical-json.ts';
 import { inTenant, type Db, type Tx } from '../db/db.ts';
 import { compileBundle } from './bundle.compile.ts';
 import { signBundle } from './bundle.sign.ts';
-import { loadBundleSources, lockBundleRow, readBundleRow, saveBundleRow, type BundleRow } from './bundle.store.ts';
+import { loadBundleSources, lockBundleRow, lockTenantSources, readBundleRow, saveBundleRow, type BundleRow } from './bundle.store.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import type { KeyRing } from './signing-keys.ts';
 
@@ -83,6 +83,8 @@ export class BundleService {
     if (!row) return undefined;
     if (ready(row, this.settings)) return row;
     if (row.stale || !row.content) {
+      // After the row lock (writers that lock a cluster row first then mark would otherwise deadlock with us).
+      await lockTenantSources(tx, tenantId);
       const sources = await loadBundleSources(tx, tenantId, clusterId);
       if (!sources) return undefined;
       this.compilations++;

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { FILE_THREAT_PROTECTION_DEFAULTS } from '../../schema/file-threat-protection.ts';
 import * as t from '../../schema/tables/index.ts';
 import type { Tx } from '../db/db.ts';
@@ -6,8 +6,22 @@ import type { BundleSources } from './bundle.compile.ts';
 
 export type BundleRow = typeof t.clusterBundles.$inferSelect;
 
+/**
+ * The tenant's compile lock: writers hold it shared from their stale mark to commit, a compile holds it exclusively
+ * while it reads sources. Without it a compile could read sources before a change commits while the change's mark
+ * found the row already stale (so it neither locked nor changed it), and the compile would then store the old
+ * content as fresh. With it, a compile waits for marked changes to commit, and a change marks after the compile.
+ */
+const compileLock = (tenantId: string) => sql`hashtext('palisade.bundles'), hashtext(${tenantId})`;
+
+/** A compile's exclusive hold on the tenant's sources, until its transaction ends. */
+export async function lockTenantSources(tx: Tx, tenantId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${compileLock(tenantId)})`);
+}
+
 /** Marks every bundle of the tenant for recompilation; called in the transaction that changed something they draw on. */
 export async function markTenantBundlesStale(tx: Tx, tenantId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock_shared(${compileLock(tenantId)})`);
   await tx.update(t.clusterBundles).set({ stale: true }).where(and(eq(t.clusterBundles.tenantId, tenantId), eq(t.clusterBundles.stale, false)));
 }
 

@@ -35,7 +35,8 @@ export const imageKind: ObjectKind<typeof ImageInput> = {
     const tags = ref.tagExplicit && ref.tag ? [...new Set([...spec.tags, ref.tag])] : spec.tags;
     return { ...spec, reference: ref.name, tags };
   },
-  columns: (spec) => ({ compliance: spec.compliance, lastScanAt: spec.lastScanAt ?? null }),
+  // Postgres gets the instant, not the text: it refuses offsets beyond ±15:59 and year 0, which ISO 8601 allows.
+  columns: (spec) => ({ compliance: spec.compliance, lastScanAt: spec.lastScanAt === undefined ? null : sql`to_timestamp(${Date.parse(spec.lastScanAt) / 1000})` }),
   wireExtras: (row) => ({ name: row.name }),
   filters: {
     compliance: enumFilter('compliance', images.compliance, Compliance.options),

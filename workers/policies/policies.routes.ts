@@ -70,7 +70,8 @@ export function registerRuntimePolicyRoutes(app: Hono<AppEnv>): void {
   app.get(`${runtimePolicyKind.path}/:id/revisions`, requireRight('runtimePolicies.view'), async (c) => {
     const principal = c.get('principal');
     const id = c.req.param('id');
-    const page = parsePage(c.req.query(), /^\d+$/);
+    // Revisions are Postgres integers: a cursor of more digits than they can hold is no cursor of ours.
+    const page = parsePage(c.req.query(), /^(?:0|[1-9]\d{0,8})$/);
     const { rows, more } = UUID_PATTERN.test(id)
       ? await inTenant(c.get('db'), principal.tenantId, (tx) => listRevisions(tx, principal.tenantId, id, { ...page, afterRevision: page.after ? Number(page.after) : undefined }))
       : { rows: [], more: false };
