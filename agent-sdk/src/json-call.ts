@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { BundleVerificationError } from './bundle/errors.ts';
 import { ControlPlaneError, endpoint, readLimited, responseError, withDeadline } from './bundle/http.ts';
 import { formatIssues } from './config.ts';
 
@@ -41,7 +42,12 @@ export async function callJson<T>(call: JsonCall<T>): Promise<T> {
     const body = call.body === undefined ? null : JSON.stringify(call.body);
     const res = await doFetch(endpoint(call.url, call.path), { method: call.method, headers, body, signal, redirect: 'error' });
     if (!(call.ok ?? [200, 201]).includes(res.status)) throw await responseError(res, call.what);
-    return new TextDecoder().decode(await readLimited(res.body, call.maxBytes ?? 1024 * 1024));
+    const maxBytes = call.maxBytes ?? 1024 * 1024;
+    const answer = await readLimited(res.body, maxBytes).catch((cause: unknown) => {
+      // readLimited speaks of bundles (`too_large`); an oversized answer here is the control plane's error, not a refused bundle.
+      throw cause instanceof BundleVerificationError ? new ControlPlaneError('http_error', `${call.what}: the answer is larger than ${maxBytes} bytes`, { status: res.status, cause }) : cause;
+    });
+    return new TextDecoder().decode(answer);
   });
   let json: unknown;
   try {

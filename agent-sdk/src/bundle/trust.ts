@@ -71,6 +71,12 @@ export function mergeAnchor(published: JWKS, current: JWKS, pinned: readonly str
 /** The members that make a key what it is. */
 const material = (k: JWK) => JSON.stringify([k.kid, k.kty, k.crv, k.x, k.y, k.alg, k.use, k.key_ops]);
 
+/** Whether trust keys may be taken from `url`: HTTPS, or plain HTTP to a loopback address (development). */
+export function secureForTrust(url: string): boolean {
+  const { hostname, protocol } = new URL(url);
+  return protocol === 'https:' || hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
 /**
  * `GET {url}/.well-known/jwks.json`, with the agent's credential. Only over HTTPS (or plain HTTP to a loopback
  * address, for development), unless `allowHttp`: a key added over plain HTTP would let anyone on the path sign bundles.
@@ -81,9 +87,7 @@ const material = (k: JWK) => JSON.stringify([k.kid, k.kty, k.crv, k.x, k.y, k.al
  * ```
  */
 export function fetchTrustAnchor(o: { url: string; credential: string; fetch?: typeof fetch; timeoutMs?: number; signal?: AbortSignal; allowHttp?: boolean }): Promise<JWKS> {
-  const { hostname, protocol } = new URL(o.url);
-  const loopback = hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-  if (protocol !== 'https:' && !loopback && !o.allowHttp)
+  if (!secureForTrust(o.url) && !o.allowHttp)
     return Promise.reject(new ControlPlaneError('insecure', `trust refresh: ${o.url} is not HTTPS; trust keys are only taken over TLS`));
   const { allowHttp: _, ...call } = o;
   return callJson({ ...call, path: '/.well-known/jwks.json', method: 'GET', schema: TrustAnchor, what: 'trust refresh', maxBytes: 256 * 1024 }) as Promise<JWKS>;

@@ -1,17 +1,22 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatSummary, summarizeBundle } from '../bundle/summary.ts';
 import { BundleVerificationError } from '../bundle/errors.ts';
+import { STATE_FILES } from '../bundle/store.ts';
 import { DEFAULT_MAX_BUNDLE_BYTES, verifyBundle, type VerifiedBundle } from '../bundle/verify.ts';
-import { loadAgentFiles, readAgentFile, readTrustFile, type AgentFiles } from '../node/agent-files.ts';
+import { AgentFileError, loadAgentFiles, readAgentFile, readTrustFile, type AgentFiles } from '../node/agent-files.ts';
 import { agentClient } from './agent-client.ts';
 import { EXIT, optional, parse, required, UsageError } from './args.ts';
 
 /** `palisade-agent bundle pull --config FILE`: one poll with the agent's state directory, then a summary. */
 export async function pullCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string' }, json: { type: 'boolean' } });
-  const client = agentClient(await loadAgentFiles(required(values, 'config')));
+  const files = await loadAgentFiles(required(values, 'config'));
+  const client = agentClient(files);
   await client.restore();
   const result = await client.pollOnce();
+  const lastError = client.status().lastError;
+  if (result.outcome === 'activated' && lastError?.code === 'persist_failed')
+    throw new AgentFileError(join(files.stateDir, STATE_FILES.jws), `revision ${result.bundle.revision} was verified but could not be stored: ${lastError.message}`);
   if (result.outcome === 'rejected' || result.outcome === 'failed') {
     const kept = client.active ? `; keeping revision ${client.active.revision}` : '';
     const code = (result.error as { code?: string }).code ?? 'error';

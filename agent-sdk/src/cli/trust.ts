@@ -1,4 +1,5 @@
-import { loadAgentFiles } from '../node/agent-files.ts';
+import { TrustPersistError } from '../bundle/trust-keeper.ts';
+import { AgentFileError, loadAgentFiles } from '../node/agent-files.ts';
 import { agentClient } from './agent-client.ts';
 import { EXIT, parse, required } from './args.ts';
 
@@ -11,7 +12,9 @@ export async function trustRefreshCommand(args: string[]): Promise<number> {
   const files = await loadAgentFiles(required(values, 'config'));
   const client = agentClient(files);
   await client.restore(); // so that the stored bundle's key is pinned
-  const result = await client.refreshTrust();
+  const result = await client.refreshTrust().catch((err: unknown) => {
+    throw err instanceof TrustPersistError ? new AgentFileError(files.trustFile, err.message, { cause: err }) : err;
+  });
   if (values.json) {
     process.stdout.write(JSON.stringify({ trustFile: files.trustFile, ...result }, null, 2) + '\n');
     return EXIT.ok;

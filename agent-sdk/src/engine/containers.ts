@@ -32,8 +32,27 @@ export function containerViews(spec: PodSpec): ContainerView[] {
  * pod-level finding) when no container of the pod mounts it. A volume mounted only by excluded containers yields none.
  */
 export function mountedBy(ctx: CheckContext, volume: string): Array<ContainerView | undefined> {
-  const mounts = (c: ContainerView) => list<{ name?: string }>(c.spec.volumeMounts).some((m) => m?.name === volume);
-  const users = ctx.containers.filter(mounts);
-  if (users.length > 0) return users;
-  return ctx.allContainers.some(mounts) ? [] : [undefined];
+  const users = mountIndex(ctx.containers).get(volume);
+  if (users !== undefined) return users;
+  return mountIndex(ctx.allContainers).has(volume) ? [] : [undefined];
+}
+
+const mountIndexes = new WeakMap<ContainerView[], Map<string, ContainerView[]>>();
+
+/** Volume name → the containers (in order, each once) that mount it; built once per container list, not per volume. */
+function mountIndex(containers: ContainerView[]): Map<string, ContainerView[]> {
+  let index = mountIndexes.get(containers);
+  if (!index) {
+    index = new Map();
+    for (const c of containers) {
+      for (const name of new Set(list<{ name?: unknown }>(c.spec.volumeMounts).map((m) => m?.name))) {
+        if (typeof name !== 'string') continue;
+        const users = index.get(name);
+        if (users) users.push(c);
+        else index.set(name, [c]);
+      }
+    }
+    mountIndexes.set(containers, index);
+  }
+  return index;
 }

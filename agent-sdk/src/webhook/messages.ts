@@ -20,7 +20,12 @@ function subject(decision: Decision): string {
 /** Findings grouped per container in first-seen order (the pod's own last). */
 export function grouped(findings: Finding[]): Finding[] {
   const order = new Map<string, Finding[]>();
-  for (const f of findings) order.set(f.container ?? '\u0000pod', [...(order.get(f.container ?? '\u0000pod') ?? []), f]);
+  for (const f of findings) {
+    const key = f.container ?? '\u0000pod';
+    const group = order.get(key);
+    if (group) group.push(f);
+    else order.set(key, [f]);
+  }
   const pod = order.get('\u0000pod') ?? [];
   order.delete('\u0000pod');
   return [...[...order.values()].flat(), ...pod];

@@ -27,11 +27,15 @@ export const appArmorProfile: PrivilegeRule = {
       const p = sc(c).appArmorProfile;
       return p && !appArmorTypeAllowed(p.type) ? `container "${c.name}" sets appArmorProfile.type=${p.type}` : undefined;
     }));
+    // Containers by name, built once (not a scan of every container per annotation: both can number thousands).
+    const evaluated = new Map<string, ContainerView>();
+    for (const c of ctx.containers) if (!evaluated.has(c.name)) evaluated.set(c.name, c);
+    const anyContainer = new Set(ctx.allContainers.map((c) => c.name));
     for (const [key, value] of Object.entries(ctx.workload.annotations)) {
       if (!key.startsWith(APPARMOR_ANNOTATION) || appArmorAnnotationAllowed(value)) continue;
       const name = key.slice(APPARMOR_ANNOTATION.length);
-      const container = ctx.containers.find((c) => c.name === name);
-      if (container || !ctx.allContainers.some((c) => c.name === name)) out.push({ container, message: `annotation ${key}=${value}` });
+      const container = evaluated.get(name);
+      if (container || !anyContainer.has(name)) out.push({ container, message: `annotation ${key}=${value}` });
     }
     return out;
   },
