@@ -1,3 +1,4 @@
+import { flatGlob, Glob, type GlobPiece } from './glob.ts';
 import { DEFAULT_REGISTRY, tryParseImageReference, type ImageReference } from './image-reference.ts';
 
 /**
@@ -24,24 +25,35 @@ export interface ImageTemplate {
   readonly source: string;
   /** Normalized form: `docker.io/library/nginx:1.*`. */
   readonly normalized: string;
-  readonly name: RegExp;
-  readonly tag?: RegExp;
-  readonly digest?: RegExp;
+  readonly name: Glob;
+  readonly tag?: Glob;
+  readonly digest?: Glob;
 }
 
 const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
-const escape = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-const segment = (s: string) => escape(s).replace(/\*\*|\*/g, (m) => (m === '**' ? '.*' : '[^/]*'));
-const flat = (s: string) => new RegExp(`^${escape(s).replace(/\*+/g, '.*')}$`, 's');
+/** `*` within a segment, `**` anywhere in it across segments. */
+function segmentPieces(part: string): GlobPiece[] {
+  return part
+    .split(/(\*\*|\*)/)
+    .filter((p) => p !== '')
+    .map((p): GlobPiece => (p === '**' ? { kind: 'anyStar' } : p === '*' ? { kind: 'segmentStar' } : { kind: 'literal', text: p }));
+}
 
-function pathRegex(path: string): RegExp {
+/** A whole `**` segment also stands for no segment at all: `a/**{slash}b` matches `a/b`. */
+function pathGlob(path: string): Glob {
   const parts = path.split('/');
-  let out = '';
+  const pieces: GlobPiece[] = [];
   parts.forEach((part, i) => {
-    if (part === '**') out += i > 0 ? '(?:/.*)?' : parts.length > 1 ? '(?:.*/)?' : '.*';
-    else out += (i > 0 && !(i === 1 && parts[0] === '**') ? '/' : '') + segment(part);
+    if (part === '**') {
+      if (i > 0) pieces.push({ kind: 'optional', pieces: [{ kind: 'literal', text: '/' }, { kind: 'anyStar' }] });
+      else if (parts.length > 1) pieces.push({ kind: 'optional', pieces: [{ kind: 'anyStar' }, { kind: 'literal', text: '/' }] });
+      else pieces.push({ kind: 'anyStar' });
+      return;
+    }
+    if (i > 0 && !(i === 1 && parts[0] === '**')) pieces.push({ kind: 'literal', text: '/' });
+    pieces.push(...segmentPieces(part));
   });
-  return new RegExp(`^${out}$`, 's');
+  return new Glob(pieces);
 }
 
 /** Reads a template; `undefined` when it is empty or holds whitespace. */
@@ -69,7 +81,7 @@ export function compileImageTemplate(template: string): ImageTemplate | undefine
     name = `${registry}/${path}`;
   }
   const normalized = name + (tag !== undefined ? `:${tag}` : '') + (digest !== undefined ? `@${digest}` : '');
-  return { source, normalized, name: pathRegex(name), tag: tag === undefined ? undefined : flat(tag), digest: digest === undefined ? undefined : flat(digest) };
+  return { source, normalized, name: pathGlob(name), tag: tag === undefined ? undefined : flatGlob(tag), digest: digest === undefined ? undefined : flatGlob(digest) };
 }
 
 const cache = new Map<string, ImageTemplate | null>();

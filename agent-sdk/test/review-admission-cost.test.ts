@@ -27,33 +27,28 @@ describe('admission cost is linear in the object', () => {
     },
   };
 
-  it('decides a 1.5 MB pod, and makes its audit events, in well under the webhook timeout', () => {
+  // Quadratic steps made these take 10-30 s; the explicit timeout is the only clock (no timing assertions).
+  it('decides a 1.5 MB pod, and makes its audit events, in well under the webhook timeout', { timeout: 8_000 }, () => {
     const now = new Date('2026-06-01T00:00:00Z');
-    const started = performance.now();
     const outcome = admit({ uid: 'u', operation: 'CREATE', namespace: 'ns', object }, { bundle: { content: bundle, revision: 1, expiresAt: new Date('2026-06-02T00:00:00Z') }, now, failurePolicy: 'closed', graceMs: 0 });
     const events = auditEvents(outcome.decision!, outcome.input!, { newId: () => '01900000-0000-7000-8000-000000000000', now });
-    const elapsed = performance.now() - started;
     expect(outcome.response.allowed).toBe(false);
     const findings = outcome.decision!.findings;
     expect(findings.filter((f) => f.check === 'limitContainerPrivileges.baseline.hostPathVolumes')).toHaveLength(N);
     expect(findings.filter((f) => f.check === 'volumesBlocked' && f.container === 'c0')).toHaveLength(1); // mounted: on the container
     expect(findings.filter((f) => f.check === 'volumesBlocked' && f.container === undefined)).toHaveLength(N - 1); // the rest: on the pod
     expect(events.flatMap((e) => e.checks)).toHaveLength(2 * N);
-    expect(elapsed).toBeLessThan(2_500);
   });
 
-  it('judges AppArmor annotations without a scan of every container per annotation', () => {
+  it('judges AppArmor annotations without a scan of every container per annotation', { timeout: 8_000 }, () => {
     const annotations: Record<string, string> = {};
     for (let i = 0; i < 4000; i++) annotations[`container.apparmor.security.beta.kubernetes.io/x${i}`] = 'unconfined'; // ~270 KB, about the API server's cap
     annotations['container.apparmor.security.beta.kubernetes.io/c7'] = 'unconfined';
     const pod = { kind: 'Pod', metadata: { name: 'wide', annotations }, spec: { containers: Array.from({ length: 80_000 }, (_, i) => ({ name: `c${i}`, image: 'a' })) } };
     const now = new Date('2026-06-01T00:00:00Z');
-    const started = performance.now();
     const outcome = admit({ uid: 'u', operation: 'CREATE', namespace: 'ns', object: pod }, { bundle: { content: bundle, revision: 1, expiresAt: new Date('2026-06-02T00:00:00Z') }, now, failurePolicy: 'closed', graceMs: 0 });
-    const elapsed = performance.now() - started;
     const appArmor = outcome.decision!.findings.filter((f) => f.check === 'limitContainerPrivileges.baseline.appArmorProfile');
     expect(appArmor).toHaveLength(4001);
     expect(appArmor.filter((f) => f.container === 'c7')).toHaveLength(1);
-    expect(elapsed).toBeLessThan(2_500);
   });
 });

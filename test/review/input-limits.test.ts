@@ -12,18 +12,17 @@ beforeAll(async () => {
 });
 
 describe('scope cluster masks', () => {
+  // With a backtracking matcher this mask against the name below runs for hours; the test timeout is the only clock.
   it('compile in linear time: a mask of many stars cannot stall the control plane', async () => {
-    const scope = await acme.json('POST', '/v1/scopes', { name: 'stars', resources: [{ type: 'cluster', cluster: 'a*'.repeat(7) + 'b' }] });
+    const scope = await acme.json('POST', '/v1/scopes', { name: 'stars', resources: [{ type: 'cluster', cluster: 'a*'.repeat(20) + 'b' }] });
     expect(scope.status).toBe(201);
     const policy = await acme.json('POST', '/v1/runtime-policies', { name: 'p', mode: 'audit', scopeIds: [scope.body.id], limitContainerPrivileges: { enabled: true, preset: 'baseline' } });
     expect(policy.status).toBe(201);
     const cluster = await acme.json('POST', '/v1/clusters', { name: 'a'.repeat(63) });
     expect(cluster.status).toBe(201);
-    const started = performance.now();
     const bundle = await acme.json('GET', `/v1/clusters/${cluster.body.id}/bundle`);
     expect(bundle.status).toBe(200);
     expect(bundle.body.policies).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('still match as masks do', async () => {
