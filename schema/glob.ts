@@ -76,13 +76,3 @@ export class Glob {
     return out;
   }
 }
-
-/** `*` (any number in a row) is any run of characters; everything else literal. */
-export function flatGlob(pattern: string): Glob {
-  const pieces: GlobPiece[] = [];
-  for (const part of pattern.split(/(\*+)/)) {
-    if (part === '') continue;
-    pieces.push(part.startsWith('*') ? { kind: 'anyStar' } : { kind: 'literal', text: part });
-  }
-  return new Glob(pieces);
-}

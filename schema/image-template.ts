@@ -1,4 +1,5 @@
-import { flatGlob, Glob, type GlobPiece } from './glob.ts';
+import { Glob, type GlobPiece } from './glob.ts';
+import { matchesMask } from './masks.ts';
 import { DEFAULT_REGISTRY, tryParseImageReference, type ImageReference } from './image-reference.ts';
 
 /**
@@ -26,8 +27,9 @@ export interface ImageTemplate {
   /** Normalized form: `docker.io/library/nginx:1.*`. */
   readonly normalized: string;
   readonly name: Glob;
-  readonly tag?: Glob;
-  readonly digest?: Glob;
+  /** Masks (`*` any run) for the tag and digest. */
+  readonly tag?: string;
+  readonly digest?: string;
 }
 
 const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
@@ -81,7 +83,7 @@ export function compileImageTemplate(template: string): ImageTemplate | undefine
     name = `${registry}/${path}`;
   }
   const normalized = name + (tag !== undefined ? `:${tag}` : '') + (digest !== undefined ? `@${digest}` : '');
-  return { source, normalized, name: pathGlob(name), tag: tag === undefined ? undefined : flatGlob(tag), digest: digest === undefined ? undefined : flatGlob(digest) };
+  return { source, normalized, name: pathGlob(name), tag, digest };
 }
 
 const cache = new Map<string, ImageTemplate | null>();
@@ -102,7 +104,7 @@ export function matchesImageTemplate(template: string | ImageTemplate, image: st
   const ref = typeof image === 'string' ? tryParseImageReference(image) : image;
   if (!t || !ref) return false;
   if (!t.name.test(ref.name)) return false;
-  if (t.tag && (ref.tag === undefined || !t.tag.test(ref.tag))) return false;
-  if (t.digest && (ref.digest === undefined || !t.digest.test(ref.digest))) return false;
+  if (t.tag !== undefined && (ref.tag === undefined || !matchesMask(t.tag, ref.tag))) return false;
+  if (t.digest !== undefined && (ref.digest === undefined || !matchesMask(t.digest, ref.digest))) return false;
   return true;
 }
