@@ -1,13 +1,2 @@
--- Owners bypass row-level security unless it is forced; force it on every table that enables it, so the
--- connecting role (Neon's owner role in production) is held to the tenant policies too. Migrations that add
--- tables repeat this block.
-DO $$
-DECLARE t record;
-BEGIN
-  FOR t IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relrowsecurity AND NOT c.relforcerowsecurity
-  LOOP
-    EXECUTE format('ALTER TABLE public.%I FORCE ROW LEVEL SECURITY', t.relname);
-  END LOOP;
-END
-$$;
+-- Force row-level security on the tables this release adds (see 0002).
+SELECT palisade_force_rls();

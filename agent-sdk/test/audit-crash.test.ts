@@ -10,6 +10,7 @@ import { harness } from '../../test/support/harness.ts';
 import { testPglite } from '../../test/support/pglite.ts';
 import { eventId, range } from './support/audit-events.ts';
 import { REPO } from './support/cli.ts';
+import { prng } from '../../test/support/prng.ts';
 
 // Crash safety of the audit path end to end: a real agent process (the real spool and shipper) ships N known events
 // to the real control plane (the Hono app on PGlite, served over HTTP) and is killed with SIGKILL again and again:
@@ -64,15 +65,6 @@ function record(res: Response): Response {
   return res;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function startAgent(credential: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', AGENT, JSON.stringify({ dir, url, credential, total: N, seed: SEED })], { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { AuditPipeline } from '../../src/audit/pipeline.ts';
 import { writeFileAtomic } from '../../src/node/atomic-write.ts';
 import { testEvent } from './audit-events.ts';
+import { prng } from '../../../test/support/prng.ts';
 
 interface Args {
   dir: string;
@@ -31,15 +32,6 @@ async function progress(): Promise<number> {
   }
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pipeline = await AuditPipeline.open({
   spoolDir: join(args.dir, 'spool'),
