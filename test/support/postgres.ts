@@ -52,6 +52,21 @@ async function onServer(statement: string): Promise<void> {
   }
 }
 
+/** Waits (up to 10 s) until no session is connected to database `name`. */
+async function sessionsGone(name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  try {
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+      if (rows[0].n === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 /** A fresh, migrated database for one test file on the server at PALISADE_TEST_PG_URL. Close it in afterAll. */
 export async function testPostgres(): Promise<TestPostgres> {
   if (!pgUrl) throw new Error('PALISADE_TEST_PG_URL is unset');
@@ -64,6 +79,9 @@ export async function testPostgres(): Promise<TestPostgres> {
   const close = async () => {
     await admin.end();
     await proxy?.close();
+    // pg-pool's end() resolves before its clients' sockets have closed; a FORCE drop that terminates a backend
+    // still closing reaches that client as an uncaught 57P01 error. Let the sessions go first.
+    await sessionsGone(name);
     await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   };
   try {
