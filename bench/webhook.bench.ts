@@ -1,36 +1,49 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { generate } from 'selfsigned';
+import type { AuditEventV1 } from '../schema/audit-event.ts';
+import { AgentAudit } from '../agent-sdk/src/audit/agent-audit.ts';
+import type { BundleClient } from '../agent-sdk/src/bundle/client.ts';
 import { WebhookConfig } from '../agent-sdk/src/config.ts';
+import { auditEvents, evaluate } from '../agent-sdk/src/engine/index.ts';
+import type { AgentFiles } from '../agent-sdk/src/node/agent-files.ts';
+import { uuidv7 } from '../agent-sdk/src/webhook/uuid.ts';
 import { WebhookServer } from '../agent-sdk/src/webhook/server.ts';
 import { BUNDLE_API_VERSION, BundleContentV1 } from '../schema/bundle.ts';
 import { bundle, POD } from './engine.bench.ts';
 import { fmt, median, report } from './stats.ts';
 
-const RUNS = 3;
-const SECONDS = 5;
+const RUNS = Number(process.env.BENCH_WEBHOOK_RUNS ?? 3);
+const SECONDS = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 5);
 const CONNECTIONS = 20;
 
 interface Result {
   rps: number;
   p99: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
 }
 
-/** autocannon as a separate process over HTTPS (self-signed: it must not verify), POSTing one AdmissionReview. */
-async function autocannon(url: string, body: string): Promise<Result> {
-  const args = ['-j', '-c', String(CONNECTIONS), '-d', String(SECONDS), '-m', 'POST', '-H', 'content-type=application/json', '-b', body, url];
+/**
+ * autocannon as a separate process over HTTPS (self-signed: it must not verify), POSTing an AdmissionReview in which
+ * `[<id>]` becomes a fresh id per request (bench/load-generator.mjs), so every decision is about a different
+ * workload and the agent's aggregation of identical denials cannot hide the cost of the audit pipeline.
+ */
+async function autocannon(url: string, bodyFile: string): Promise<Result> {
   const env = { ...process.env, NODE_TLS_REJECT_UNAUTHORIZED: '0', NODE_NO_WARNINGS: '1' };
-  const child = spawn(join(process.cwd(), 'node_modules/.bin/autocannon'), args, { stdio: ['ignore', 'pipe', 'ignore'], env });
+  const child = spawn(process.execPath, [join(process.cwd(), 'bench/load-generator.mjs'), url, String(CONNECTIONS), String(SECONDS), bodyFile], { stdio: ['ignore', 'pipe', 'inherit'], env });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   await new Promise((resolve) => child.on('close', resolve));
-  const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p99: number }; non2xx: number; errors: number };
-  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
-  return { rps: r.requests.average, p99: r.latency.p99 };
+  const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p99: number }; non2xx: number; errors: number; timeouts: number };
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx };
 }
 
 /** The ceiling: an HTTPS server that reads the body and answers a fixed AdmissionReview. */
@@ -40,6 +53,26 @@ function trivialServer(pair: { cert: string; key: string }): Promise<{ url: stri
     req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/validate`, close: () => server.close() })));
+}
+
+/**
+ * Stands in for `POST /v1/agent/events`: reads the (gzip NDJSON) batch and acknowledges every event, or answers 503
+ * while `down` (the control plane unreachable: the spool fills).
+ */
+function eventSink(): Promise<{ url: string; state: { down: boolean; events: number }; close: () => void }> {
+  const state = { down: false, events: 0 };
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
+      if (state.down) return res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/problem+json' }).end('{"status":503}');
+      const raw = Buffer.concat(chunks);
+      const text = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+      const n = text.split('\n').filter((l) => l !== '').length;
+      state.events += n;
+      res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: n, duplicates: 0, rejected: [] }));
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, state, close: () => server.close() })));
 }
 
 const id = (space: number, i: number) => `${space.toString(16).padStart(8, '0')}-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
@@ -55,7 +88,29 @@ function smallBundle(): BundleContentV1 {
   return BundleContentV1.parse({ apiVersion: BUNDLE_API_VERSION, tenantId: id(9, 1), cluster: { id: id(8, 1), name: 'prod-eu' }, policies, runtimeProfiles: [], signatureValidators: [], images: [], registries: [], fileThreatProtection: null });
 }
 
-/** Webhook requests per second and p99 on loopback, against a trivial HTTPS server as the ceiling; medians of runs. */
+const review = (pod: unknown, name: string, namespace: string) =>
+  JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: '705ab4f5-6393-11e8-b7cc-42010a800002',
+      kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' },
+      name, namespace, operation: 'CREATE',
+      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts', 'system:authenticated'] },
+      object: pod, oldObject: null, dryRun: false, options: { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1' },
+    },
+  });
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The admission webhook on loopback with the real audit pipeline behind it (the agent's in-memory queue pumped into
+ * the durable spool, the shipper sending to a local sink), against a trivial HTTPS server measured alternately in
+ * the same run. The denied pod is measured with the spool empty (sink acknowledging), half full and full (sink
+ * down: the control plane unreachable, so the spool keeps what it has), and draining from full (sink back). The
+ * spool is brought to each level with copies of the benchmark pod's own audit events, then the load runs for
+ * `SECONDS` with the spool free to fill further. Ratios are per alternated pair, then the median.
+ */
 export async function benchWebhook(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'palisade-bench-webhook-'));
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], { keyType: 'ec', algorithm: 'sha256' });
@@ -70,41 +125,92 @@ export async function benchWebhook(): Promise<void> {
   const webhook = await WebhookServer.create(config, { bundle: () => active });
   const { port } = await webhook.listen();
   const trivial = await trivialServer(pair);
-  const pod = JSON.parse(POD) as { metadata: { name: string; namespace: string } };
-  const body = JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: '705ab4f5-6393-11e8-b7cc-42010a800002',
-      kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' },
-      name: pod.metadata.name, namespace: pod.metadata.namespace, operation: 'CREATE',
-      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts', 'system:authenticated'] },
-      object: pod, oldObject: null, dryRun: false, options: { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1' },
-    },
-  });
+  const sink = await eventSink();
+  // The agent's own audit path, with its default spool bounds (100 000 events, 64 MiB).
+  const files = { config: { url: sink.url, audit: { batchMaxWaitMs: 200 } }, credential: 'bench', stateDir: dir } as unknown as AgentFiles;
+  const audit = await AgentAudit.start(join(dir, 'config.json'), files, { active: null } as unknown as BundleClient, () => undefined);
+  audit.attach(webhook.audit);
+  const spool = audit.pipeline.spool;
+
+  const pod = JSON.parse(POD) as { metadata: { name: string; namespace: string; ownerReferences: Array<{ name: string }> } };
+  const { namespace } = pod.metadata;
+  const fixed = review(pod, pod.metadata.name, namespace);
+  // Every request a different ReplicaSet and pod (autocannon fills in `[<id>]`).
+  const distinct = join(dir, 'distinct.json');
+  const fixedFile = join(dir, 'fixed.json');
+  await writeFile(fixedFile, fixed);
+  await writeFile(distinct, review({ ...pod, metadata: { ...pod.metadata, name: 'shop-[<id>]-x', ownerReferences: [{ ...pod.metadata.ownerReferences[0], name: 'shop-[<id>]' }] } }, 'shop-[<id>]-x', namespace));
+  // Filler: the audit events the agent itself makes for this pod under the big bundle, with fresh ids.
+  const decision = evaluate(big.content, { object: pod, namespace }, { now: new Date(), bundleRevision: 1 });
+  const sample = auditEvents(decision, { object: pod, namespace }, { newId: () => uuidv7(), now: new Date() });
+  const bounds = { events: 100_000, bytes: 64 << 20 };
+  const level = () => Math.max(spool.pending().events / bounds.events, spool.pending().bytes / bounds.bytes);
+  async function fillTo(fraction: number): Promise<void> {
+    for (let guard = 0; level() < fraction && guard < 100_000; guard++) {
+      const events: AuditEventV1[] = [];
+      for (let i = 0; i < Math.max(1, Math.floor(1000 / sample.length)); i++) for (const e of sample) events.push({ ...e, id: uuidv7() });
+      const result = await audit.record(events);
+      if (result.taken === 0) break; // full
+    }
+  }
+  async function sinkUp(): Promise<void> {
+    sink.state.down = false;
+    await audit.pipeline.shipper.stop(); // restarted so that the backoff of the down phase does not stretch the bench
+    audit.pipeline.shipper.start();
+  }
+  async function drain(): Promise<void> {
+    await sinkUp();
+    for (let i = 0; i < 600 && (spool.pending().events > 0 || webhook.audit.size > 0); i++) await sleep(100);
+  }
+
+  type Phase = 'compliant' | 'empty' | 'half' | 'full' | 'draining';
+  const phases: Phase[] = ['compliant', 'empty', 'half', 'full', 'draining'];
+  const runs = { trivial: [] as Result[], ...Object.fromEntries(phases.map((p) => [p, [] as Result[]])) } as Record<Phase | 'trivial', Result[]>;
+  const ratios = Object.fromEntries(phases.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
+  const levels = Object.fromEntries(phases.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
   try {
     const url = `https://127.0.0.1:${port}/validate`;
-    const runs: Record<'trivial' | 'small' | 'big', Result[]> = { trivial: [], small: [], big: [] };
     for (let i = 0; i < RUNS; i++) {
-      runs.trivial.push(await autocannon(trivial.url, body));
-      active = small;
-      runs.small.push(await autocannon(url, body));
-      active = big;
-      runs.big.push(await autocannon(url, body));
+      for (const phase of phases) {
+        if (phase === 'compliant' || phase === 'empty') await drain();
+        if (phase === 'half' || phase === 'full') {
+          sink.state.down = true;
+          await fillTo(phase === 'half' ? 0.5 : 1);
+        }
+        if (phase === 'draining') await sinkUp();
+        active = phase === 'compliant' ? small : big;
+        levels[phase].push(level());
+        const t = await autocannon(trivial.url, distinct);
+        const w = await autocannon(url, phase === 'compliant' ? fixedFile : distinct);
+        runs.trivial.push(t);
+        runs[phase].push(w);
+        ratios[phase].push(w.rps / t.rps);
+      }
     }
+    const counters = webhook.counters();
+    const audited = audit.pipeline.counters();
     const rps = (xs: Result[]) => median(xs.map((r) => r.rps));
     const p99 = (xs: Result[]) => median(xs.map((r) => r.p99));
-    const queue = webhook.counters();
-    const row = (xs: Result[]) => `${fmt(rps(xs), 0)} req/s, p99 ${p99(xs)} ms = ${fmt(rps(xs) / rps(runs.trivial))}x of trivial`;
-    report(`Admission webhook over HTTPS on loopback (autocannon, ${CONNECTIONS} connections, ${SECONDS} s, median of ${RUNS}; ${(body.length / 1024).toFixed(1)} KiB AdmissionReview of a 3-container pod)`, [
-      ['baseline: trivial HTTPS server, fixed answer', `${fmt(rps(runs.trivial), 0)} req/s, p99 ${p99(runs.trivial)} ms`],
-      ['POST /validate, 3 policies, pod complies', row(runs.small)],
-      ['POST /validate, 50 policies, 20 findings (denied)', `${row(runs.big)}, ${fmt(queue.auditEvents / queue.admissionDenied, 0)} audit events each`],
-      ['decisions allowed / denied; audit events dropped', `${queue.admissionAllowed} / ${queue.admissionDenied}; ${queue.auditDroppedOverflow} (no audit pipeline drains the queue here)`],
+    const failed = (xs: Result[]) => xs.reduce((n, r) => n + r.errors + r.timeouts + r.non2xx, 0);
+    const row = (p: Phase) =>
+      `${fmt(rps(runs[p]), 0)} req/s, p99 ${p99(runs[p])} ms = ${fmt(median(ratios[p]))}x of trivial (pairs: ${ratios[p].map((r) => fmt(r)).join(', ')})` +
+      `${p === 'compliant' ? '' : `, spool at ${fmt(median(levels[p]) * 100, 0)}% at start`}${failed(runs[p]) ? `, ${failed(runs[p])} errors/timeouts` : ''}`;
+    report(`Admission webhook over HTTPS on loopback, real audit pipeline (autocannon in its own process, ${CONNECTIONS} connections, ${SECONDS} s, ${RUNS} alternated pairs per row; ${(fixed.length / 1024).toFixed(1)} KiB AdmissionReview of a 3-container pod)`, [
+      ['baseline: trivial HTTPS server, fixed answer', `${fmt(rps(runs.trivial), 0)} req/s, p99 ${p99(runs.trivial)} ms (median of all pairs)`],
+      ['POST /validate, 3 policies, pod complies', row('compliant')],
+      ['POST /validate, 50 policies, 20 findings (denied), spool empty', row('empty')],
+      ['... spool half full (control plane down)', row('half')],
+      ['... spool full (control plane down)', row('full')],
+      ['... spool draining from full (control plane back)', row('draining')],
+      ['audit events per denied decision', `${fmt(sample.length, 0)} (${fmt(counters.auditEvents / Math.max(1, counters.admissionDenied), 2)} queued on average)`],
+      ['decisions allowed / denied; queue drops', `${counters.admissionAllowed} / ${counters.admissionDenied}; ${counters.auditDroppedOverflow} overflow`],
+      ['spool drops (full audit / evicted / full enforce); shipped', `${audited.auditSpoolDroppedSpoolFullAudit} / ${audited.auditSpoolDroppedEvictedAudit} / ${audited.auditSpoolDroppedSpoolFullEnforce}; ${sink.state.events} events acknowledged by the sink`],
     ]);
   } finally {
     trivial.close();
     await webhook.close();
+    await audit.stop();
+    sink.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

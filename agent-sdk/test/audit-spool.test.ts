@@ -148,6 +148,38 @@ describe('audit spool when full', () => {
     expect(reopened.dropped()).toMatchObject({ spoolFullAudit: 1, evictedAudit: 3, spoolFullEnforce: 1 });
   });
 
+  // Issue 12: a full spool made every append rescan the whole index (the webhook fell from 208 to 15 req/s). The
+  // index counts the records it visits; the cost of one append must be the same whatever the spool holds.
+  it('appends at a cost that does not grow with what a full spool holds (blocked flood, audit evictions, batches in flight)', { timeout: 120_000 }, async () => {
+    const perAppend: Record<string, number[]> = {};
+    for (const size of [400, 4000]) {
+      const s = await Spool.open(join(dir, `n${size}`), { maxEvents: size, segmentBytes: 1 << 20 });
+      open.push(s);
+      const chunk = 500;
+      for (let n = 0; n < size; n += chunk) await s.append(range(n, n + chunk).map((i) => testEvent(i, i % 2 ? 'blocked' : 'alerted')));
+      const inFlight = (await s.readBatch(100, 1e9))!; // pinned: never evicted
+      const costs: number[] = [];
+      const measure = async (events: ReturnType<typeof blocked>) => {
+        const before = s.stats().indexSteps;
+        const result = await s.append(events);
+        costs.push(s.stats().indexSteps - before);
+        return result;
+      };
+      // Blocked events evict the audit-mode half, one each, then find the spool full of blocked events.
+      for (let i = 0; i < size / 2 + 200; i++) await measure(blocked(size + i));
+      expect(s.dropped()).toMatchObject({ evictedAudit: size / 2 - 50, spoolFullEnforce: 250 });
+      await s.ack(inFlight);
+      expect(await s.append(blocked(1e6))).toMatchObject({ taken: 1 });
+      const evicting = costs.slice(0, size / 2 - 50);
+      perAppend[size] = [Math.ceil(evicting.reduce((a, b) => a + b, 0) / evicting.length), Math.max(...costs.slice(-100))];
+    }
+    // Evicting costs a step or two per event, amortized (the batch in flight is skipped once), whatever the size;
+    // refusing an event on a spool full of blocked events costs none.
+    expect(perAppend[4000]).toEqual(perAppend[400]);
+    expect(perAppend[4000]![0]).toBeLessThanOrEqual(2);
+    expect(perAppend[4000]![1]).toBe(0);
+  });
+
   it('never evicts the batch in flight, and holds to the byte limit', async () => {
     const s = await spool({ maxEvents: 4 });
     await s.append(alerted(0, 1, 2, 3));

@@ -53,17 +53,31 @@ export function saveCursor(path: string, state: CursorState): Promise<void> {
   return writeFileAtomic(path, JSON.stringify({ version: 1, ...state }) + '\n', 0o600);
 }
 
+/** The position of the first range whose start is above `seq` (binary search: ranges are sorted and disjoint). */
+function rangeAfter(ranges: ReadonlyArray<[number, number]>, seq: number): number {
+  let lo = 0;
+  let hi = ranges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ranges[mid]![0] > seq) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /** Whether `seq` is done: acknowledged or evicted. */
 export function isDone(state: CursorState, seq: number): boolean {
-  return seq <= state.ackedSeq || state.evicted.some(([a, b]) => seq >= a && seq <= b);
+  if (seq <= state.ackedSeq) return true;
+  const prev = state.evicted[rangeAfter(state.evicted, seq) - 1];
+  return prev !== undefined && seq <= prev[1];
 }
 
 /** Marks `seq` evicted, merging adjacent ranges. Evictions come oldest first, so this mostly extends the last range. */
 export function addEvicted(state: CursorState, seq: number): void {
   if (seq <= state.ackedSeq) return;
   const ranges = state.evicted;
-  const i = ranges.findIndex(([a]) => a > seq);
-  const at = i < 0 ? ranges.length : i;
+  const last = ranges.at(-1);
+  const at = last === undefined || last[0] <= seq ? ranges.length : rangeAfter(ranges, seq);
   const prev = ranges[at - 1];
   if (prev && seq <= prev[1]) return;
   if (prev && prev[1] === seq - 1) prev[1] = seq;

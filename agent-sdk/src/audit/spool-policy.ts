@@ -70,16 +70,16 @@ export interface AppendPlan {
  *
  * The agent's own events (drop reports, at most one per report interval) may go over the bounds by 1 % (at least 16
  * events and 64 KiB) before that policy applies to them, so that a report does not itself drop or evict anything. A single event whose record exceeds `maxRecordBytes` is dropped
- * (`tooLarge`).
+ * (`tooLarge`). Each event costs O(1) amortized whatever the spool holds (evictions are each paid for once).
  */
-export function planAppend(index: LiveIndex, calls: readonly AuditEventV1[][], bounds: SpoolBounds, firstSeq: number, pinnedThrough: number): AppendPlan {
+export function planAppend(index: LiveIndex, calls: readonly AuditEventV1[][], bounds: SpoolBounds, firstSeq: number): AppendPlan {
   const plan: AppendPlan = { lines: [], planned: [], evicted: [], results: [], drops: {} };
   let seq = firstSeq;
   let events = 0;
   let bytes = 0;
-  const fits = (length: number, agent = false) =>
-    index.events + events + 1 <= bounds.maxEvents + (agent ? Math.max(16, bounds.maxEvents / 100) : 0) &&
-    index.bytes + bytes + length <= bounds.maxBytes + (agent ? Math.max(65_536, bounds.maxBytes / 100) : 0);
+  const fits = (length: number, agent = false, freed = { events: 0, bytes: 0 }) =>
+    index.events - freed.events + events + 1 <= bounds.maxEvents + (agent ? Math.max(16, bounds.maxEvents / 100) : 0) &&
+    index.bytes - freed.bytes + bytes + length <= bounds.maxBytes + (agent ? Math.max(65_536, bounds.maxBytes / 100) : 0);
   for (const call of calls) {
     const result: AppendResult = { taken: 0, dropped: {}, evicted: 0 };
     plan.results.push(result);
@@ -99,10 +99,16 @@ export function planAppend(index: LiveIndex, calls: readonly AuditEventV1[][], b
           drop('spoolFullAudit');
           continue;
         }
+        // Whether evicting every audit-mode record not in flight would make room is known without evicting anything:
+        // a spool full of blocked events answers in O(1) (it used to rescan the whole index for every event).
+        if (!fits(line.length, false, index.evictable())) {
+          drop('spoolFullEnforce');
+          continue;
+        }
         const mine: RecordRef[] = [];
         while (!fits(line.length)) {
-          const ref = index.evictOldestAudit(pinnedThrough);
-          if (ref === undefined) break;
+          const ref = index.evictOldestAudit();
+          if (ref === undefined) break; // cannot happen: evictable() said there was room
           mine.push(ref);
         }
         if (!fits(line.length)) {

@@ -31,11 +31,12 @@ export class Spool {
   readonly #s: SpoolState;
   readonly #o: Required<SpoolOptions>;
   readonly #writer: SegmentWriter;
-  #pinnedThrough = 0;
   #chain: Promise<unknown> = Promise.resolve();
   #queue: Pending[] = [];
   readonly #listeners = new Set<() => void>();
   #dirty = false;
+  /** Evictions since the last save left segments to delete or compact. */
+  #cleanup = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
@@ -72,7 +73,7 @@ export class Spool {
       }
       if (refs.length === 0) return null;
       const batch: SpoolBatch = { lastSeq: refs.at(-1)!.seq, ...(await readRecords(this.#s, refs)) };
-      this.#pinnedThrough = batch.lastSeq; // the batch in flight is never evicted
+      this.#s.index.pin(batch.lastSeq); // the batch in flight is never evicted
       return batch;
     });
   }
@@ -90,7 +91,6 @@ export class Spool {
       cursor.dropped.corrupt += batch.corrupt;
       cursor.dropped.rejected += refused.rejected ?? 0;
       cursor.dropped.tooLarge += refused.tooLarge ?? 0;
-      if (this.#pinnedThrough <= batch.lastSeq) this.#pinnedThrough = 0;
       await this.#save();
       await this.#deleteDead();
     });
@@ -125,15 +125,22 @@ export class Spool {
     });
   }
 
-  stats(): { events: number; bytes: number; segments: number; diskBytes: number } {
+  /** `indexSteps`: records the index has visited so far (its cost; tests assert it does not grow with the spool). */
+  stats(): { events: number; bytes: number; segments: number; diskBytes: number; indexSteps: number } {
     const { index, segments } = this.#s;
     const diskBytes = [...segments.values()].reduce((sum, m) => sum + m.size, 0);
-    return { events: index.events, bytes: index.bytes, segments: segments.size, diskBytes };
+    return { events: index.events, bytes: index.bytes, segments: segments.size, diskBytes, indexSteps: index.steps };
   }
 
   /** Saves pending drop counts now. */
   flush(): Promise<void> {
-    return this.#exclusive(() => (this.#dirty ? this.#save() : Promise.resolve()));
+    return this.#exclusive(async () => {
+      if (this.#dirty) await this.#save();
+      if (this.#cleanup) {
+        this.#cleanup = false;
+        await this.#deleteDead();
+      }
+    });
   }
 
   /** Waits for queued appends, saves the cursor, closes the open segment. Later appends are refused. */
@@ -142,6 +149,7 @@ export class Spool {
     clearTimeout(this.#timer);
     await this.#exclusive(async () => {
       if (this.#dirty) await this.#save();
+      if (this.#cleanup) await this.#deleteDead().catch(() => undefined);
       await this.#writer.close();
     });
   }
@@ -158,7 +166,7 @@ export class Spool {
     const { index, cursor } = this.#s;
     let plan: AppendPlan | undefined;
     try {
-      plan = planAppend(index, calls.map((c) => c.events), this.#o, this.#s.nextSeq, this.#pinnedThrough);
+      plan = planAppend(index, calls.map((c) => c.events), this.#o, this.#s.nextSeq);
       if (plan.lines.length > 0) await this.#write(plan);
     } catch (err) {
       if (plan) index.unevict(plan.evicted);
@@ -176,14 +184,11 @@ export class Spool {
     advance(cursor, cursor.ackedSeq);
     calls.forEach((call, i) => call.resolve(plan.results[i]!));
     if (plan.planned.length > 0) for (const listener of this.#listeners) listener();
-    if (plan.evicted.length === 0) {
-      if (Object.keys(plan.drops).length > 0) this.#markDirty();
-      return;
-    }
-    // Evictions change what the spool holds: saved right away (a crash before this brings the evicted events back).
-    await this.#save()
-      .then(() => this.#deleteDead())
-      .catch(() => this.#markDirty());
+    if (Object.keys(plan.drops).length > 0 || plan.evicted.length > 0) this.#markDirty();
+    // Evictions are saved with the drop counts, within `countFlushMs` (not once per append: the cursor's size grows
+    // with the evicted ranges). A crash before that brings the evicted events back, which costs nothing but their
+    // shipping. Segments they emptied are deleted (or compacted) after that save.
+    if (plan.evicted.length > 0) this.#cleanup = true;
   }
 
   async #write(plan: AppendPlan): Promise<void> {
