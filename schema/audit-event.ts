@@ -5,6 +5,14 @@ import { PolicyMode } from './runtime-policies.ts';
 /**
  * Audit event format v1: what an agent reports about one decision it made. The agent makes the id (a UUIDv7, so ids
  * sort by time); tenant and cluster are not in the event, the control plane takes them from the agent's credential.
+ *
+ * Grain (agents from 0.2 on): one event per decision, carrying every finding as a check attributed to its policy,
+ * mode and container, and repeated identical decisions about one workload within a window aggregated into one event
+ * with `count`, `firstSeen` and `lastSeen`. Agents before that sent one event per policy and container, with the
+ * policy at the top and checks without attribution. Both are v1: every member added is optional and changes nothing
+ * for events without it, so the control plane stores, queries and rolls up old and new events side by side (a check
+ * without `policy`/`mode`/`container` belongs to the event's own). Tenants' consumers that read `policy` at the top
+ * must also read the checks': a decision breaking several policies has no single top-level `policy`.
  */
 export const AUDIT_EVENT_KINDS = ['admission', 'process', 'network', 'fileThreat', 'agent'] as const;
 export const AuditEventKind = z.enum(AUDIT_EVENT_KINDS);
@@ -25,6 +33,14 @@ export const AuditCheck = z.object({
   id: z.string().min(1).max(256),
   message: z.string().max(4096),
   severity: Severity,
+  /** The policy the finding belongs to; absent: the event's `policy`. */
+  policy: AuditPolicyRef.optional(),
+  /** That policy's mode; absent: the event's `mode`. */
+  mode: PolicyMode.optional(),
+  /** The container the finding is about; absent: a pod-level finding, or the event's `workload.container`. */
+  container: z.string().max(253).optional(),
+  /** The container's image as the workload names it; absent: the event's `workload.image`. */
+  image: z.string().max(4096).optional(),
 });
 export type AuditCheck = z.infer<typeof AuditCheck>;
 
@@ -57,6 +73,16 @@ export const AuditEventV1 = z
     workload: AuditWorkload.optional(),
     /** The highest severity among `checks`. */
     severity: Severity,
+    /**
+     * Identical decisions this event stands for (same workload, same findings): an agent reports the first one of a
+     * window at once and the repeats within it as one event with their count. Absent: 1.
+     */
+    count: z.int().min(1).max(1_000_000_000).optional(),
+    /** With `count`: when the first and the last of the repeats were decided (`time` is `lastSeen`). */
+    firstSeen: Timestamp.optional(),
+    lastSeen: Timestamp.optional(),
+    /** Findings of the decision left out because an event carries at most 256 checks (enforce-mode and severe ones kept). */
+    omittedChecks: z.int().min(1).optional(),
   })
   .meta({ id: 'AuditEventV1' });
 export type AuditEventV1 = z.infer<typeof AuditEventV1>;

@@ -29,6 +29,11 @@ export const WebhookConfig = z.strictObject({
   maxRequestBytes: z.int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Audit events held for shipping; the oldest are dropped (and counted) beyond it. */
   auditQueueCapacity: z.int().min(1).max(1_000_000).default(10_000),
+  /**
+   * Identical denials of one workload within this many seconds are reported as one event with a count (the first at
+   * once, the repeats when the window ends); 0 reports every decision on its own.
+   */
+  auditAggregateSeconds: z.number().min(0).max(3600).default(10),
 });
 export type WebhookConfig = z.output<typeof WebhookConfig>;
 

@@ -44,11 +44,14 @@ describe('audit events stay within the AuditEventV1 limits', () => {
     expect(events[0]!.checks[0]!.message).toMatch(/^container "app" adds capabilities NET_ADMIN, NET_ADMIN/);
   });
 
-  it('splits a group of more than 256 checks instead of sending an event the server refuses', () => {
+  it('makes one event per review however many findings: 256 checks, Enforce-mode and severe first, the rest counted', () => {
     const { bundle: hostBundle } = buildBundle({
-      policies: [{ name: 'host', mode: 'audit', limitContainerPrivileges: { enabled: true, settings: ['hostPID', 'hostPathVolumes'] } }],
+      policies: [
+        { name: 'host', mode: 'audit', limitContainerPrivileges: { enabled: true, settings: ['hostPathVolumes'] } },
+        { name: 'pid', mode: 'enforce', limitContainerPrivileges: { enabled: true, settings: ['hostPID'] } },
+      ],
     });
-    // 300 unmounted hostPath volumes are 300 pod-level findings, next to the hostPID one they would otherwise bury.
+    // 300 unmounted hostPath volumes are 300 Audit-mode findings, next to the Enforce-mode hostPID one they would otherwise bury.
     const object = {
       kind: 'Pod',
       metadata: { name: 'noisy' },
@@ -56,10 +59,14 @@ describe('audit events stay within the AuditEventV1 limits', () => {
     };
     const input = { object, namespace: 'shop' };
     const decision = evaluate(hostBundle, input, { now, bundleRevision: 3 });
+    expect(decision.findings).toHaveLength(301);
     const events = auditEvents(decision, input, { newId, now });
-    expect(events.map((e) => AuditEventV1.safeParse(e).success)).toEqual(events.map(() => true));
-    const checks = events.flatMap((e) => e.checks.map((c) => c.id));
-    expect(checks).toHaveLength(301);
-    expect(checks).toContain('limitContainerPrivileges.hostPID');
+    expect(events).toHaveLength(1);
+    const parsed = AuditEventV1.safeParse(events[0]);
+    expect(parsed.success, JSON.stringify(parsed.error?.issues.slice(0, 2))).toBe(true);
+    expect(events[0]!.checks).toHaveLength(256);
+    expect(events[0]!.omittedChecks).toBe(45);
+    expect(events[0]!.checks.map((c) => c.id)).toContain('limitContainerPrivileges.hostPID');
+    expect(events[0]).toMatchObject({ verdict: 'blocked', mode: 'enforce' });
   });
 });

@@ -30,16 +30,22 @@ describe('auditEvents', () => {
   const decision = evaluate(bundle, input, { now, bundleRevision: 12 });
   const events = auditEvents(decision, input, { newId, now });
 
-  it('makes one valid event per policy and container, the checks of that pair inside', () => {
-    expect(events.map((e) => AuditEventV1.safeParse(e).success)).toEqual(events.map(() => true));
-    expect(events.map((e) => [e.policy?.name, e.workload?.container ?? '(pod)', e.checks.map((c) => c.id)])).toEqual([
-      ['enforce', 'app', ['limitContainerPrivileges.privileged', 'limitContainerPrivileges.addedCapabilities']],
-      ['enforce', '(pod)', ['limitContainerPrivileges.hostPID']],
-      ['audit', 'side', ['bestPracticeCheck.imageTagNotLatest', 'bestPracticeCheck.imageDigestPinned']],
+  it('makes one valid event per decision, each finding a check attributed to its policy, mode and container', () => {
+    expect(events).toHaveLength(1);
+    const parsed = AuditEventV1.safeParse(events[0]);
+    expect(parsed.success, JSON.stringify(parsed.error?.issues.slice(0, 2))).toBe(true);
+    expect(events[0]!.checks.map((c) => [c.policy?.name, c.mode, c.container ?? '(pod)', c.id]).sort()).toEqual([
+      ['audit', 'audit', 'side', 'bestPracticeCheck.imageDigestPinned'],
+      ['audit', 'audit', 'side', 'bestPracticeCheck.imageTagNotLatest'],
+      ['enforce', 'enforce', '(pod)', 'limitContainerPrivileges.hostPID'],
+      ['enforce', 'enforce', 'app', 'limitContainerPrivileges.addedCapabilities'],
+      ['enforce', 'enforce', 'app', 'limitContainerPrivileges.privileged'],
     ]);
+    expect(events[0]!.checks.find((c) => c.container === 'app')).toMatchObject({ image: `ghcr.io/acme/web@${D}` });
+    expect(events[0]!.checks.find((c) => c.container === 'side')).toMatchObject({ image: 'busybox' });
   });
 
-  it('stamps verdict, mode, severity, bundle revision, time and the workload with image and digest', () => {
+  it('stamps verdict, mode, severity, bundle revision, time and the workload; no single policy or container at the top', () => {
     expect(events[0]).toMatchObject({
       kind: 'admission',
       verdict: 'blocked',
@@ -47,12 +53,21 @@ describe('auditEvents', () => {
       severity: 'critical',
       bundleRevision: 12,
       time: '2026-06-01T12:00:00.000Z',
-      workload: { namespace: 'shop', kind: 'Pod', name: 'web-1', pod: 'web-1', container: 'app', image: `ghcr.io/acme/web@${D}`, digest: D },
+      workload: { namespace: 'shop', kind: 'Pod', name: 'web-1', pod: 'web-1' },
     });
-    expect(events[2]).toMatchObject({ verdict: 'alerted', mode: 'audit', severity: 'low', workload: { container: 'side', image: 'busybox' } });
-    expect(events[2]!.workload).not.toHaveProperty('digest');
-    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    expect(events[0]).not.toHaveProperty('policy');
+    expect(events[0]!.workload).not.toHaveProperty('container');
     expect(JSON.stringify(events)).not.toMatch(/tenant|cluster/i);
+  });
+
+  it('puts policy, container, image and digest at the top when every finding shares them; audit-only is alerted', () => {
+    const single = { kind: 'Pod', metadata: { name: 'one' }, spec: { containers: [{ name: 'app', image: `ghcr.io/acme/web:latest@${D}`, securityContext: { privileged: true } }] } };
+    const [blocked] = auditEvents(evaluate(bundle, { object: single }, { now, bundleRevision: 1 }), { object: single }, { newId, now });
+    expect(blocked).toMatchObject({ verdict: 'blocked', policy: { name: 'enforce' } });
+    const onlyAudit = { kind: 'Pod', metadata: { name: 'two' }, spec: { containers: [{ name: 'side', image: 'busybox' }] } };
+    const [alerted] = auditEvents(evaluate(bundle, { object: onlyAudit }, { now, bundleRevision: 1 }), { object: onlyAudit }, { newId, now });
+    expect(alerted).toMatchObject({ verdict: 'alerted', mode: 'audit', severity: 'low', policy: { name: 'audit' }, workload: { container: 'side', image: 'busybox' } });
+    expect(alerted!.workload).not.toHaveProperty('digest');
   });
 
   it('names a workload template without a pod, and yields nothing for a clean decision', () => {

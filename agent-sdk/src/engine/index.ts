@@ -5,7 +5,8 @@
  */
 export { evaluate } from './evaluate.ts';
 export { extractWorkload, WORKLOAD_KINDS, type Workload, type WorkloadKind, type WorkloadRef } from './workload.ts';
-export { auditEvents, type AuditEventOptions } from './audit-events.ts';
+export { auditEvents, MAX_CHECKS, type AuditEventOptions } from './audit-events.ts';
+export { AuditAggregator, aggregateKey, type AuditAggregatorOptions } from './audit-aggregate.ts';
 export { AuditQueue, type AuditQueueOptions, type DropReason } from './audit-queue.ts';
 export { registryAllows } from './checks/registries-allowed.ts';
 export { normalizeHostPath, pathWithin } from './paths.ts';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditEventV1 } from '../../../schema/audit-event.ts';
 import type { WebhookConfig } from '../config.ts';
-import type { AuditQueue } from '../engine/index.ts';
+import type { AuditAggregator, AuditQueue } from '../engine/index.ts';
 import { bundleProblem, type ActiveBundle, type AdmitOptions } from './admission.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import { handleValidate, problem, send } from './validate.ts';
@@ -18,6 +18,8 @@ export interface WebhookCounters {
   auditEvents: number;
   auditQueued: number;
   auditDroppedOverflow: number;
+  /** Blocked decisions' events lost because the queue was full of blocked ones (audit-mode ones always go first). */
+  auditDroppedOverflowEnforce: number;
   auditDroppedClosed: number;
   auditDroppedTooLarge: number;
 }
@@ -29,6 +31,7 @@ export interface RouteContext {
   now: Date;
   cluster?: string;
   audit: AuditQueue<AuditEventV1>;
+  aggregator: AuditAggregator;
   metrics: WebhookMetrics;
 }
 
@@ -37,7 +40,7 @@ export function counters(metrics: WebhookMetrics, audit: AuditQueue<AuditEventV1
   const dropped = audit.dropped();
   return {
     admissionAllowed: allowed, admissionDenied: denied, auditEvents: metrics.auditEvents, auditQueued: audit.size,
-    auditDroppedOverflow: dropped.overflow, auditDroppedClosed: dropped.closed, auditDroppedTooLarge: dropped.tooLarge,
+    auditDroppedOverflow: dropped.overflow, auditDroppedOverflowEnforce: dropped.overflowEnforce, auditDroppedClosed: dropped.closed, auditDroppedTooLarge: dropped.tooLarge,
   };
 }
 
@@ -61,5 +64,5 @@ export function route(req: IncomingMessage, res: ServerResponse, path: string, c
     const audit = { size: c.audit.size, capacity: auditQueueCapacity, dropped: c.audit.dropped() };
     return send(res, 200, c.metrics.render({ bundle: c.bundle, bundleValid: unready === null, now: c.now, audit }), 'text/plain; version=0.0.4; charset=utf-8');
   }
-  return handleValidate(req, res, { ...c.settings, admitOptions: () => options, audit: c.audit, metrics: c.metrics });
+  return handleValidate(req, res, { ...c.settings, admitOptions: () => options, audit: c.audit, aggregator: c.aggregator, metrics: c.metrics });
 }

@@ -3,11 +3,12 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { AuditEventV1 } from '../../../schema/audit-event.ts';
 import type { WebhookConfig } from '../config.ts';
-import { AuditQueue } from '../engine/index.ts';
+import { AuditAggregator, AuditQueue } from '../engine/index.ts';
 import { CertificateReloader, loadKeyPair } from './certificates.ts';
 import { WebhookMetrics } from './metrics.ts';
 import { counters, route, type ServedBundle, type WebhookCounters } from './routes.ts';
 import { problem } from './validate.ts';
+import { uuidv7 } from './uuid.ts';
 
 export type { ServedBundle, WebhookCounters } from './routes.ts';
 
@@ -37,13 +38,20 @@ export interface WebhookDeps {
 export class WebhookServer {
   readonly metrics = new WebhookMetrics();
   readonly audit: AuditQueue<AuditEventV1>;
+  readonly aggregator: AuditAggregator;
+  readonly #flush: ReturnType<typeof setInterval>;
   private readonly server: Server;
   private readonly reloader: CertificateReloader;
   private readonly now: () => number;
 
   private constructor(readonly settings: WebhookConfig, private readonly deps: WebhookDeps, pair: { cert: string; key: string }) {
     this.now = deps.now ?? Date.now;
-    this.audit = new AuditQueue<AuditEventV1>({ capacity: settings.auditQueueCapacity });
+    // Blocked decisions' events are never crowded out by audit-mode ones (issue 8).
+    this.audit = new AuditQueue<AuditEventV1>({ capacity: settings.auditQueueCapacity, priority: (e) => e.verdict === 'blocked' });
+    const windowMs = settings.auditAggregateSeconds * 1000;
+    this.aggregator = new AuditAggregator({ windowMs, newId: () => uuidv7(this.now()) });
+    this.#flush = setInterval(() => this.#queue(this.aggregator.due(this.now())), Math.max(100, Math.min(windowMs, 1000)));
+    this.#flush.unref?.();
     const timeout = Math.max(settings.requestDeadlineMs * 2, 5_000);
     this.server = createServer({ ...pair, minVersion: 'TLSv1.2', requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: 1_000 }, (req, res) => void this.handle(req, res));
     const log = deps.log ?? (() => undefined);
@@ -76,6 +84,8 @@ export class WebhookServer {
 
   async close(): Promise<void> {
     this.reloader.stop();
+    clearInterval(this.#flush);
+    this.#queue(this.aggregator.drain()); // the repeats counted so far are reported, not lost
     this.audit.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
@@ -88,13 +98,17 @@ export class WebhookServer {
     return counters(this.metrics, this.audit);
   }
 
+  #queue(events: AuditEventV1[]): void {
+    for (const event of events) this.audit.push(event);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const path = new URL(req.url ?? '/', 'https://agent').pathname;
     let status = 500;
     try {
-      const { settings, audit, metrics } = this;
-      const context = { settings, audit, metrics, bundle: this.deps.bundle(), now: new Date(this.now()), ...(this.deps.cluster ? { cluster: this.deps.cluster } : {}) };
+      const { settings, audit, aggregator, metrics } = this;
+      const context = { settings, audit, aggregator, metrics, bundle: this.deps.bundle(), now: new Date(this.now()), ...(this.deps.cluster ? { cluster: this.deps.cluster } : {}) };
       status = await route(req, res, path, context);
     } catch (err) {
       if (!res.headersSent) status = problem(res, 500, 'Internal Server Error', (err as Error).message);

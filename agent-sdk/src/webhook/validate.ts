@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditEventV1 } from '../../../schema/audit-event.ts';
-import { auditEvents, type AuditQueue } from '../engine/index.ts';
+import { auditEvents, type AuditAggregator, type AuditQueue } from '../engine/index.ts';
 import { admit, type AdmitOptions } from './admission.ts';
 import { HttpError, mediaType, readBody } from './body.ts';
 import type { WebhookMetrics } from './metrics.ts';
@@ -13,6 +13,8 @@ export interface ValidateContext {
   /** The decision's settings, read per request (the bundle changes under the server). */
   admitOptions: () => AdmitOptions;
   audit: AuditQueue<AuditEventV1>;
+  /** Folds repeated identical denials into one event per window before they are queued. */
+  aggregator: AuditAggregator;
   metrics: WebhookMetrics;
 }
 
@@ -56,8 +58,8 @@ export async function handleValidate(req: IncomingMessage, res: ServerResponse, 
   ctx.metrics.decision(outcome.response.allowed ? 'allowed' : 'denied', outcome.reason, request.dryRun === true);
   if (outcome.decision && outcome.input && request.dryRun !== true) {
     const events = auditEvents(outcome.decision, outcome.input, { newId: () => uuidv7(options.now.getTime()), now: options.now });
-    for (const event of events) ctx.audit.push(event);
     ctx.metrics.auditEvents += events.length;
+    for (const event of ctx.aggregator.offer(events, options.now.getTime())) ctx.audit.push(event);
   }
   return send(res, 200, reviewResponse(outcome.response));
 }
