@@ -27,7 +27,9 @@ describe('webhook operations', () => {
   it('/metrics: requests, decisions by verdict, latency histogram, bundle revision and age, audit drops', async () => {
     const w = await startWebhook({ auditQueueCapacity: 2 });
     started.push(w);
-    await postReview(w.url, w.ca, review(badPod())); // 4 audit events into a queue of 2
+    await postReview(w.url, w.ca, review(badPod('a'))); // one event per decision, into a queue of 2
+    await postReview(w.url, w.ca, review(badPod('b')));
+    await postReview(w.url, w.ca, review(badPod('c'))); // the oldest goes
     await postReview(w.url, w.ca, review(goodPod()));
     await postReview(w.url, w.ca, review(badPod(), { dryRun: true }));
     await postReview(w.url, w.ca, '{');
@@ -35,14 +37,14 @@ describe('webhook operations', () => {
     const reply = await call(`${w.url}/metrics`, w.ca);
     expect(reply.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     const m = samples(reply.text);
-    expect(m.get('palisade_webhook_requests_total{path="/validate",code="200"}')).toBe(3);
+    expect(m.get('palisade_webhook_requests_total{path="/validate",code="200"}')).toBe(5);
     expect(m.get('palisade_webhook_requests_total{path="/validate",code="400"}')).toBe(1);
     expect(m.get('palisade_webhook_requests_total{path="/healthz",code="200"}')).toBe(1);
-    expect(m.get('palisade_admission_decisions_total{verdict="denied",reason="policy",dry_run="false"}')).toBe(1);
+    expect(m.get('palisade_admission_decisions_total{verdict="denied",reason="policy",dry_run="false"}')).toBe(3);
     expect(m.get('palisade_admission_decisions_total{verdict="denied",reason="policy",dry_run="true"}')).toBe(1);
     expect(m.get('palisade_admission_decisions_total{verdict="allowed",reason="policy",dry_run="false"}')).toBe(1);
-    expect(m.get('palisade_admission_duration_seconds_count')).toBe(4);
-    expect(m.get('palisade_admission_duration_seconds_bucket{le="+Inf"}')).toBe(4);
+    expect(m.get('palisade_admission_duration_seconds_count')).toBe(6);
+    expect(m.get('palisade_admission_duration_seconds_bucket{le="+Inf"}')).toBe(6);
     const buckets = [...m].filter(([k]) => k.startsWith('palisade_admission_duration_seconds_bucket')).map(([, v]) => v);
     expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
     expect(m.get('palisade_admission_duration_seconds_sum')).toBeGreaterThan(0);
@@ -50,10 +52,11 @@ describe('webhook operations', () => {
     expect(m.get('palisade_bundle_age_seconds')).toBeGreaterThanOrEqual(60);
     expect(m.get('palisade_bundle_age_seconds')).toBeLessThan(120);
     expect(m.get('palisade_bundle_valid')).toBe(1);
-    expect(m.get('palisade_audit_events_total')).toBe(4);
+    expect(m.get('palisade_audit_events_total')).toBe(3);
     expect(m.get('palisade_audit_queue_size')).toBe(2);
-    expect(m.get('palisade_audit_events_dropped_total{reason="overflow"}')).toBe(2);
-    expect(w.server.counters()).toEqual({ admissionAllowed: 1, admissionDenied: 2, auditEvents: 4, auditQueued: 2, auditDroppedOverflow: 2, auditDroppedClosed: 0, auditDroppedTooLarge: 0 });
+    expect(m.get('palisade_audit_events_dropped_total{reason="overflow"}')).toBe(0);
+    expect(m.get('palisade_audit_events_dropped_total{reason="overflowEnforce"}')).toBe(1); // a queue full of blocked events
+    expect(w.server.counters()).toEqual({ admissionAllowed: 1, admissionDenied: 4, auditEvents: 3, auditQueued: 2, auditDroppedOverflow: 0, auditDroppedOverflowEnforce: 1, auditDroppedClosed: 0, auditDroppedTooLarge: 0 });
   });
 
   it('reloads the certificate when its files change, and keeps the old one while the new pair is unusable', async () => {
