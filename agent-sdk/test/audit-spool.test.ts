@@ -155,7 +155,7 @@ describe('audit spool when full', () => {
     for (const size of [400, 4000]) {
       const s = await Spool.open(join(dir, `n${size}`), { maxEvents: size, segmentBytes: 1 << 20 });
       open.push(s);
-      const chunk = 500;
+      const chunk = Math.min(500, size);
       for (let n = 0; n < size; n += chunk) await s.append(range(n, n + chunk).map((i) => testEvent(i, i % 2 ? 'blocked' : 'alerted')));
       const inFlight = (await s.readBatch(100, 1e9))!; // pinned: never evicted
       const costs: number[] = [];

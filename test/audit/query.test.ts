@@ -185,3 +185,47 @@ describe('GET/PUT /v1/settings/audit', () => {
     expect((await viewer.json('PUT', '/v1/settings/audit', { auditRetentionDays: 10 })).status).toBe(403);
   });
 });
+
+describe('events carrying a whole decision (several policies, aggregated repeats) next to one-policy events', () => {
+  it('filter by any policy a finding names, and count per finding group (times the aggregate count) in summaries', async () => {
+    const initech = await h.tenant('initech');
+    const cluster = await enrolledCluster(h, initech, 'prod');
+    const check = (id: string, policy: string, mode: 'audit' | 'enforce', container?: string) => ({ id, message: 'm', severity: mode === 'enforce' ? ('high' as const) : ('low' as const), policy: { id: policy.toUpperCase(), name: 'p', revision: 1 }, mode, ...(container ? { container } : {}) });
+    const decision = auditEvent(at(5), {
+      policy: undefined, mode: 'enforce', verdict: 'blocked', severity: 'high', count: 3, firstSeen: at(1).toISOString(), lastSeen: at(5).toISOString(),
+      checks: [check('registriesAllowed', POLICY_ID, 'enforce', 'app'), check('limitContainerPrivileges.privileged', POLICY_ID, 'enforce', 'app'), check('bestPracticeCheck.imageTagNotLatest', OTHER_POLICY, 'audit', 'side')],
+      workload: { namespace: 'shop', kind: 'ReplicaSet', name: 'web' },
+    });
+    const single = auditEvent(at(6), { verdict: 'alerted', mode: 'audit', severity: 'low', policy: { id: OTHER_POLICY, name: 'hygiene', revision: 1 }, checks: [{ id: 'bestPracticeCheck.imageTagNotLatest', message: 'm', severity: 'low' }] });
+    expect((await sendEvents(h, cluster.credential, [decision, single])).body).toEqual({ accepted: 2, duplicates: 0, rejected: [] });
+
+    expect(await ids(initech, `policyId=${POLICY_ID}`)).toEqual([decision.id]);
+    expect(await ids(initech, `policyId=${OTHER_POLICY}`)).toEqual([single.id, decision.id]);
+    expect(await ids(initech, 'verdict=blocked')).toEqual([decision.id]);
+    expect(await ids(initech, 'check=limitContainerPrivileges.privileged')).toEqual([decision.id]);
+    const [stored] = (await initech.json('GET', `/v1/audit/events?policyId=${POLICY_ID}`)).body.items;
+    expect(stored.checks[0].policy.id).toBe(POLICY_ID); // stored in lower case, as ids are answered
+    expect(stored).toMatchObject({ count: 3, firstSeen: at(1).toISOString(), lastSeen: at(5).toISOString() });
+
+    const range = `from=${at(0).toISOString()}&to=${at(60).toISOString()}`;
+    const summary = (await initech.json('GET', `/v1/audit/summary?groupBy=policy,verdict&bucket=hour&${range}`)).body;
+    const totals = Object.fromEntries(summary.groups.map((g: { key: { policy: string; verdict: string }; total: number }) => [`${g.key.policy} ${g.key.verdict}`, g.total]));
+    expect(totals).toEqual({ [`${POLICY_ID} blocked`]: 3, [`${OTHER_POLICY} alerted`]: 4 });
+    const byCheck = (await initech.json('GET', `/v1/audit/summary?groupBy=check&bucket=hour&${range}`)).body;
+    expect(Object.fromEntries(byCheck.groups.map((g: { key: { check: string }; total: number }) => [g.key.check, g.total]))).toEqual({
+      registriesAllowed: 3, 'limitContainerPrivileges.privileged': 3, 'bestPracticeCheck.imageTagNotLatest': 4,
+    });
+    const bySeverity = (await initech.json('GET', `/v1/audit/summary?groupBy=severity&bucket=hour&${range}&policyId=${POLICY_ID}`)).body;
+    expect(bySeverity.groups.map((g: { key: { severity: string }; total: number }) => [g.key.severity, g.total])).toEqual([['high', 3]]);
+  });
+
+  it('refuses an aggregate whose firstSeen comes without lastSeen, or after it', async () => {
+    const initech = await h.tenant('initech2');
+    const cluster = await enrolledCluster(h, initech, 'prod');
+    const lonely = auditEvent(at(5), { count: 2, firstSeen: at(1).toISOString() });
+    const backwards = auditEvent(at(5), { count: 2, firstSeen: at(5).toISOString(), lastSeen: at(1).toISOString() });
+    const res = await sendEvents(h, cluster.credential, [lonely, backwards]);
+    expect(res.status).toBe(422);
+    expect(res.body.rejected.map((r: { errors: Array<{ pointer: string }> }) => r.errors[0]!.pointer)).toEqual(['/lastSeen', '/firstSeen']);
+  });
+});

@@ -8,19 +8,39 @@ export type Query = (text: string, params: unknown[]) => Promise<{ rows: any[] }
 /**
  * Each dimension recomputed from the stored event document (not from the columns ingest derived), so the recount
  * checks ingest's derivation too. Only the cluster comes from its column: the credential said it, not the event.
+ * Counting is per finding group (the checks of one policy and mode on one container: `findingGroups`), each weighed
+ * by the event's `count`; `GROUPS` derives them in SQL, independently of the TypeScript.
  */
 const DIMENSIONS: Record<string, string> = {
-  cluster: `e.cluster_id::text`,
-  namespace: `coalesce(e.event->'workload'->>'namespace', '')`,
-  policy: `coalesce(e.event->'policy'->>'id', '')`,
-  verdict: `e.event->>'verdict'`,
-  severity: `e.event->>'severity'`,
-  kind: `e.event->>'kind'`,
-  image: `coalesce(e.event->'workload'->>'image', '')`,
-  workload: `coalesce((e.event->'workload'->>'namespace') || '/' || (e.event->'workload'->>'kind') || '/' || (e.event->'workload'->>'name'), '')`,
+  cluster: `g.cluster_id::text`,
+  namespace: `coalesce(g.event->'workload'->>'namespace', '')`,
+  policy: `g.policy`,
+  verdict: `g.verdict`,
+  severity: `g.severity`,
+  kind: `g.event->>'kind'`,
+  image: `g.image`,
+  workload: `coalesce((g.event->'workload'->>'namespace') || '/' || (g.event->'workload'->>'kind') || '/' || (g.event->'workload'->>'name'), '')`,
 };
-const CHECKS = `(select distinct c->>'id' as id from jsonb_array_elements(e.event->'checks') c)`;
-const bucketMs = (g: string) => `(extract(epoch from date_trunc('${g}', (e.event->>'time')::timestamptz at time zone 'UTC')) * 1000)::float8`;
+const RANKS = `array['low','medium','high','critical']`;
+const GROUPS = `(
+  select e.cluster_id, e.event, coalesce((e.event->>'count')::bigint, 1) as times, coalesce(e.event->'policy'->>'id', '') as policy,
+         e.event->>'verdict' as verdict, e.event->>'severity' as severity, coalesce(e.event->'workload'->>'image', '') as image, array[]::text[] as checks
+  from audit_events e where e.tenant_id = $1 and jsonb_array_length(e.event->'checks') = 0
+  union all
+  select e.cluster_id, e.event, coalesce((e.event->>'count')::bigint, 1), x.policy, x.verdict,
+         (${RANKS})[max(array_position(${RANKS}, x.c->>'severity'))],
+         coalesce((array_agg(x.c->>'image' order by x.ord))[1], e.event->'workload'->>'image', ''),
+         array_agg(distinct x.c->>'id')
+  from audit_events e cross join lateral (
+    select c, ord, coalesce(c->'policy'->>'id', e.event->'policy'->>'id', '') as policy,
+           case when e.event->>'verdict' = 'allowed' or c->>'mode' is null then e.event->>'verdict' when c->>'mode' = 'enforce' then 'blocked' else 'alerted' end as verdict,
+           coalesce(c->>'container', e.event->'workload'->>'container', '') as container
+    from jsonb_array_elements(e.event->'checks') with ordinality as t(c, ord)) x
+  where e.tenant_id = $1
+  group by e.tenant_id, e.id, e.cluster_id, e.event, x.policy, x.verdict, x.container
+)`;
+const CHECKS = `(select unnest(g.checks) as id)`;
+const bucketMs = (gr: string) => `(extract(epoch from date_trunc('${gr}', (g.event->>'time')::timestamptz at time zone 'UTC')) * 1000)::float8`;
 
 /** Every row of audit_rollups of the tenant, as sorted lines. */
 export async function rollupLines(q: Query, tenantId: string): Promise<string[]> {
@@ -32,15 +52,14 @@ export async function rollupLines(q: Query, tenantId: string): Promise<string[]>
   return rows.map((r) => r.line as string).sort();
 }
 
-/** The same lines, recounted from raw events: one row per event with check '' plus one per distinct check id. */
+/** The same lines, recounted from raw events: per finding group one row with check '' plus one per distinct check id. */
 export async function recountLines(q: Query, tenantId: string): Promise<string[]> {
   const dims = ['cluster', 'namespace', 'policy'].map((d) => DIMENSIONS[d]).join(', ');
   const rest = ['verdict', 'severity', 'kind', 'image', 'workload'].map((d) => DIMENSIONS[d]).join(', ');
   const parts = ['hour', 'day'].map(
-    (g) => `select concat_ws('|', '${g}', ${bucketMs(g)}, ${dims}, k.check_id, ${rest}, count(*)) as line
-            from audit_events e cross join lateral (select '' as check_id union all select id from ${CHECKS} x) k
-            where e.tenant_id = $1
-            group by ${bucketMs(g)}, ${dims}, k.check_id, ${rest}`,
+    (gr) => `select concat_ws('|', '${gr}', ${bucketMs(gr)}, ${dims}, k.check_id, ${rest}, sum(g.times)) as line
+            from ${GROUPS} g cross join lateral (select '' as check_id union all select id from ${CHECKS} x) k
+            group by ${bucketMs(gr)}, ${dims}, k.check_id, ${rest}`,
   );
   const { rows } = await q(parts.join(' union all '), [tenantId]);
   return rows.map((r) => r.line as string).sort();
@@ -52,9 +71,9 @@ export async function recountSummary(q: Query, tenantId: string, groupBy: string
   const dims = groupBy.map((d) => (d === 'check' ? 'k.id' : DIMENSIONS[d]!));
   const key = dims.length ? `concat_ws('|', ${dims.join(', ')})` : `''`;
   const { rows } = await q(
-    `select ${key} || '|' || ${bucketMs(granularity)} || '|' || count(*) as line
-     from audit_events e ${byCheck ? `cross join lateral ${CHECKS} k` : ''}
-     where e.tenant_id = $1 group by ${[...dims, bucketMs(granularity)].join(', ')}`,
+    `select ${key} || '|' || ${bucketMs(granularity)} || '|' || sum(g.times) as line
+     from ${GROUPS} g ${byCheck ? `cross join lateral ${CHECKS} k` : ''}
+     group by ${[...dims, bucketMs(granularity)].join(', ')}`,
     [tenantId],
   );
   return rows.map((r) => r.line as string).sort();
@@ -81,15 +100,25 @@ export function generateBatches(seed: number, sizes: { batches: number; maxBatch
   const pick = <T>(items: readonly T[]) => items[Math.floor(rand() * items.length)]!;
   const poolSize = Math.max(1, Math.floor((sizes.batches * sizes.maxBatch) / 2));
   const pool = Array.from({ length: poolSize }, (_, i): AuditEventV1 => {
-    const checks = Array.from({ length: Math.floor(rand() * 4) }, () => ({ id: pick(CHECK_IDS), message: 'm', severity: pick(SEVERITIES) }));
+    // Half the events in the grain of agents before 0.2 (one policy at the top, checks without attribution), half in
+    // today's (one event per decision: each check names its policy, mode and container; repeats carry a count).
+    const perDecision = rand() < 0.5;
+    const checks = Array.from({ length: Math.floor(rand() * (perDecision ? 6 : 4)) }, (): AuditEventV1['checks'][number] => {
+      const check = { id: pick(CHECK_IDS), message: 'm', severity: pick(SEVERITIES) };
+      if (!perDecision) return check;
+      const image = pick([undefined, 'nginx:1', 'redis:7']);
+      return { ...check, policy: { id: pick(POLICIES), name: 'p', revision: 1 }, mode: pick(['audit', 'enforce'] as const), ...(rand() < 0.7 ? { container: pick(['app', 'proxy']) } : {}), ...(image ? { image } : {}) };
+    });
     const severity = checks.length ? checks.reduce((a, c) => (SEVERITY_RANK[c.severity] > SEVERITY_RANK[a] ? c.severity : a), 'low' as Severity) : pick(SEVERITIES);
     const time = new Date(base + Math.floor(rand() * 3 * 86_400_000)).toISOString();
-    const event: AuditEventV1 = { id: `${seed.toString(16).padStart(8, '0').slice(-8)}-0000-7000-8000-${i.toString(16).padStart(12, '0')}`, time, kind: pick(['admission', 'process', 'network'] as const), verdict: pick(['blocked', 'allowed', 'alerted'] as const), bundleRevision: 1, checks, severity };
-    const policy = pick([undefined, ...POLICIES]);
+    const verdict = perDecision && checks.length ? (checks.some((c) => c.mode === 'enforce') ? 'blocked' : 'alerted') : pick(['blocked', 'allowed', 'alerted'] as const);
+    const event: AuditEventV1 = { id: `${seed.toString(16).padStart(8, '0').slice(-8)}-0000-7000-8000-${i.toString(16).padStart(12, '0')}`, time, kind: pick(['admission', 'process', 'network'] as const), verdict, bundleRevision: 1, checks, severity };
+    const policy = perDecision ? undefined : pick([undefined, ...POLICIES]);
     if (policy) event.policy = { id: policy, name: 'p', revision: 1 };
+    if (perDecision && rand() < 0.3) Object.assign(event, { count: 1 + Math.floor(rand() * 20), firstSeen: new Date(Date.parse(time) - 5000).toISOString(), lastSeen: time });
     if (rand() < 0.8) {
       const image = pick([undefined, 'nginx:1', 'redis:7']);
-      event.workload = { namespace: pick(['shop', 'infra']), kind: pick(['Pod', 'Deployment']), name: pick(['web', 'db']), ...(image ? { image } : {}) };
+      event.workload = { namespace: pick(['shop', 'infra']), kind: pick(['Pod', 'Deployment']), name: pick(['web', 'db']), ...(image ? { image } : {}), ...(rand() < 0.3 ? { container: 'app' } : {}) };
     }
     return event;
   });

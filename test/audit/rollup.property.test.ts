@@ -25,7 +25,7 @@ const GROUPINGS: Array<[string[], 'hour' | 'day']> = [
 let run = 0;
 
 describe('audit rollups', () => {
-  it('equal a recount of the raw events after random batches with duplicates, several checks and invalid events', async () => {
+  it('equal a recount of the raw events (finding groups of old- and new-grain events, aggregate counts) after random batches with duplicates, several checks and invalid events', { timeout: 180_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 30 }), async (seed, batches, maxBatch) => {
         const tenant = await h.tenant(`t${run++}`);

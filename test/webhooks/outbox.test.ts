@@ -48,6 +48,15 @@ describe('webhook filters', () => {
     expect(matchesFilters({ kinds: ['network'], minSeverity: 'critical' }, CLUSTER, e)).toBe(false);
   });
 
+  it('match a policy named by any finding of an event that carries a whole decision', () => {
+    const check = (id: string, policy: string, mode: 'audit' | 'enforce') => ({ id, message: 'm', severity: 'high' as const, policy: { id: policy, name: 'p', revision: 1 }, mode });
+    const decision = event({ policy: undefined, checks: [check('registriesAllowed', POLICY_A, 'enforce'), check('bestPracticeCheck.imageTagNotLatest', OTHER.toUpperCase(), 'audit')], severity: 'high', verdict: 'blocked' });
+    expect(matchesFilters({ policyIds: [POLICY_A] }, CLUSTER, decision)).toBe(true);
+    expect(matchesFilters({ policyIds: [OTHER] }, CLUSTER, decision)).toBe(true);
+    expect(matchesFilters({ policyIds: [CLUSTER] }, CLUSTER, decision)).toBe(false);
+    expect(matchesFilters({ verdicts: ['blocked'], minSeverity: 'high', policyIds: [OTHER] }, CLUSTER, decision)).toBe(true);
+  });
+
   it('decide which endpoints get a delivery of each stored event', async () => {
     const cluster = (await acme.json('POST', '/v1/clusters', { name: 'filters' })).body.id as string;
     const policy = (await acme.json('POST', '/v1/scopes', { name: 'all', resources: [{ type: 'cluster', cluster: '*' }] })).body.id as string;

@@ -10,7 +10,7 @@ import { fieldErrors, unstorableMembers } from '../http/body.ts';
 export const IngestedAuditEvent = z.strictObject({
   ...AuditEventV1.shape,
   policy: z.strictObject(AuditPolicyRef.shape).optional(),
-  checks: z.array(z.strictObject(AuditCheck.shape)).max(256),
+  checks: z.array(z.strictObject({ ...AuditCheck.shape, policy: z.strictObject(AuditPolicyRef.shape).optional() })).max(256),
   workload: z.strictObject(AuditWorkload.shape).optional(),
 }).meta({ id: 'AuditEventV1Input', description: 'AuditEventV1 as an agent sends it; unknown members are refused (tenant and cluster come from the credential)' });
 
@@ -42,10 +42,13 @@ export function checkEvent(index: number, value: unknown, now: number, maxSkewMs
   else if (time > now + maxSkewMs) errors.push({ pointer: '/time', detail: `is more than ${Math.round(maxSkewMs / 60_000)} minutes ahead of the server clock` });
   const highest = highestSeverity(event.checks.map((c) => c.severity));
   if (highest && highest !== event.severity) errors.push({ pointer: '/severity', detail: `must be the highest severity among checks (${highest})` });
+  if ((event.firstSeen === undefined) !== (event.lastSeen === undefined)) errors.push({ pointer: event.firstSeen === undefined ? '/firstSeen' : '/lastSeen', detail: 'firstSeen and lastSeen come together' });
+  else if (event.firstSeen !== undefined && Date.parse(event.firstSeen) > Date.parse(event.lastSeen!)) errors.push({ pointer: '/firstSeen', detail: 'must not be after lastSeen' });
   if (errors.length > 0) return { ok: false, rejection: { index, reason: 'the event has invalid fields', errors } };
   // Ids in lower case, as Postgres answers them; the time in UTC milliseconds, as the column keeps it.
   const normalized: AuditEventV1 = { ...event, id: event.id.toLowerCase(), time: new Date(time).toISOString() };
   if (event.policy) normalized.policy = { ...event.policy, id: event.policy.id.toLowerCase() };
+  if (event.checks.some((c) => c.policy)) normalized.checks = event.checks.map((c) => (c.policy ? { ...c, policy: { ...c.policy, id: c.policy.id.toLowerCase() } } : c));
   return { ok: true, event: normalized };
 }
 

@@ -87,6 +87,8 @@ export interface FilterColumns {
   namespace: PgColumn;
   policyId: PgColumn;
   check: (check: string) => SQL;
+  /** How `policyId` matches, when not by equality of the column. */
+  policyMatch?: (policyId: string) => SQL;
   verdict: PgColumn;
   severity: PgColumn;
   kind: PgColumn;
@@ -100,7 +102,7 @@ export function filterConditions(f: AuditFilters, c: FilterColumns): SQL | undef
     f.to !== undefined ? lt(c.time, iso(f.to)) : undefined,
     f.clusterId ? eq(c.clusterId, f.clusterId) : undefined,
     f.namespace ? eq(c.namespace, f.namespace) : undefined,
-    f.policyId ? eq(c.policyId, f.policyId) : undefined,
+    f.policyId ? (c.policyMatch ? c.policyMatch(f.policyId.toLowerCase()) : eq(c.policyId, f.policyId)) : undefined,
     f.check ? c.check(f.check) : undefined,
     f.verdicts ? inArray(c.verdict, f.verdicts) : undefined,
     f.severities ? (f.severities.length ? inArray(c.severity, f.severities) : sql`false`) : undefined,

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { AuditEventV1 } from '../../schema/audit-event.ts';
 import type { Tx } from '../db/db.ts';
-import { checkIdsOf, rollupIncrements, type RollupRow } from './audit-rollup.ts';
+import { checkIdsOf, policyIdOf, rollupIncrements, type RollupRow } from './audit-rollup.ts';
 import type { OnEventsStored, StoredAuditEvent } from './audit.types.ts';
 
 export interface IngestInput {
@@ -43,7 +43,7 @@ export async function ingestEvents(tx: Tx, input: IngestInput, hooks: { onStored
     sql`insert into audit_events (tenant_id, id, cluster_id, time, received_at, kind, verdict, mode, severity, policy_id, check_ids, namespace, image, event)
         select ${input.tenantId}::uuid, id, ${input.clusterId}::uuid, time, ${input.receivedAt}::timestamptz, kind, verdict, mode, severity, policy_id, check_ids::text[], namespace, image, event::jsonb
         from unnest(${column((e) => e.id)}::uuid[], ${column((e) => e.time)}::timestamptz[], ${column((e) => e.kind)}::text[], ${column((e) => e.verdict)}::text[],
-                    ${column((e) => e.mode ?? null)}::text[], ${column((e) => e.severity)}::text[], ${column((e) => e.policy?.id ?? null)}::uuid[],
+                    ${column((e) => e.mode ?? null)}::text[], ${column((e) => e.severity)}::text[], ${column((e) => policyIdOf(e) ?? null)}::uuid[],
                     ${column((e) => arrayLiteral(checkIdsOf(e)))}::text[], ${column((e) => e.workload?.namespace ?? null)}::text[],
                     ${column((e) => e.workload?.image ?? null)}::text[], ${column((e) => JSON.stringify(e))}::text[])
           as u(id, time, kind, verdict, mode, severity, policy_id, check_ids, namespace, image, event)

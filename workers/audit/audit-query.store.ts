@@ -25,6 +25,8 @@ const EVENT_COLUMNS: FilterColumns = {
   clusterId: e.clusterId,
   namespace: e.namespace,
   policyId: e.policyId,
+  // An event about several policies has no policy_id: its checks name them.
+  policyMatch: (id) => sql`(${e.policyId} = ${id}::uuid or ${e.event}->'checks' @> ${JSON.stringify([{ policy: { id } }])}::jsonb)`,
   check: (check) => sql`${e.checkIds} @> array[${check}]::text[]`,
   verdict: e.verdict,
   severity: e.severity,

@@ -1,12 +1,12 @@
-import type { AuditEventV1, AuditWorkload } from '../../schema/audit-event.ts';
+import { SEVERITY_RANK, type AuditCheck, type AuditEventV1, type AuditWorkload, type Severity } from '../../schema/audit-event.ts';
 
 export type Granularity = 'hour' | 'day';
 export const GRANULARITIES: readonly Granularity[] = ['hour', 'day'];
 export const GRANULARITY_MS: Record<Granularity, number> = { hour: 3_600_000, day: 86_400_000 };
 
 /**
- * The `check_id` of the row that counts every event of its tuple once, whatever its checks. Each event also counts
- * once under every distinct check id it holds, so a summary counts events unless it breaks them down by check.
+ * The `check_id` of the row that counts every finding group of its tuple once, whatever its checks. Each group also
+ * counts once under every distinct check id it holds, so a summary counts groups unless it breaks them down by check.
  */
 export const ALL_CHECKS = '';
 
@@ -18,6 +18,54 @@ export const workloadKey = (w: AuditWorkload | undefined) => (w ? `${w.namespace
 
 /** Distinct check ids in order of first appearance. */
 export const checkIdsOf = (event: AuditEventV1) => [...new Set(event.checks.map((c) => c.id))];
+
+/** The one policy an event is about: its own, or the one all its checks name; undefined when none or several. */
+export function policyIdOf(event: AuditEventV1): string | undefined {
+  if (event.policy) return event.policy.id;
+  const ids = new Set(event.checks.map((c) => c.policy?.id));
+  return ids.size === 1 ? [...ids][0] : undefined;
+}
+
+/** Every policy id an event names, at the top or in its checks. */
+export const policyIdsOf = (event: AuditEventV1) => [...new Set([event.policy?.id, ...event.checks.map((c) => c.policy?.id)].filter((id): id is string => id !== undefined))];
+
+/**
+ * A finding group: the checks of one policy (in one mode) on one container, which is what one event was before
+ * events carried a whole decision. Rollups count groups, so summaries mean the same for old and new events: an event
+ * of the old grain is one group; one of the new grain is as many as the policies × containers its findings touch.
+ */
+export interface FindingGroup {
+  policyId: string;
+  verdict: string;
+  severity: Severity;
+  image: string;
+  checkIds: string[];
+}
+
+/** The verdict a check's own mode implies, within the event's verdict (`allowed` and agent events keep theirs). */
+const verdictOf = (event: AuditEventV1, check: AuditCheck) =>
+  event.verdict === 'allowed' || check.mode === undefined ? event.verdict : check.mode === 'enforce' ? 'blocked' : 'alerted';
+
+export function findingGroups(event: AuditEventV1): FindingGroup[] {
+  const image = event.workload?.image ?? '';
+  if (event.checks.length === 0) return [{ policyId: event.policy?.id ?? '', verdict: event.verdict, severity: event.severity, image, checkIds: [] }];
+  const groups = new Map<string, FindingGroup>();
+  for (const c of event.checks) {
+    const policyId = c.policy?.id ?? event.policy?.id ?? '';
+    const verdict = verdictOf(event, c);
+    const container = c.container ?? event.workload?.container ?? '';
+    const key = JSON.stringify([policyId, verdict, container]);
+    const group = groups.get(key);
+    if (!group) groups.set(key, { policyId, verdict, severity: c.severity, image: c.image ?? image, checkIds: [c.id] });
+    else {
+      if (SEVERITY_RANK[c.severity] > SEVERITY_RANK[group.severity]) group.severity = c.severity;
+      if (!group.checkIds.includes(c.id)) group.checkIds.push(c.id);
+    }
+  }
+  // An event of the old grain (no attribution in its checks) keeps its own severity, as it always did.
+  if (groups.size === 1 && !event.checks.some((c) => c.policy || c.mode)) [...groups.values()][0]!.severity = event.severity;
+  return [...groups.values()];
+}
 
 export interface RollupRow {
   tenantId: string;
@@ -38,31 +86,25 @@ export interface RollupRow {
 /**
  * The rollup increments of a set of newly stored events, summed in memory so that each key appears once (one
  * INSERT ... ON CONFLICT DO UPDATE cannot touch a row twice), sorted by key so that concurrent batches lock rows in
- * the same order.
+ * the same order. Each event adds its finding groups, `count` times (an aggregate event stands for that many
+ * identical decisions), in the bucket of its `time`.
  */
 export function rollupIncrements(tenantId: string, clusterId: string, events: readonly AuditEventV1[]): RollupRow[] {
   const rows = new Map<string, RollupRow>();
   for (const event of events) {
     const time = Date.parse(event.time);
-    const base = {
-      tenantId,
-      clusterId,
-      namespace: event.workload?.namespace ?? '',
-      policyId: event.policy?.id ?? '',
-      verdict: event.verdict,
-      severity: event.severity,
-      kind: event.kind,
-      image: event.workload?.image ?? '',
-      workload: workloadKey(event.workload),
-    };
-    for (const granularity of GRANULARITIES) {
-      const bucket = bucketStart(time, granularity);
-      for (const checkId of [ALL_CHECKS, ...checkIdsOf(event)]) {
-        const row = { ...base, granularity, bucket, checkId, count: 1 };
-        const key = JSON.stringify([granularity, bucket, row.namespace, row.policyId, checkId, row.verdict, row.severity, row.kind, row.image, row.workload]);
-        const seen = rows.get(key);
-        if (seen) seen.count++;
-        else rows.set(key, row);
+    const times = event.count ?? 1;
+    const base = { tenantId, clusterId, namespace: event.workload?.namespace ?? '', kind: event.kind, workload: workloadKey(event.workload) };
+    for (const group of findingGroups(event)) {
+      for (const granularity of GRANULARITIES) {
+        const bucket = bucketStart(time, granularity);
+        for (const checkId of [ALL_CHECKS, ...group.checkIds]) {
+          const row = { ...base, policyId: group.policyId, verdict: group.verdict, severity: group.severity, image: group.image, granularity, bucket, checkId, count: times };
+          const key = JSON.stringify([granularity, bucket, row.namespace, row.policyId, checkId, row.verdict, row.severity, row.kind, row.image, row.workload]);
+          const seen = rows.get(key);
+          if (seen) seen.count += times;
+          else rows.set(key, row);
+        }
       }
     }
   }

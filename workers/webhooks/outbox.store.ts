@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { SEVERITY_RANK, type AuditEventV1 } from '../../schema/audit-event.ts';
 import { webhookDeliveries, webhooks } from '../../schema/tables/index.ts';
 import type { AuditEventPayload, PingPayload, WebhookFilters, WebhookInput } from '../../schema/webhooks.ts';
+import { policyIdsOf } from '../audit/audit-rollup.ts';
 import type { Tx } from '../db/db.ts';
 import { uuidv7 } from '../ids.ts';
 
@@ -22,7 +23,7 @@ export function matchesFilters(filters: WebhookFilters, clusterId: string, event
   if (!none(filters.kinds) && !filters.kinds!.includes(event.kind)) return false;
   if (!none(filters.verdicts) && !filters.verdicts!.includes(event.verdict)) return false;
   if (filters.minSeverity && SEVERITY_RANK[event.severity] < SEVERITY_RANK[filters.minSeverity]) return false;
-  if (!none(filters.policyIds) && !(event.policy && filters.policyIds!.includes(event.policy.id.toLowerCase()))) return false;
+  if (!none(filters.policyIds) && !policyIdsOf(event).some((id) => filters.policyIds!.includes(id.toLowerCase()))) return false;
   if (!none(filters.clusterIds) && !filters.clusterIds!.includes(clusterId.toLowerCase())) return false;
   return true;
 }
