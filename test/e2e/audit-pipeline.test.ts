@@ -173,8 +173,11 @@ const CASES: Case[] = [
 
 const RANK = { low: 0, medium: 1, high: 2, critical: 3 } as const;
 
-/** The events a case must produce: one per (policy, container), its checks, verdict and highest severity. */
-function expectedEvents(c: Case): Array<{ pod: string; policy: PolicyKey; container: string | null; verdict: string; checks: string[]; severity: string }> {
+/**
+ * The finding groups a case must produce (what rollups count): one per (policy, container), its checks, verdict and
+ * highest severity. The case's one audit event carries them all.
+ */
+function expectedGroups(c: Case): Array<{ pod: string; policy: PolicyKey; container: string | null; verdict: string; checks: string[]; severity: string }> {
   if (c.dryRun) return [];
   const groups = new Map<string, Finding[]>();
   for (const f of c.findings) groups.set(`${f.policy}/${f.container ?? ''}`, [...(groups.get(`${f.policy}/${f.container ?? ''}`) ?? []), f]);
@@ -187,7 +190,9 @@ function expectedEvents(c: Case): Array<{ pod: string; policy: PolicyKey; contai
     severity: fs.reduce((m, f) => (RANK[f.severity] > RANK[m.severity] ? f : m)).severity,
   }));
 }
-const EXPECTED = CASES.flatMap(expectedEvents);
+const EXPECTED = CASES.flatMap(expectedGroups);
+/** The audit events: one per real decision with findings (each pod here is a different workload: nothing aggregates). */
+const EXPECTED_EVENTS = CASES.filter((c) => !c.dryRun && c.findings.length > 0).map((c) => ({ pod: c.name, verdict: c.findings.some((f) => f.policy === 'enforce') ? 'blocked' : 'alerted' }));
 const sortKey = (e: { pod: string; policy: string; container: string | null }) => `${e.pod}/${e.policy}/${e.container ?? ''}`;
 const bySortKey = <T extends { pod: string; policy: string; container: string | null }>(list: T[]) => [...list].sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
 const count = <T>(list: T[], key: (x: T) => string) => list.reduce<Record<string, number>>((acc, x) => ((acc[key(x)] = (acc[key(x)] ?? 0) + 1), acc), {});
@@ -309,8 +314,10 @@ describe('issue #5: policy → bundle → agent admission → audit ingest → s
         expect(warnings.map((w) => /^Palisade audit: .*\[policy "([^"]+)", check ([\w.]+)\]$/.exec(w)?.slice(1)).sort(), c.name).toEqual(audited.map((f) => [policies.audit.name, f.check]).sort());
       }
 
-      // 5. The events arrive through spool and shipper: poll the summary until it counts them all.
+      // 5. The events arrive through spool and shipper: poll the summary until it counts them all (summaries count
+      // finding groups: the 4 events hold 9).
       expect(EXPECTED).toHaveLength(9);
+      expect(EXPECTED_EVENTS).toHaveLength(4);
       const window = `from=${new Date(Date.now() - 3600_000).toISOString()}&to=${new Date(Date.now() + 3600_000).toISOString()}&clusterId=${cluster.id}`;
       const summary = (groupBy: string) => api('GET', `/v1/audit/summary?groupBy=${groupBy}&bucket=hour&${window}`);
       const totals = (res: Awaited<ReturnType<typeof summary>>, dim: string) =>
@@ -335,27 +342,36 @@ describe('issue #5: policy → bundle → agent admission → audit ingest → s
       expect(top.map((t) => t.count)).toEqual([...top.map((t) => t.count)].sort((a, b) => b - a));
       expect(Object.fromEntries(top.map((t) => [t.workload, t.count]))).toEqual(count(EXPECTED, (e) => `shop/Pod/${e.pod}`));
 
-      // ... and the raw events say exactly what the decisions imply, per pod, policy and container.
+      // ... and the raw events say exactly what the decisions imply: one per decision, each finding attributed to its
+      // policy, mode and container.
       const listed = await api('GET', `/v1/audit/events?clusterId=${cluster.id}&limit=200`);
       expect(listed.status).toBe(200);
       const events = listed.body.items as Array<AuditEventV1 & { clusterId: string; receivedAt: string }>;
-      expect(events).toHaveLength(EXPECTED.length);
-      expect(new Set(events.map((e) => e.id)).size).toBe(EXPECTED.length);
+      expect(events.map((e) => ({ pod: e.workload!.name, verdict: e.verdict })).sort((a, b) => a.pod.localeCompare(b.pod))).toEqual([...EXPECTED_EVENTS].sort((a, b) => a.pod.localeCompare(b.pod)));
+      expect(new Set(events.map((e) => e.id)).size).toBe(EXPECTED_EVENTS.length);
+      const groups = new Map<string, { pod: string; policy: PolicyKey; container: string | null; verdict: string; checks: string[]; severity: string }>();
       for (const e of events) {
         expect(e).toMatchObject({ kind: 'admission', clusterId: cluster.id, bundleRevision: revision, workload: { namespace: 'shop', kind: 'Pod' } });
-        expect(e.policy).toEqual({ id: policies[policyKey(e.policy!.id)!].id, name: policies[policyKey(e.policy!.id)!].name, revision: 1 });
-        expect(e.mode).toBe(policyKey(e.policy!.id));
+        expect(e.mode).toBe(e.verdict === 'blocked' ? 'enforce' : 'audit');
+        const named = new Set(e.checks.map((c) => c.policy!.id));
+        if (named.size === 1) expect(e.policy).toEqual(e.checks[0]!.policy);
+        else expect(e.policy).toBeUndefined(); // a decision about several policies names them in its checks
+        for (const c of e.checks) {
+          const key = policyKey(c.policy!.id)!;
+          expect(c.policy).toEqual({ id: policies[key].id, name: policies[key].name, revision: 1 });
+          expect(c.mode).toBe(key);
+          const id = `${e.workload!.name}/${key}/${c.container ?? ''}`;
+          const g = groups.get(id) ?? { pod: e.workload!.name, policy: key, container: c.container ?? null, verdict: key === 'enforce' ? 'blocked' : 'alerted', checks: [], severity: 'low' };
+          g.checks.push(c.id);
+          g.checks.sort();
+          if (RANK[c.severity] > RANK[g.severity as keyof typeof RANK]) g.severity = c.severity;
+          groups.set(id, g);
+        }
       }
-      const actual = events.map((e) => ({
-        pod: e.workload!.name,
-        policy: policyKey(e.policy!.id)!,
-        container: e.workload!.container ?? null,
-        verdict: e.verdict,
-        checks: e.checks.map((c) => c.id).sort(),
-        severity: e.severity,
-      }));
-      expect(bySortKey(actual)).toEqual(bySortKey(EXPECTED));
-      expect(events.find((e) => e.workload!.name === 'miner' && e.workload!.container === 'app' && e.mode === 'enforce')!.workload).toMatchObject({ pod: 'miner', image: 'quay.io/evil/miner:latest' });
+      expect(bySortKey([...groups.values()])).toEqual(bySortKey(EXPECTED));
+      const miner = events.find((e) => e.workload!.name === 'miner')!;
+      expect(miner.workload).toMatchObject({ pod: 'miner' });
+      expect(miner.checks.find((c) => c.container === 'app' && c.mode === 'enforce')).toMatchObject({ image: 'quay.io/evil/miner:latest' });
 
       // 6. The outbox: one signed delivery per stored event to the unfiltered endpoint, the blocked ones to the other.
       const blockedIds = events.filter((e) => e.verdict === 'blocked').map((e) => e.id);
@@ -409,12 +425,12 @@ describe('issue #5: policy → bundle → agent admission → audit ingest → s
     expect(status.body.counters).toMatchObject({
       admissionAllowed: CASES.filter((c) => c.findings.every((f) => f.policy !== 'enforce')).length,
       admissionDenied: CASES.filter((c) => c.findings.some((f) => f.policy === 'enforce')).length,
-      auditEvents: live.flatMap(expectedEvents).length,
-      auditShippedAccepted: EXPECTED.length,
+      auditEvents: live.filter((c) => c.findings.length > 0).length,
+      auditShippedAccepted: EXPECTED_EVENTS.length,
       auditSpooled: 0,
       auditDroppedOverflow: 0,
     });
-    expect((await api('GET', `/v1/audit/events?clusterId=${cluster.id}&limit=200`)).body.items).toHaveLength(EXPECTED.length);
-    expect(receiver.received).toHaveLength(EXPECTED.length + EXPECTED.filter((e) => e.verdict === 'blocked').length);
+    expect((await api('GET', `/v1/audit/events?clusterId=${cluster.id}&limit=200`)).body.items).toHaveLength(EXPECTED_EVENTS.length);
+    expect(receiver.received).toHaveLength(EXPECTED_EVENTS.length + EXPECTED_EVENTS.filter((e) => e.verdict === 'blocked').length);
   });
 });
