@@ -59,6 +59,25 @@ describe('webhook operations', () => {
     expect(w.server.counters()).toEqual({ admissionAllowed: 1, admissionDenied: 4, auditEvents: 3, auditQueued: 2, auditDroppedOverflow: 0, auditDroppedOverflowEnforce: 1, auditDroppedClosed: 0, auditDroppedTooLarge: 0 });
   });
 
+  it('reports repeated identical denials once, then as one event with their count when the window ends (and at close)', async () => {
+    const w = await startWebhook({ auditAggregateSeconds: 3 }); // long enough for three requests on a loaded machine
+    started.push(w);
+    for (let i = 0; i < 3; i++) await postReview(w.url, w.ca, review(badPod('loop')));
+    const [first, ...none] = w.server.audit.take();
+    expect(none).toEqual([]);
+    expect(first).toMatchObject({ verdict: 'blocked', workload: { name: 'loop' } });
+    expect(first).not.toHaveProperty('count');
+    await expect.poll(() => w.server.audit.size, { timeout: 15_000 }).toBe(1);
+    const [aggregate] = w.server.audit.take();
+    expect(aggregate).toMatchObject({ verdict: 'blocked', count: 2, checks: first!.checks, workload: { name: 'loop' } });
+    expect(Date.parse(aggregate!.firstSeen!)).toBeLessThanOrEqual(Date.parse(aggregate!.lastSeen!));
+
+    await postReview(w.url, w.ca, review(badPod('other')));
+    await postReview(w.url, w.ca, review(badPod('other')));
+    await w.server.close(); // the open window's count is handed over, not lost
+    expect(w.server.audit.take().map((e) => [e.workload?.name, e.count])).toEqual([['other', undefined], ['other', 1]]);
+  });
+
   it('reloads the certificate when its files change, and keeps the old one while the new pair is unusable', async () => {
     const w = await startWebhook({ certReloadSeconds: 0.1 });
     started.push(w);
