@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { registerApiKeyRoutes } from './access/api-keys.routes.ts';
 import { authenticateAgent, CredentialCache } from './agents/agent-auth.ts';
@@ -14,6 +14,8 @@ import type { AuditConfig, OnEventsStored } from './audit/audit.types.ts';
 import { authenticate } from './auth/authenticate.ts';
 import type { OidcVerifier } from './auth/oidc.ts';
 import { registerClusterRoutes } from './clusters/clusters.routes.ts';
+import { registerConsole } from './console/console.routes.tsx';
+import { randomSessionKey } from './console/session.ts';
 import type { Database } from './db/db.ts';
 import { PalisadeError } from './http/errors.ts';
 import { notFoundOrNotAllowed } from './http/method-not-allowed.ts';
@@ -56,6 +58,11 @@ export interface AppDeps {
   cacheMaxAgeMs?: number;
   /** Tells the webhook dispatcher that deliveries are due now (Node: its loop; Workers: a Queue message). */
   wakeWebhookDispatcher?: () => void | Promise<void>;
+  /**
+   * The web console: the key sealing its session cookies (random per process when absent, so sessions end with it)
+   * and, on Node, the handler serving `/assets/*` (on Workers, Static Assets serve them before the Worker runs).
+   */
+  console?: { sessionKey?: Promise<CryptoKey>; assets?: MiddlewareHandler };
 }
 
 /** The one control-plane app; entry files give it a database and configuration for their runtime. */
@@ -73,28 +80,25 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   registerDocsRoutes(app);
 
   const maxSize = deps.config.maxBodyBytes ?? 1024 * 1024;
-  app.use(
-    '/v1/*',
-    bodyLimit({ maxSize, onError: () => { throw new PalisadeError('payload_too_large', `the body exceeds ${maxSize} bytes`); } }),
-    async (c, next) => {
-      const handle = deps.database.open();
-      c.set('db', handle.db);
-      c.set('changes', changes);
+  const withDb: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const handle = deps.database.open();
+    c.set('db', handle.db);
+    c.set('changes', changes);
+    try {
+      await next();
+    } finally {
+      const closing = handle.close();
+      let background = false;
       try {
-        await next();
-      } finally {
-        const closing = handle.close();
-        let background = false;
-        try {
-          c.executionCtx.waitUntil(closing);
-          background = true;
-        } catch {
-          // no execution context outside Workers
-        }
-        if (!background) await closing;
+        c.executionCtx.waitUntil(closing);
+        background = true;
+      } catch {
+        // no execution context outside Workers
       }
-    },
-  );
+      if (!background) await closing;
+    }
+  };
+  app.use('/v1/*', bodyLimit({ maxSize, onError: () => { throw new PalisadeError('payload_too_large', `the body exceeds ${maxSize} bytes`); } }), withDb);
 
   registerTenantRoutes(app, deps.config.operatorKey);
   registerAgentRoutes(app, { bundles, credentials, now, rotationOverlapSeconds: 600 });
@@ -127,5 +131,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   /** Runs inside each audit ingest transaction with the newly stored events: the hook for the webhooks outbox. */
   const onAuditEventsStored: OnEventsStored | undefined = outbox.onStored;
   registerAuditRoutes(app, { agentOnly: authenticateAgent(credentials, now), now, config: deps.config.audit, onStored: onAuditEventsStored });
+  // The web console at /, next to the API: it calls the API routes above in-process with the user's credential.
+  registerConsole(app, { api: app, sessionKey: deps.console?.sessionKey ?? randomSessionKey(), withDb, oidc: deps.oidc, now, assets: deps.console?.assets });
   return Object.assign(app, { bundles });
 }

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { serve } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
 import { eq } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
@@ -22,6 +23,7 @@ import { importApiKey } from './auth/api-keys.crypto.ts';
 import { generateSigningKey, importSigningKey, type KeyRing } from './bundles/signing-keys.ts';
 import { oidcVerifier } from './auth/oidc.ts';
 import { configFromEnv } from './config.ts';
+import { sessionKeyFrom } from './console/session.ts';
 import type { Database, Db } from './db/db.ts';
 import { runRetention } from './audit/retention.ts';
 import { provisionTenant, type ProvisionedTenant } from './tenants/tenants.store.ts';
@@ -31,6 +33,22 @@ import { pruneDeliveries } from './webhooks/retention.ts';
 import { resolvePermitted, type GuardOptions, type Resolve } from './webhooks/ssrf.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+
+/** The console's static files (htmx, stylesheet); on Workers the same folder is served by Static Assets. */
+export const CONSOLE_STATIC_DIR = fileURLToPath(new URL('./console/static', import.meta.url));
+export const consoleAssets = () => serveStatic({ root: CONSOLE_STATIC_DIR });
+
+/**
+ * The key sealing console session cookies: PALISADE_SESSION_KEY, or a random one kept under the data directory
+ * (`session-key`, mode 0600) so sessions survive restarts.
+ */
+export function loadSessionKey(dataDir: string, configured: string | undefined): Promise<CryptoKey> {
+  if (configured) return sessionKeyFrom(configured);
+  const file = join(dataDir, 'session-key');
+  mkdirSync(dataDir, { recursive: true });
+  if (!existsSync(file)) writeFileSync(file, Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64'), { mode: 0o600 });
+  return sessionKeyFrom(readFileSync(file, 'utf8').trim());
+}
 
 export interface NodeDatabase extends Database {
   db: Db;
@@ -182,6 +200,7 @@ async function main(): Promise<void> {
     signing: { issuer, keys },
     oidc: config.oidc ? oidcVerifier(config.oidc) : undefined,
     wakeWebhookDispatcher: () => webhooks?.wake(),
+    console: { sessionKey: loadSessionKey(dataDir, env.PALISADE_SESSION_KEY), assets: consoleAssets() },
   });
   // The webhook dispatcher: a background loop on this process (a pass a second, at once when woken).
   const allowLoopback = config.app.webhooks?.allowLoopback ?? false;
@@ -189,7 +208,7 @@ async function main(): Promise<void> {
   webhooks = startDispatchLoop(() => dispatchDue(database.db, { fetch: webhookFetch, now: () => new Date(), resolve: resolveWithNodeDns, random: Math.random, allowLoopback }));
   const stopRetention = startRetentionTimer(database.db, undefined, undefined, config.app.webhooks?.deliveryRetentionDays);
   const server = serve({ fetch: app.fetch, port }, (info) => {
-    console.log(`Palisade control plane on http://localhost:${info.port} (${env.DATABASE_URL ? 'Postgres' : `PGlite in ${dataDir}`})`);
+    console.log(`Palisade control plane on http://localhost:${info.port}, console at / (${env.DATABASE_URL ? 'Postgres' : `PGlite in ${dataDir}`})`);
   });
   const stop = () => {
     server.close();

@@ -9,6 +9,7 @@ import { createApp } from './app.ts';
 import { oidcVerifier } from './auth/oidc.ts';
 import { importSigningKey, type KeyRing } from './bundles/signing-keys.ts';
 import { configFromEnv } from './config.ts';
+import { sessionKeyFrom } from './console/session.ts';
 import type { Database, Db } from './db/db.ts';
 import { runRetention } from './audit/retention.ts';
 import { nextDueAt } from './webhooks/dispatch.store.ts';
@@ -92,6 +93,8 @@ async function build(env: WorkerEnv, origin: string) {
     wakeWebhookDispatcher: env.WEBHOOK_QUEUE ? () => env.WEBHOOK_QUEUE!.send({ wake: true }) : undefined,
     // Isolates do not hear of each other's changes: bound how long one serves a cached bundle or credential.
     cacheMaxAgeMs: Number(binding(env, 'PALISADE_CACHE_MAX_AGE_MS') ?? 15_000),
+    // Every isolate must open every session cookie: PALISADE_SESSION_KEY, else a key derived (HKDF) from the signing key.
+    console: { sessionKey: sessionKeyFrom(binding(env, 'PALISADE_SESSION_KEY') ?? `console-session:${binding(env, 'PALISADE_SIGNING_KEY')}`) },
   });
 }
 

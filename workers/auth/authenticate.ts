@@ -54,14 +54,18 @@ async function principalFromOidc(db: Db, verifier: OidcVerifier, token: string):
   });
 }
 
+/** Who a bearer credential (an API key, or an OIDC token where configured) names; undefined when it is not valid. */
+export function principalFor(db: Db, token: string, options: { oidc?: OidcVerifier; now: Date }): Promise<Principal | undefined> {
+  return options.oidc && JWT.test(token) ? principalFromOidc(db, options.oidc, token) : principalFromApiKey(db, token, options.now);
+}
+
 /** Every `/v1` tenant route: 401 unless a valid API key or OIDC token names the tenant. */
 export function authenticate(options: { oidc?: OidcVerifier; now?: () => Date }): MiddlewareHandler<AppEnv> {
   const now = options.now ?? (() => new Date());
   return async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw new PalisadeError('unauthorized', 'send an API key or OIDC token as Authorization: Bearer <token>');
-    const principal =
-      options.oidc && JWT.test(token) ? await principalFromOidc(c.get('db'), options.oidc, token) : await principalFromApiKey(c.get('db'), token, now());
+    const principal = await principalFor(c.get('db'), token, { oidc: options.oidc, now: now() });
     if (!principal) throw new PalisadeError('unauthorized', 'the credential is unknown, expired or revoked');
     c.set('principal', principal);
     await next();

@@ -1,0 +1,147 @@
+/** @jsxImportSource hono/jsx */
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { AppEnv } from '../app-env.ts';
+import { principalFor } from '../auth/authenticate.ts';
+import type { OidcVerifier } from '../auth/oidc.ts';
+import { ConsoleApi, type Fetcher } from './api.ts';
+import type { ConsoleEnv } from './console-env.ts';
+import { registerPolicyPages } from './policies/policies.pages.tsx';
+import { registerResourcePages } from './pages/resources.pages.tsx';
+import { registerAuditPages } from './pages/audit.pages.tsx';
+import { newCsrfToken, sameToken, seal, SESSION_COOKIE, SESSION_HOURS, unseal } from './session.ts';
+import { Layout, NAV } from './ui.tsx';
+
+export interface ConsoleDeps {
+  /** The app itself: every read and write goes through its API routes. */
+  api: Fetcher;
+  /** AES-GCM key sealing session cookies. */
+  sessionKey: Promise<CryptoKey>;
+  /** Opens the database for a request (the same middleware the API uses). */
+  withDb: MiddlewareHandler<AppEnv>;
+  oidc?: OidcVerifier;
+  now: () => Date;
+  /** Node: serves `/assets/*` from workers/console/static (Workers: Static Assets answer before the Worker runs). */
+  assets?: MiddlewareHandler;
+}
+
+/** Every path the console owns; the API keeps /v1, /docs, /openapi.json and /healthz. */
+const CONSOLE_PREFIXES = ['/policies', '/runtime-profiles', '/scopes', '/signature-validators', '/images', '/registries', '/clusters', '/settings', '/audit', '/webhooks', '/api-keys', '/roles'];
+
+/** Strict CSP: scripts and styles only from this origin (htmx and the stylesheet), nothing inline, no framing. */
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const securityHeaders: MiddlewareHandler = async (c, next) => {
+  await next();
+  c.res.headers.set('content-security-policy', CSP);
+  c.res.headers.set('x-content-type-options', 'nosniff');
+  c.res.headers.set('referrer-policy', 'same-origin');
+  c.res.headers.set('x-frame-options', 'DENY');
+  if ((c.res.headers.get('content-type') ?? '').startsWith('text/html')) c.res.headers.set('cache-control', 'no-store');
+};
+
+const isHtmx = (c: Context) => c.req.header('hx-request') === 'true';
+
+/** Sends the browser to `to`: htmx follows HX-Redirect, a plain form post a 303. */
+export function redirect(c: Context, to: string): Response {
+  if (isHtmx(c)) return c.body(null, 200, { 'hx-redirect': to });
+  return c.redirect(to, 303);
+}
+
+/** Same-origin posts only: a cross-site request (by Sec-Fetch-Site or Origin) is refused before anything runs. */
+function crossSite(c: Context): boolean {
+  const site = c.req.header('sec-fetch-site');
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
+  const origin = c.req.header('origin');
+  return origin !== undefined && origin !== new URL(c.req.url).origin;
+}
+
+const cookieOptions = { httpOnly: true, secure: true, sameSite: 'Strict', path: '/' } as const;
+
+function LoginPage(props: { error?: string; next: string; oidc: boolean }) {
+  return (
+    <Layout title="Sign in">
+      <form method="post" action="/login" class="login">
+        <div id="login-error" role="alert">
+          {props.error && <p class="problem">{props.error}</p>}
+        </div>
+        <input type="hidden" name="next" value={props.next} />
+        <div class="field">
+          <label for="credential">{props.oidc ? 'API key or OIDC token' : 'API key'}</label>
+          <p class="hint" id="credential-hint">
+            Kept only in an encrypted, HttpOnly session cookie for {SESSION_HOURS} hours.
+          </p>
+          <input id="credential" name="credential" type="password" autocomplete="current-password" required aria-describedby="credential-hint" aria-invalid={props.error ? 'true' : undefined} />
+        </div>
+        <button type="submit" class="primary">
+          Sign in
+        </button>
+      </form>
+    </Layout>
+  );
+}
+
+const safeNext = (next: string | undefined) => (next && /^\/(?!\/)[\w\-/?=&.%]*$/.test(next) ? next : '/policies');
+
+export function registerConsole(app: Hono<AppEnv>, deps: ConsoleDeps): void {
+  const ui = app as unknown as Hono<ConsoleEnv>;
+  if (deps.assets) app.use('/assets/*', deps.assets);
+
+  for (const path of ['/', '/login', '/logout', ...CONSOLE_PREFIXES.flatMap((p) => [p, `${p}/*`])]) ui.use(path, securityHeaders);
+
+  ui.get('/login', (c) => c.html(<LoginPage next={safeNext(c.req.query('next'))} oidc={deps.oidc !== undefined} />));
+
+  ui.post('/login', deps.withDb as never, async (c) => {
+    if (crossSite(c)) return c.text('cross-site sign-in refused', 403);
+    const form = await c.req.parseBody();
+    const credential = typeof form.credential === 'string' ? form.credential.trim() : '';
+    const next = safeNext(typeof form.next === 'string' ? form.next : undefined);
+    const principal = credential ? await principalFor(c.get('db'), credential, { oidc: deps.oidc, now: deps.now() }) : undefined;
+    if (!principal) {
+      return c.html(<LoginPage error="That credential is unknown, expired or revoked." next={next} oidc={deps.oidc !== undefined} />, 401);
+    }
+    const exp = deps.now().getTime() + SESSION_HOURS * 3600_000;
+    setCookie(c, SESSION_COOKIE, await seal(await deps.sessionKey, { credential, csrf: newCsrfToken(), exp }), { ...cookieOptions, maxAge: SESSION_HOURS * 3600 });
+    return c.redirect(next, 303);
+  });
+
+  /** Signed in, CSRF-checked, and the principal resolved exactly as the API resolves it. */
+  const signedIn: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
+    const session = await unseal(await deps.sessionKey, getCookie(c, SESSION_COOKIE), deps.now().getTime());
+    const toLogin = () => {
+      deleteCookie(c, SESSION_COOKIE, cookieOptions);
+      return redirect(c, `/login?next=${encodeURIComponent(c.req.method === 'GET' ? c.req.path : '/policies')}`);
+    };
+    if (!session) return toLogin();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+      if (crossSite(c)) return c.text('cross-site request refused', 403);
+      const header = c.req.header('x-csrf-token');
+      const field = header ?? ((await c.req.parseBody())._csrf as string | undefined);
+      if (!sameToken(typeof field === 'string' ? field : undefined, session.csrf)) return c.text('missing or wrong CSRF token; reload the page', 403);
+    }
+    const principal = await principalFor(c.get('db'), session.credential, { oidc: deps.oidc, now: deps.now() });
+    if (!principal) return toLogin();
+    c.set('principal', principal);
+    c.set('session', session);
+    c.set('api', new ConsoleApi(deps.api, session.credential, c));
+    c.set('page', { rights: principal.rights, subject: principal.subject, csrf: session.csrf, path: c.req.path });
+    await next();
+  };
+
+  for (const path of ['/', '/logout', ...CONSOLE_PREFIXES.flatMap((p) => [p, `${p}/*`])]) ui.use(path, deps.withDb as never, signedIn);
+
+  ui.post('/logout', (c) => {
+    deleteCookie(c, SESSION_COOKIE, cookieOptions);
+    return c.redirect('/login', 303);
+  });
+
+  ui.get('/', (c) => {
+    const first = NAV.find((n) => c.get('page').rights.has(n.right));
+    if (!first) return c.html(<Layout title="Nothing to show" page={c.get('page')}><p>Your roles grant no right this console can show.</p></Layout>);
+    return c.redirect(first.href, 302);
+  });
+
+  registerPolicyPages(ui);
+  registerResourcePages(ui);
+  registerAuditPages(ui);
+}

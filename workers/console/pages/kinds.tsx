@@ -1,0 +1,207 @@
+/** @jsxImportSource hono/jsx */
+import { listErrors, RowButton, select, text, textarea, toggle, type FormCtx } from '../fields.tsx';
+import { checked, lines, list, obj, rows, str, type Raw } from '../forms.ts';
+import { fmtTime } from '../ui.tsx';
+import type { Item, ResourcePage } from './resource-kind.ts';
+
+const name = (i: Item) => i.name as string;
+const when = (i: Item) => `${fmtTime(i.updatedAt)} by ${i.updatedBy}`;
+const optional = (v: string) => (v.trim() === '' ? undefined : v.trim());
+const flag = (on: boolean | undefined) => (on ? 'true' : '');
+
+function nameAndDescription(ctx: FormCtx, raw: Raw) {
+  return (
+    <>
+      {text(ctx, { name: 'name', label: 'Name', pointer: '/name', value: str(raw.name), required: true })}
+      {textarea(ctx, { name: 'description', label: 'Description (optional)', pointer: '/description', value: str(raw.description), rows: 2 })}
+    </>
+  );
+}
+
+const scopes: ResourcePage = {
+  path: '/scopes',
+  api: '/v1/scopes',
+  title: 'Scopes',
+  noun: 'scope',
+  rights: { view: 'scopes.view', manage: 'scopes.manage' },
+  columns: [
+    ['Name', name],
+    ['Resources', (i) => (i.resources as Array<Record<string, string>>).map((r) => (r.type === 'registry' ? `registry ${r.registry}` : r.type === 'namespace' ? `${r.cluster}/${r.namespace}` : `cluster ${r.cluster}`)).join(', ') || (i.global ? 'everything' : '')],
+    ['Last change', when],
+  ],
+  form: {
+    fromDoc: (doc) => ({
+      name: doc?.name ?? '',
+      description: doc?.description ?? '',
+      resources: ((doc?.resources as Array<Record<string, string>>) ?? [{ type: 'cluster', cluster: '' }]).map((r) => ({ type: r.type!, cluster: r.cluster ?? '', namespace: r.namespace ?? '', registry: r.registry ?? '' })),
+    }),
+    toDoc: (raw) => ({
+      name: str(raw.name),
+      ...(optional(str(raw.description)) ? { description: str(raw.description) } : {}),
+      resources: rows(raw.resources).map((r) =>
+        str(r.type) === 'registry' ? { type: 'registry', registry: str(r.registry).trim() } : str(r.type) === 'namespace' ? { type: 'namespace', cluster: str(r.cluster).trim(), namespace: str(r.namespace).trim() } : { type: 'cluster', cluster: str(r.cluster).trim() },
+      ),
+    }),
+    blank: () => ({ type: 'cluster', cluster: '', namespace: '', registry: '' }),
+    render: (ctx, raw) => (
+      <>
+        {nameAndDescription(ctx, raw)}
+        <fieldset class="section">
+          <legend>Resources</legend>
+          {listErrors(ctx, '/resources')}
+          {rows(raw.resources).map((r, i) => (
+            <div class="row" role="group" aria-label={`Resource ${i + 1}`}>
+              {select(ctx, { name: `resources.${i}.type`, label: 'Type', pointer: `/resources/${i}/type`, value: str(r.type), options: [['cluster', 'Cluster'], ['namespace', 'Namespace'], ['registry', 'Registry']] })}
+              {text(ctx, { name: `resources.${i}.cluster`, label: 'Cluster (masks with *)', pointer: `/resources/${i}/cluster`, value: str(r.cluster) })}
+              {text(ctx, { name: `resources.${i}.namespace`, label: 'Namespace (namespace type)', pointer: `/resources/${i}/namespace`, value: str(r.namespace) })}
+              {text(ctx, { name: `resources.${i}.registry`, label: 'Registry (registry type)', pointer: `/resources/${i}/registry`, value: str(r.registry) })}
+              <RowButton action={`remove:resources.${i}`} label={`Remove resource ${i + 1}`} cls="link" />
+            </div>
+          ))}
+          <RowButton action="add:resources" label="Add resource" />
+        </fieldset>
+      </>
+    ),
+  },
+};
+
+/** A peer line: a CIDR (`10.0.0.0/8`) or a host name, optionally `:ports` (`api.example.com:443`). */
+function peer(line: string) {
+  const [host, ports] = line.split(/\s+|(?<=[a-z0-9\]])\:(?=[\d,-]+$)/i, 2) as [string, string | undefined];
+  const base = host.includes('/') ? { cidr: host } : { fqdn: host };
+  return ports ? { ...base, ports: ports.split(',') } : base;
+}
+const peerLine = (p: Record<string, any>) => `${p.cidr ?? p.fqdn}${p.ports ? ` ${p.ports.join(',')}` : ''}`;
+
+const runtimeProfiles: ResourcePage = {
+  path: '/runtime-profiles',
+  api: '/v1/runtime-profiles',
+  title: 'Runtime profiles',
+  noun: 'runtime profile',
+  rights: { view: 'runtimeProfiles.view', manage: 'runtimeProfiles.manage' },
+  columns: [
+    ['Name', name],
+    ['Restricts', (i) => ['executables', 'ingress', 'egress', 'fileThreatProtection'].filter((k) => i[k]?.enabled).join(', ') || 'nothing'],
+    ['Last change', when],
+  ],
+  form: {
+    fromDoc: (doc) => ({
+      name: doc?.name ?? '',
+      description: doc?.description ?? '',
+      executables: {
+        enabled: flag(doc?.executables?.enabled),
+        mode: doc?.executables?.mode ?? 'blockListed',
+        list: ((doc?.executables?.executables as Array<Record<string, string>>) ?? []).map((e) => e.path ?? `regex:${e.regex}`).join('\n'),
+      },
+      ingress: { enabled: flag(doc?.ingress?.enabled), allowed: ((doc?.ingress?.allowed as Array<Record<string, any>>) ?? []).map(peerLine).join('\n') },
+      egress: { enabled: flag(doc?.egress?.enabled), allowed: ((doc?.egress?.allowed as Array<Record<string, any>>) ?? []).map(peerLine).join('\n') },
+      fileThreatProtection: { enabled: flag(doc?.fileThreatProtection?.enabled) },
+    }),
+    toDoc: (raw) => {
+      const ex = obj(raw.executables);
+      return {
+        name: str(raw.name),
+        ...(optional(str(raw.description)) ? { description: str(raw.description) } : {}),
+        executables: { enabled: checked(ex.enabled), mode: str(ex.mode) || 'blockListed', executables: lines(ex.list).map((l) => (l.startsWith('regex:') ? { regex: l.slice(6) } : { path: l })) },
+        ingress: { enabled: checked(obj(raw.ingress).enabled), allowed: lines(obj(raw.ingress).allowed).map(peer) },
+        egress: { enabled: checked(obj(raw.egress).enabled), allowed: lines(obj(raw.egress).allowed).map(peer) },
+        fileThreatProtection: { enabled: checked(obj(raw.fileThreatProtection).enabled) },
+      };
+    },
+    render: (ctx, raw) => {
+      const ex = obj(raw.executables);
+      return (
+        <>
+          {nameAndDescription(ctx, raw)}
+          <fieldset class="section">
+            <legend>Executables</legend>
+            {toggle(ctx, { name: 'executables.enabled', label: 'Restrict executables', pointer: '/executables/enabled', on: checked(ex.enabled) })}
+            {select(ctx, { name: 'executables.mode', label: 'Mode', pointer: '/executables/mode', value: str(ex.mode), options: [['blockListed', 'Block the listed executables'], ['allowListedOnly', 'Allow only the listed executables']] })}
+            {textarea(ctx, { name: 'executables.list', label: 'Executables, one a line', pointer: '/executables/executables', value: str(ex.list), hint: 'Absolute paths (* matches any run of characters), or regex:<expression>' })}
+          </fieldset>
+          {(['ingress', 'egress'] as const).map((dir) => (
+            <fieldset class="section">
+              <legend>{dir === 'ingress' ? 'Incoming connections' : 'Outgoing connections'}</legend>
+              {toggle(ctx, { name: `${dir}.enabled`, label: `Restrict ${dir}`, pointer: `/${dir}/enabled`, on: checked(obj(raw[dir]).enabled) })}
+              {textarea(ctx, { name: `${dir}.allowed`, label: 'Allowed peers, one a line', pointer: `/${dir}/allowed`, value: str(obj(raw[dir]).allowed), hint: 'A CIDR or host name, optionally followed by ports: 10.0.0.0/8 443,8080' })}
+            </fieldset>
+          ))}
+          <fieldset class="section">
+            <legend>File threat protection</legend>
+            {toggle(ctx, { name: 'fileThreatProtection.enabled', label: 'File threat protection', pointer: '/fileThreatProtection/enabled', on: checked(obj(raw.fileThreatProtection).enabled) })}
+          </fieldset>
+        </>
+      );
+    },
+  },
+};
+
+const clusters: ResourcePage = {
+  path: '/clusters',
+  api: '/v1/clusters',
+  title: 'Clusters',
+  noun: 'cluster',
+  rights: { view: 'clusters.view', manage: 'clusters.manage' },
+  columns: [
+    ['Name', name],
+    ['Labels', (i) => Object.entries(i.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')],
+    ['Last change', when],
+  ],
+  rowLinks: (i) => [[`/clusters/${i.id}/agent`, `Agent of ${i.name}`]],
+  form: {
+    fromDoc: (doc) => ({ name: doc?.name ?? '', description: doc?.description ?? '', labels: Object.entries(doc?.labels ?? {}).map(([k, v]) => `${k}=${v}`).join('\n') }),
+    toDoc: (raw) => ({
+      name: str(raw.name),
+      ...(optional(str(raw.description)) ? { description: str(raw.description) } : {}),
+      labels: Object.fromEntries(lines(raw.labels).map((l) => [l.split('=')[0]!, l.split('=').slice(1).join('=')])),
+    }),
+    render: (ctx, raw) => (
+      <>
+        {nameAndDescription(ctx, raw)}
+        {textarea(ctx, { name: 'labels', label: 'Labels, key=value one a line', pointer: '/labels', value: str(raw.labels) })}
+      </>
+    ),
+  },
+};
+
+const apiKeys: ResourcePage = {
+  path: '/api-keys',
+  api: '/v1/api-keys',
+  title: 'API keys',
+  noun: 'API key',
+  rights: { view: 'apiKeys.view', manage: 'apiKeys.manage' },
+  createdMember: 'apiKey',
+  columns: [
+    ['Name', name],
+    ['Prefix', (i) => i.prefix],
+    ['Last used', (i) => fmtTime(i.lastUsedAt)],
+    ['Status', (i) => (i.revokedAt ? `revoked ${fmtTime(i.revokedAt)}` : i.expiresAt ? `expires ${fmtTime(i.expiresAt)}` : 'active')],
+  ],
+  form: {
+    refs: async (api) => ({ roles: await api.all('/v1/roles') }),
+    isList: (p) => p === 'roleIds',
+    fromDoc: (doc) => ({ name: doc?.name ?? '', roleIds: doc?.roleIds ?? [], expiresAt: doc?.expiresAt ? String(doc.expiresAt).slice(0, 16) : '' }),
+    toDoc: (raw) => ({ name: str(raw.name), roleIds: list(raw.roleIds), ...(str(raw.expiresAt) ? { expiresAt: `${str(raw.expiresAt)}:00Z` } : {}) }),
+    render: (ctx, raw, refs) => (
+      <>
+        {text(ctx, { name: 'name', label: 'Name', pointer: '/name', value: str(raw.name), required: true })}
+        {select(ctx, { name: 'roleIds', label: 'Roles (you can grant only rights you hold)', pointer: '/roleIds', value: list(raw.roleIds), multiple: true, options: (refs.roles ?? []).map((r) => [r.id, r.name]) })}
+        {text(ctx, { name: 'expiresAt', label: 'Expires (UTC, optional)', pointer: '/expiresAt', value: str(raw.expiresAt), type: 'datetime-local' })}
+      </>
+    ),
+  },
+};
+
+const json = (page: Omit<ResourcePage, 'form'>): ResourcePage => page;
+
+export const RESOURCE_PAGES: ResourcePage[] = [
+  scopes,
+  runtimeProfiles,
+  clusters,
+  apiKeys,
+  json({ path: '/signature-validators', api: '/v1/signature-validators', title: 'Signature validators', noun: 'signature validator', rights: { view: 'signatureValidators.view', manage: 'signatureValidators.manage' }, columns: [['Name', name], ['Method', (i) => i.verification?.method], ['Last change', when]] }),
+  json({ path: '/images', api: '/v1/images', title: 'Images', noun: 'image', rights: { view: 'images.view', manage: 'images.manage' }, columns: [['Image', name], ['Tags', (i) => (i.tags ?? []).join(', ')], ['Compliance', (i) => i.compliance], ['Last scan', (i) => fmtTime(i.lastScanAt)]] }),
+  json({ path: '/registries', api: '/v1/registries', title: 'Registries', noun: 'registry', rights: { view: 'registries.view', manage: 'registries.manage' }, columns: [['Name', name], ['URL', (i) => i.url], ['Type', (i) => i.type], ['Last change', when]] }),
+  json({ path: '/roles', api: '/v1/roles', title: 'Roles', noun: 'role', rights: { view: 'roles.view', manage: 'roles.manage' }, columns: [['Name', name], ['Built-in', (i) => (i.builtin ? 'yes' : 'no')], ['Rights', (i) => (i.rights ?? []).join(', ')]] }),
+  json({ path: '/webhooks', api: '/v1/webhooks', title: 'Webhooks', noun: 'webhook', createdMember: 'webhook', rights: { view: 'webhooks.view', manage: 'webhooks.manage' }, columns: [['Name', name], ['URL', (i) => i.url], ['Enabled', (i) => (i.enabled ? 'yes' : `no${i.disabledReason ? ` (${i.disabledReason})` : ''}`)]], rowLinks: (i) => [[`/webhooks/${i.id}/deliveries`, `Deliveries of ${i.name}`]] }),
+];

@@ -1,0 +1,32 @@
+import type { Child } from 'hono/jsx';
+import type { Right } from '../../../schema/rights.ts';
+import type { ConsoleApi } from '../api.ts';
+import type { FormCtx } from '../fields.tsx';
+import type { Raw } from '../forms.ts';
+
+export type Item = Record<string, any> & { id: string };
+
+/** One resource page of the console: its API path, list columns and (optionally) a form of its own. */
+export interface ResourcePage {
+  path: string;
+  api: string;
+  title: string;
+  noun: string;
+  rights: { view: Right; manage: Right };
+  columns: Array<[string, (item: Item) => Child]>;
+  /** A dedicated form; without one the document is edited as JSON, errors listed by pointer. */
+  form?: {
+    render(ctx: FormCtx, raw: Raw, refs: Record<string, Item[]>): Child;
+    toDoc(raw: Raw): unknown;
+    fromDoc(doc: Item | undefined): Raw;
+    isList?(pattern: string): boolean;
+    blank?(pattern: string): Raw | string;
+    refs?(api: ConsoleApi): Promise<Record<string, Item[]>>;
+  };
+  /** Creation answers a secret once (`{ <member>: object, secret }`). */
+  createdMember?: string;
+  /** Extra links on each row (details pages). */
+  rowLinks?(item: Item): Array<[string, string]>;
+  /** Documents are created elsewhere (agents, scanners) or cannot be edited here. */
+  readOnly?: boolean;
+}
