@@ -50,6 +50,7 @@ export function Layout(props: { title: string; page?: PageContext; children?: Ch
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="htmx-config" content={HTMX_CONFIG} />
         <title>{`${props.title} · Palisade`}</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/assets/console.css" />
         <script src={HTMX_FILE} defer></script>
       </head>
