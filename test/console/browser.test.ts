@@ -189,7 +189,7 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
     expect((await axe(page)).map((v) => v.id)).toContain('button-name');
     for (const width of [1280, 375]) {
       await page.setViewportSize({ width, height: 800 });
-      for (const path of ['/policies', '/runtime-profiles', '/scopes', '/signature-validators', '/signature-validators/new', '/images', '/registries', '/clusters', '/settings/file-threat-protection', '/audit', '/webhooks', '/api-keys', '/api-keys/new', '/roles']) {
+      for (const path of ['/policies', '/policies/new', '/scopes/new', '/runtime-profiles/new', '/clusters/new', '/runtime-profiles', '/scopes', '/signature-validators', '/signature-validators/new', '/images', '/registries', '/clusters', '/settings/file-threat-protection', '/audit', '/webhooks', '/api-keys', '/api-keys/new', '/roles']) {
         await step(page, `axe-${width}-${path}`, async () => {
           await page.goto(`${base}${path}`);
           if (process.env.PALISADE_CONSOLE_SHOTS) await page.screenshot({ path: `${process.env.PALISADE_CONSOLE_SHOTS}/${width}${path.replaceAll('/', '_')}.png`, fullPage: true });

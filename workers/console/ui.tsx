@@ -113,7 +113,7 @@ export function ProblemBox(props: { problem?: { title: string; detail?: string }
 
 export function Table(props: { caption: string; head: string[]; rows: Child[]; empty?: string }) {
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" tabindex={0} role="region" aria-label={props.caption}>
       <table>
         <caption>{props.caption}</caption>
         <thead>

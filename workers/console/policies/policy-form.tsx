@@ -230,7 +230,7 @@ export function ConflictPanel(props: { conflict: Conflict }) {
         Revision {conflict.revision} was saved by <strong>{conflict.by}</strong> at {conflict.at} after you opened the form. Your changes were not saved.
       </p>
       {conflict.changes.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex={0} role="region" aria-label="Fields that differ">
           <table>
             <caption>Fields that differ</caption>
             <thead>

@@ -30,7 +30,7 @@ export function RevisionHistory(props: { items: Revision[] }) {
               {fmtTime(r.changedAt)} by {r.changedBy}
             </p>
             {r.changes.length > 0 && (
-              <div class="table-wrap">
+              <div class="table-wrap" tabindex={0} role="region" aria-label={`Changes of revision ${r.revision}`}>
                 <table>
                   <caption>What changed in revision {r.revision}</caption>
                   <thead>

@@ -53,7 +53,7 @@ export function PolicyResults(props: { items: PolicyItem[]; scopes: Named; canMa
   return (
     <div id="policy-results" aria-live="polite">
       <ProblemBox problem={props.problem} />
-      <div class="table-wrap">
+      <div class="table-wrap" tabindex={0} role="region" aria-label="Runtime policies">
         <table>
           <caption>{props.items.length} runtime {props.items.length === 1 ? 'policy' : 'policies'}</caption>
           <thead>
