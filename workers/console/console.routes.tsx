@@ -28,6 +28,9 @@ export interface ConsoleDeps {
 /** Every path the console owns; the API keeps /v1, /docs, /openapi.json and /healthz. */
 const CONSOLE_PREFIXES = ['/policies', '/runtime-profiles', '/scopes', '/signature-validators', '/images', '/registries', '/clusters', '/settings', '/audit', '/webhooks', '/api-keys', '/roles'];
 
+/** Whether a route path belongs to the console (HTML pages) rather than the API the OpenAPI document describes. */
+export const isConsoleRoute = (path: string) => ['/', '/login', '/logout'].includes(path) || path.startsWith('/assets/') || CONSOLE_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
+
 /** Strict CSP: scripts and styles only from this origin (htmx and the stylesheet), nothing inline, no framing. */
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
