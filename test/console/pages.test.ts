@@ -154,3 +154,41 @@ describe('other pages', () => {
     expect((await user.get(`/clusters/${cluster.id}/agent`)).html).toContain('No agent has reported yet');
   });
 });
+
+describe('attacks and assets', () => {
+  it('escapes what users typed, and sends sign-in only to local paths', async () => {
+    const user = await signIn(h, acme);
+    const scope = (await acme.json('GET', '/v1/scopes?name=prod')).body.items[0];
+    await acme.json('POST', '/v1/runtime-policies', { name: '<img src=x onerror=alert(1)>', mode: 'audit', scopeIds: [scope.id] });
+    const list = await user.get('/policies');
+    expect(list.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(list.html).not.toContain('<img src=x');
+    for (const next of ['//evil.example/x', 'https://evil.example', '/\\evil.example']) {
+      const res = await h.app.request(`${ORIGIN}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN }, body: new URLSearchParams({ credential: acme.key, next }) });
+      expect(res.headers.get('location'), next).toBe('/policies');
+    }
+  });
+
+  it('stops working once the key is revoked, and signing out clears the cookie', async () => {
+    const roles = (await acme.json('GET', '/v1/roles')).body.items;
+    const key = await acme.json('POST', '/v1/api-keys', { name: 'short-lived', roleIds: [roles.find((r: { name: string }) => r.name === 'auditor').id] });
+    const user = await signIn(h, acme, key.body.secret);
+    expect((await user.get('/policies')).status).toBe(200);
+    await acme.json('POST', `/v1/api-keys/${key.body.apiKey.id}/revoke`);
+    const after = await user.get('/policies');
+    expect(after.status).toBe(303);
+    expect(after.headers.get('set-cookie')).toMatch(/__Host-palisade-session=;/);
+    const out = await user.post('/logout', {});
+    expect(out.headers.get('set-cookie')).toMatch(/Max-Age=0/);
+  });
+
+  it('serves the pinned htmx 2.x from node_modules unchanged', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { createRequire } = await import('node:module');
+    const require = createRequire(import.meta.url);
+    const pkg = JSON.parse(readFileSync(require.resolve('htmx.org/package.json'), 'utf8')) as { version: string };
+    expect(pkg.version).toMatch(/^2\./);
+    const vendored = readFileSync(new URL(`../../workers/console/static/assets/htmx-${pkg.version}.min.js`, import.meta.url), 'utf8');
+    expect(vendored).toBe(readFileSync(require.resolve('htmx.org/dist/htmx.min.js'), 'utf8'));
+  });
+});
