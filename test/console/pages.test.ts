@@ -192,3 +192,22 @@ describe('attacks and assets', () => {
     expect(vendored).toBe(readFileSync(require.resolve('htmx.org/dist/htmx.min.js'), 'utf8'));
   });
 });
+
+describe('webhooks and API keys', () => {
+  it('creates a webhook through its form, showing the secret once, and revokes an API key', async () => {
+    const user = await signIn(h, acme);
+    const bad = await user.post('/webhooks/new', [['name', 'siem'], ['url', 'ftp://siem.example.com'], ['enabled', 'true'], ['_action', 'save']], { 'hx-request': 'true' });
+    expect(bad.status).toBe(422);
+    expect(fieldErrors(bad.html, 'url')).toBeTruthy();
+    const ok = await user.post('/webhooks/new', [['name', 'siem'], ['url', 'https://siem.example.com/hook'], ['enabled', 'true'], ['filters.verdicts', 'blocked'], ['_action', 'save']]);
+    expect(ok.html).toMatch(/id="secret" readonly="" value="whsec_/);
+    expect((await acme.json('GET', '/v1/webhooks?name=siem')).body.items[0]).toMatchObject({ filters: { verdicts: ['blocked'] } });
+    const roles = (await acme.json('GET', '/v1/roles')).body.items;
+    const key = await acme.json('POST', '/v1/api-keys', { name: 'ci', roleIds: [roles.find((r: { name: string }) => r.name === 'auditor').id] });
+    expect((await user.get('/api-keys')).html).toContain(`href="/api-keys/${key.body.apiKey.id}/revoke"`);
+    const revoked = await user.post(`/api-keys/${key.body.apiKey.id}/revoke`, {});
+    expect(revoked.status).toBe(303);
+    expect((await acme.json('GET', `/v1/api-keys/${key.body.apiKey.id}`)).body.revokedAt).not.toBeNull();
+    expect((await user.get('/api-keys')).html).not.toContain(`href="/api-keys/${key.body.apiKey.id}/revoke"`);
+  });
+});

@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-import { listErrors, RowButton, select, text, textarea, toggle, type FormCtx } from '../fields.tsx';
+import { checkboxes, listErrors, RowButton, select, text, textarea, toggle, type FormCtx } from '../fields.tsx';
 import { checked, lines, list, obj, rows, str, type Raw } from '../forms.ts';
 import { fmtTime } from '../ui.tsx';
 import type { Item, ResourcePage } from './resource-kind.ts';
@@ -171,6 +171,7 @@ const apiKeys: ResourcePage = {
   noun: 'API key',
   rights: { view: 'apiKeys.view', manage: 'apiKeys.manage' },
   createdMember: 'apiKey',
+  rowLinks: (i, rights) => (rights.has('apiKeys.manage') && !i.revokedAt ? [[`/api-keys/${i.id}/revoke`, `Revoke ${i.name}…`]] : []),
   columns: [
     ['Name', name],
     ['Prefix', (i) => i.prefix],
@@ -192,6 +193,58 @@ const apiKeys: ResourcePage = {
   },
 };
 
+const webhooks: ResourcePage = {
+  path: '/webhooks',
+  api: '/v1/webhooks',
+  title: 'Webhooks',
+  noun: 'webhook',
+  createdMember: 'webhook',
+  rights: { view: 'webhooks.view', manage: 'webhooks.manage' },
+  columns: [
+    ['Name', name],
+    ['URL', (i) => i.url],
+    ['Enabled', (i) => (i.enabled ? 'yes' : `no${i.disabledReason ? ` (${i.disabledReason})` : ''}`)],
+  ],
+  rowLinks: (i) => [[`/webhooks/${i.id}/deliveries`, `Deliveries of ${i.name}`]],
+  form: {
+    isList: (p) => p === 'filters.verdicts' || p === 'filters.kinds',
+    fromDoc: (doc) => ({
+      name: doc?.name ?? '',
+      description: doc?.description ?? '',
+      url: doc?.url ?? 'https://',
+      enabled: flag(doc?.enabled ?? true),
+      filters: { verdicts: doc?.filters?.verdicts ?? [], kinds: doc?.filters?.kinds ?? [], minSeverity: doc?.filters?.minSeverity ?? '' },
+    }),
+    toDoc: (raw) => {
+      const f = obj(raw.filters);
+      return {
+        name: str(raw.name),
+        ...(optional(str(raw.description)) ? { description: str(raw.description) } : {}),
+        url: str(raw.url).trim(),
+        enabled: checked(raw.enabled),
+        filters: {
+          ...(list(f.verdicts).length ? { verdicts: list(f.verdicts) } : {}),
+          ...(list(f.kinds).length ? { kinds: list(f.kinds) } : {}),
+          ...(str(f.minSeverity) ? { minSeverity: str(f.minSeverity) } : {}),
+        },
+      };
+    },
+    render: (ctx, raw) => {
+      const f = obj(raw.filters);
+      return (
+        <>
+          {nameAndDescription(ctx, raw)}
+          {text(ctx, { name: 'url', label: 'Receiver URL (https)', pointer: '/url', value: str(raw.url), type: 'url' })}
+          {toggle(ctx, { name: 'enabled', label: 'Enabled', pointer: '/enabled', on: checked(raw.enabled) })}
+          {checkboxes(ctx, { name: 'filters.verdicts', label: 'Only these verdicts (none: all)', pointer: '/filters/verdicts', value: list(f.verdicts), options: [['blocked', 'blocked'], ['alerted', 'alerted'], ['allowed', 'allowed']] })}
+          {checkboxes(ctx, { name: 'filters.kinds', label: 'Only these kinds (none: all)', pointer: '/filters/kinds', value: list(f.kinds), options: ['admission', 'process', 'network', 'fileThreat', 'agent'].map((k): [string, string] => [k, k]) })}
+          {select(ctx, { name: 'filters.minSeverity', label: 'Minimum severity', pointer: '/filters/minSeverity', value: str(f.minSeverity), options: [['', 'any'], ['low', 'low'], ['medium', 'medium'], ['high', 'high'], ['critical', 'critical']] })}
+        </>
+      );
+    },
+  },
+};
+
 const json = (page: Omit<ResourcePage, 'form'>): ResourcePage => page;
 
 export const RESOURCE_PAGES: ResourcePage[] = [
@@ -203,5 +256,5 @@ export const RESOURCE_PAGES: ResourcePage[] = [
   json({ path: '/images', api: '/v1/images', title: 'Images', noun: 'image', rights: { view: 'images.view', manage: 'images.manage' }, columns: [['Image', name], ['Tags', (i) => (i.tags ?? []).join(', ')], ['Compliance', (i) => i.compliance], ['Last scan', (i) => fmtTime(i.lastScanAt)]] }),
   json({ path: '/registries', api: '/v1/registries', title: 'Registries', noun: 'registry', rights: { view: 'registries.view', manage: 'registries.manage' }, columns: [['Name', name], ['URL', (i) => i.url], ['Type', (i) => i.type], ['Last change', when]] }),
   json({ path: '/roles', api: '/v1/roles', title: 'Roles', noun: 'role', rights: { view: 'roles.view', manage: 'roles.manage' }, columns: [['Name', name], ['Built-in', (i) => (i.builtin ? 'yes' : 'no')], ['Rights', (i) => (i.rights ?? []).join(', ')]] }),
-  json({ path: '/webhooks', api: '/v1/webhooks', title: 'Webhooks', noun: 'webhook', createdMember: 'webhook', rights: { view: 'webhooks.view', manage: 'webhooks.manage' }, columns: [['Name', name], ['URL', (i) => i.url], ['Enabled', (i) => (i.enabled ? 'yes' : `no${i.disabledReason ? ` (${i.disabledReason})` : ''}`)]], rowLinks: (i) => [[`/webhooks/${i.id}/deliveries`, `Deliveries of ${i.name}`]] }),
+  webhooks,
 ];

@@ -26,7 +26,7 @@ export interface ResourcePage {
   /** Creation answers a secret once (`{ <member>: object, secret }`). */
   createdMember?: string;
   /** Extra links on each row (details pages). */
-  rowLinks?(item: Item): Array<[string, string]>;
+  rowLinks?(item: Item, rights: ReadonlySet<Right>): Array<[string, string]>;
   /** Documents are created elsewhere (agents, scanners) or cannot be edited here. */
   readOnly?: boolean;
 }

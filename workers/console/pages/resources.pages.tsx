@@ -6,6 +6,7 @@ import type { ConsoleEnv } from '../console-env.ts';
 import { ErrorSummary, renderForm } from '../fields.tsx';
 import { applyRowAction, unflatten } from '../forms.ts';
 import { Csrf, Layout, ProblemBox, Table } from '../ui.tsx';
+import { registerApiKeyPages } from './api-keys.pages.tsx';
 import { registerClusterPages } from './clusters.pages.tsx';
 import { JsonEditor } from './json-form.tsx';
 import { RESOURCE_PAGES } from './kinds.tsx';
@@ -67,7 +68,7 @@ function registerKind(ui: Hono<ConsoleEnv>, kind: ResourcePage): void {
       <tr>
         {kind.columns.map(([, cell], i) => (i === 0 ? <th scope="row">{cell(item)}</th> : <td>{cell(item)}</td>))}
         <td class="row-links">
-          {(kind.rowLinks?.(item) ?? []).map(([href, label]) => (
+          {(kind.rowLinks?.(item, c.get('page').rights) ?? []).map(([href, label]) => (
             <a href={href}>{label}</a>
           ))}
           {manage && !item.builtin && !item.global && <a href={`${kind.path}/${item.id}`} aria-label={`Edit ${item.name ?? item.id}`}>Edit</a>}
@@ -185,6 +186,7 @@ function registerKind(ui: Hono<ConsoleEnv>, kind: ResourcePage): void {
 
 export function registerResourcePages(ui: Hono<ConsoleEnv>): void {
   registerClusterPages(ui);
+  registerApiKeyPages(ui);
   registerWebhookPages(ui);
   registerSettingsPages(ui);
   for (const kind of RESOURCE_PAGES) registerKind(ui, kind);
