@@ -152,6 +152,11 @@ describe('other pages', () => {
     const token = await user.post(`/clusters/${cluster.id}/enrollment-token`, {}, { 'hx-request': 'true' });
     expect(token.html).toMatch(/value="pet_/);
     expect((await user.get(`/clusters/${cluster.id}/agent`)).html).toContain('No agent has reported yet');
+    // What a cluster's agent enforces: the policies of its bundle (here the ones on scope prod, clusters prod-*).
+    const prodCluster = await acme.json('POST', '/v1/clusters', { name: 'prod-eu1' });
+    const agentPage = await user.get(`/clusters/${prodCluster.body.id}/agent`);
+    expect(agentPage.html).toContain('What it enforces');
+    expect(agentPage.html).toMatch(/conflicted \(revision \d+\)/);
   });
 });
 

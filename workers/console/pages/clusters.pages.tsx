@@ -8,7 +8,13 @@ export function registerClusterPages(ui: Hono<ConsoleEnv>): void {
   ui.get('/clusters/:id/agent', async (c) => {
     const api = c.get('api');
     const id = c.req.param('id');
-    const [cluster, status, credentials] = await Promise.all([api.get(`/v1/clusters/${id}`), api.get(`/v1/clusters/${id}/status`), api.get(`/v1/clusters/${id}/credentials`)]);
+    const [cluster, status, credentials, bundle] = await Promise.all([
+      api.get(`/v1/clusters/${id}`),
+      api.get(`/v1/clusters/${id}/status`),
+      api.get(`/v1/clusters/${id}/credentials`),
+      // What the agent enforces: the bundle it is served (needs runtimePolicies.view too; left out without it).
+      c.get('page').rights.has('runtimePolicies.view') ? api.get(`/v1/clusters/${id}/bundle`) : Promise.resolve(undefined),
+    ]);
     if (!cluster.ok) return c.html(<Layout title="Cluster" page={c.get('page')}><ProblemBox problem={cluster.problem} /></Layout>, 404);
     const s = status.ok ? (status.body as Record<string, unknown>) : {};
     const { reportedAt, ...reported } = s;
@@ -34,6 +40,25 @@ export function registerClusterPages(ui: Hono<ConsoleEnv>): void {
             <p>No agent has reported yet.</p>
           )}
         </section>
+        {bundle?.ok && (
+          <section aria-labelledby="bundle-h">
+            <h2 id="bundle-h">What it enforces</h2>
+            <Table
+              caption="Runtime policies in the cluster's current bundle"
+              head={['Policy', 'Mode', 'Sections on']}
+              rows={((bundle.body.policies ?? []) as Array<Record<string, any>>).map((p) => (
+                <tr>
+                  <th scope="row">
+                    {p.name} (revision {p.revision})
+                  </th>
+                  <td>{p.mode}</td>
+                  <td>{Object.entries(p).filter(([, v]) => v && typeof v === 'object' && (v as { enabled?: boolean }).enabled).map(([k]) => k).join(', ')}</td>
+                </tr>
+              ))}
+              empty="No policy applies to this cluster."
+            />
+          </section>
+        )}
         <section aria-labelledby="creds-h">
           <h2 id="creds-h">Credentials</h2>
           <Table
