@@ -20,7 +20,15 @@ export function configFromEnv(env: Record<string, unknown>): { app: AppConfig; o
     },
     oidc:
       issuer && audience
-        ? { issuer, audience, jwksUrl: str('PALISADE_OIDC_JWKS_URL'), tenantClaim: str('PALISADE_OIDC_TENANT_CLAIM') ?? 'palisade_tenant', rolesClaim: str('PALISADE_OIDC_ROLES_CLAIM') ?? 'palisade_roles' }
+        ? {
+            issuer,
+            audience,
+            jwksUrl: str('PALISADE_OIDC_JWKS_URL'),
+            tenantClaim: str('PALISADE_OIDC_TENANT_CLAIM') ?? 'palisade_tenant',
+            rolesClaim: str('PALISADE_OIDC_ROLES_CLAIM') ?? 'palisade_roles',
+            // The console's sign-in through the provider (authorization code + PKCE).
+            ...(str('PALISADE_OIDC_CLIENT_ID') ? { client: { id: str('PALISADE_OIDC_CLIENT_ID')!, secret: str('PALISADE_OIDC_CLIENT_SECRET') } } : {}),
+          }
         : undefined,
   };
 }

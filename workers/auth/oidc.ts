@@ -9,6 +9,11 @@ export interface OidcConfig {
   tenantClaim: string;
   /** Claim holding role names (a list or a space-separated string). */
   rolesClaim: string;
+  /**
+   * The web console's OIDC client (authorization code flow with PKCE); without it the console takes pasted tokens
+   * only. Its ID tokens name it as audience, so it is usually the audience above too.
+   */
+  client?: { id: string; secret?: string };
 }
 
 export interface OidcVerifier {

@@ -9,6 +9,7 @@ import type { ConsoleEnv } from './console-env.ts';
 import { registerPolicyPages } from './policies/policies.pages.tsx';
 import { registerResourcePages } from './pages/resources.pages.tsx';
 import { registerAuditPages } from './pages/audit.pages.tsx';
+import { finishOidcLogin, nonceMatches, startOidcLogin } from './oidc-login.ts';
 import { newCsrfToken, sameToken, seal, SESSION_COOKIE, SESSION_HOURS, unseal } from './session.ts';
 import { Layout, NAV } from './ui.tsx';
 
@@ -21,6 +22,8 @@ export interface ConsoleDeps {
   withDb: MiddlewareHandler<AppEnv>;
   oidc?: OidcVerifier;
   now: () => Date;
+  /** Reaches the OIDC provider (discovery, token endpoint); the global fetch by default. */
+  fetch?: typeof fetch;
   /** Node: serves `/assets/*` from workers/console/static (Workers: Static Assets answer before the Worker runs). */
   assets?: MiddlewareHandler;
 }
@@ -61,9 +64,16 @@ function crossSite(c: Context): boolean {
 
 const cookieOptions = { httpOnly: true, secure: true, sameSite: 'Strict', path: '/' } as const;
 
-function LoginPage(props: { error?: string; next: string; oidc: boolean }) {
+function LoginPage(props: { error?: string; next: string; oidc: boolean; oidcClient?: boolean }) {
   return (
     <Layout title="Sign in">
+      {props.oidcClient && (
+        <p>
+          <a class="button primary" href={`/login/oidc?next=${encodeURIComponent(props.next)}`}>
+            Sign in with your identity provider
+          </a>
+        </p>
+      )}
       <form method="post" action="/login" class="login">
         <div id="login-error" role="alert">
           {props.error && <p class="problem">{props.error}</p>}
@@ -90,9 +100,30 @@ export function registerConsole(app: Hono<AppEnv>, deps: ConsoleDeps): void {
   const ui = app as unknown as Hono<ConsoleEnv>;
   if (deps.assets) app.use('/assets/*', deps.assets);
 
-  for (const path of ['/', '/login', '/logout', ...CONSOLE_PREFIXES.flatMap((p) => [p, `${p}/*`])]) ui.use(path, securityHeaders);
+  for (const path of ['/', '/login', '/login/*', '/logout', ...CONSOLE_PREFIXES.flatMap((p) => [p, `${p}/*`])]) ui.use(path, securityHeaders);
 
-  ui.get('/login', (c) => c.html(<LoginPage next={safeNext(c.req.query('next'))} oidc={deps.oidc !== undefined} />));
+  const oidcClient = deps.oidc?.config.client !== undefined;
+  ui.get('/login', (c) => c.html(<LoginPage next={safeNext(c.req.query('next'))} oidc={deps.oidc !== undefined} oidcClient={oidcClient} />));
+
+  const startSession = async (c: Context, credential: string, next: string) => {
+    const exp = deps.now().getTime() + SESSION_HOURS * 3600_000;
+    setCookie(c, SESSION_COOKIE, await seal(await deps.sessionKey, { credential, csrf: newCsrfToken(), exp }), { ...cookieOptions, maxAge: SESSION_HOURS * 3600 });
+    return c.redirect(next, 303);
+  };
+
+  if (deps.oidc?.config.client) {
+    const oidc = deps.oidc;
+    ui.get('/login/oidc', async (c) => startOidcLogin(c, oidc, await deps.sessionKey, safeNext(c.req.query('next')), deps.now().getTime(), deps.fetch));
+    ui.get('/login/oidc/callback', deps.withDb as never, async (c) => {
+      const outcome = await finishOidcLogin(c, oidc, await deps.sessionKey, deps.now().getTime(), deps.fetch);
+      const fail = (reason: string) => c.html(<LoginPage error={reason} next="/policies" oidc oidcClient />, 401);
+      if (!outcome.ok) return fail(outcome.reason);
+      const valid = async (t: string | undefined) => t !== undefined && (await principalFor(c.get('db'), t, { oidc, now: deps.now() })) !== undefined;
+      if (await valid(outcome.accessToken)) return startSession(c, outcome.accessToken!, safeNext(outcome.next));
+      if (outcome.idToken && nonceMatches(outcome.idToken, outcome.nonce) && (await valid(outcome.idToken))) return startSession(c, outcome.idToken, safeNext(outcome.next));
+      return fail('The identity provider signed you in, but its token names no tenant or audience this server accepts.');
+    });
+  }
 
   ui.post('/login', deps.withDb as never, async (c) => {
     if (crossSite(c)) return c.text('cross-site sign-in refused', 403);
@@ -101,11 +132,9 @@ export function registerConsole(app: Hono<AppEnv>, deps: ConsoleDeps): void {
     const next = safeNext(typeof form.next === 'string' ? form.next : undefined);
     const principal = credential ? await principalFor(c.get('db'), credential, { oidc: deps.oidc, now: deps.now() }) : undefined;
     if (!principal) {
-      return c.html(<LoginPage error="That credential is unknown, expired or revoked." next={next} oidc={deps.oidc !== undefined} />, 401);
+      return c.html(<LoginPage error="That credential is unknown, expired or revoked." next={next} oidc={deps.oidc !== undefined} oidcClient={oidcClient} />, 401);
     }
-    const exp = deps.now().getTime() + SESSION_HOURS * 3600_000;
-    setCookie(c, SESSION_COOKIE, await seal(await deps.sessionKey, { credential, csrf: newCsrfToken(), exp }), { ...cookieOptions, maxAge: SESSION_HOURS * 3600 });
-    return c.redirect(next, 303);
+    return startSession(c, credential, next);
   });
 
   /** Signed in, CSRF-checked, and the principal resolved exactly as the API resolves it. */
