@@ -216,3 +216,29 @@ describe('webhooks and API keys', () => {
     expect((await user.get('/api-keys')).html).not.toContain(`href="/api-keys/${key.body.apiKey.id}/revoke"`);
   });
 });
+
+describe('registries, roles and signature validators', () => {
+  it('offers only the rights the user holds, and saves through the forms', async () => {
+    const limited = await acme.json('POST', '/v1/roles', { name: 'key-admin', rights: ['apiKeys.view', 'apiKeys.manage', 'roles.view', 'roles.manage'] });
+    const key = await acme.json('POST', '/v1/api-keys', { name: 'key-admin', roleIds: [limited.body.id] });
+    const user = await signIn(h, acme, key.body.secret);
+    const form = await user.get('/roles/new');
+    expect(form.html).toContain('value="apiKeys.manage"');
+    expect(form.html).not.toContain('value="runtimePolicies.manage"');
+    const escalate = await user.post('/roles/new', [['name', 'sneaky'], ['rights', 'runtimePolicies.manage'], ['_action', 'save']], { 'hx-request': 'true' });
+    expect(escalate.html).toContain('Forbidden');
+
+    const admin = await signIn(h, acme);
+    expect((await admin.post('/registries/new', [['name', 'ghcr'], ['url', 'ghcr.io/acme'], ['type', 'generic'], ['_action', 'save']])).status).toBe(303);
+    const badKey = await admin.post('/signature-validators/new', [['name', 'cosign'], ['method', 'publicKey'], ['publicKey', 'not a key'], ['_action', 'save']], { 'hx-request': 'true' });
+    expect(badKey.status).toBe(422);
+    expect(fieldErrors(badKey.html, 'publicKey')).toContain('PEM public key');
+    const keyless = await admin.post('/signature-validators/new', [['name', 'cosign'], ['method', 'keyless'], ['identities.0.issuer', 'https://token.actions.githubusercontent.com'], ['identities.0.subjectRegExp', '^https://github.com/acme/'], ['_action', 'save']]);
+    expect(keyless.status).toBe(303);
+    // The policy form offers both in its drop-downs.
+    const policyForm = await admin.get('/policies/new');
+    expect(policyForm.html).toContain('ghcr (ghcr.io/acme)');
+    const withRule = await admin.post('/policies/new', [['name', ''], ['_action', 'add:imageContentProtection.rules']], { 'hx-request': 'true' });
+    expect(withRule.html).toMatch(/name="imageContentProtection.rules.0.validatorId".*>cosign<\/option>/s);
+  });
+});

@@ -245,6 +245,113 @@ const webhooks: ResourcePage = {
   },
 };
 
+const REGISTRY_TYPES = ['generic', 'dockerHub', 'harbor', 'gitlab', 'quay', 'jfrog', 'nexus', 'ecr', 'gcr', 'acr'];
+
+const registries: ResourcePage = {
+  path: '/registries',
+  api: '/v1/registries',
+  title: 'Registries',
+  noun: 'registry',
+  rights: { view: 'registries.view', manage: 'registries.manage' },
+  columns: [
+    ['Name', name],
+    ['URL', (i) => i.url],
+    ['Type', (i) => i.type],
+    ['Last change', when],
+  ],
+  form: {
+    fromDoc: (doc) => ({ name: doc?.name ?? '', description: doc?.description ?? '', url: doc?.url ?? '', type: doc?.type ?? 'generic' }),
+    toDoc: (raw) => ({ name: str(raw.name), ...(optional(str(raw.description)) ? { description: str(raw.description) } : {}), url: str(raw.url).trim(), type: str(raw.type) }),
+    render: (ctx, raw) => (
+      <>
+        {nameAndDescription(ctx, raw)}
+        {text(ctx, { name: 'url', label: 'Registry (host[:port][/path])', pointer: '/url', value: str(raw.url), hint: 'e.g. ghcr.io/acme' })}
+        {select(ctx, { name: 'type', label: 'Type', pointer: '/type', value: str(raw.type), options: REGISTRY_TYPES.map((t): [string, string] => [t, t]) })}
+      </>
+    ),
+  },
+};
+
+/** Custom roles; the form offers only the rights its user holds (the API refuses granting others anyway). */
+const roles: ResourcePage = {
+  path: '/roles',
+  api: '/v1/roles',
+  title: 'Roles',
+  noun: 'role',
+  rights: { view: 'roles.view', manage: 'roles.manage' },
+  columns: [
+    ['Name', name],
+    ['Built-in', (i) => (i.builtin ? 'yes' : 'no')],
+    ['Rights', (i) => (i.rights ?? []).join(', ')],
+  ],
+  form: {
+    isList: (p) => p === 'rights',
+    refs: async (_api, rights) => ({ rights: [...rights].map((r) => ({ id: r, name: r })) }),
+    fromDoc: (doc) => ({ name: doc?.name ?? '', description: doc?.description ?? '', rights: doc?.rights ?? [] }),
+    toDoc: (raw) => ({ name: str(raw.name), ...(optional(str(raw.description)) ? { description: str(raw.description) } : {}), rights: list(raw.rights) }),
+    render: (ctx, raw, refs) => (
+      <>
+        {nameAndDescription(ctx, raw)}
+        {checkboxes(ctx, { name: 'rights', label: 'Rights (only those you hold)', pointer: '/rights', value: list(raw.rights), options: (refs.rights ?? []).map((r) => [r.id, r.id]) })}
+      </>
+    ),
+  },
+};
+
+/** cosign validators: a public key, or keyless identities (issuer and subject, each exact or a regular expression). */
+const validators: ResourcePage = {
+  path: '/signature-validators',
+  api: '/v1/signature-validators',
+  title: 'Signature validators',
+  noun: 'signature validator',
+  rights: { view: 'signatureValidators.view', manage: 'signatureValidators.manage' },
+  columns: [
+    ['Name', name],
+    ['Method', (i) => i.verification?.method],
+    ['Last change', when],
+  ],
+  form: {
+    blank: () => ({ issuer: '', issuerRegExp: '', subject: '', subjectRegExp: '' }),
+    fromDoc: (doc) => ({
+      name: doc?.name ?? '',
+      description: doc?.description ?? '',
+      method: doc?.verification?.method ?? 'publicKey',
+      publicKey: doc?.verification?.publicKey ?? '',
+      identities: ((doc?.verification?.identities as Array<Record<string, string>>) ?? [{}]).map((i) => ({ issuer: i.issuer ?? '', issuerRegExp: i.issuerRegExp ?? '', subject: i.subject ?? '', subjectRegExp: i.subjectRegExp ?? '' })),
+    }),
+    toDoc: (raw) => ({
+      name: str(raw.name),
+      ...(optional(str(raw.description)) ? { description: str(raw.description) } : {}),
+      type: 'cosign',
+      verification:
+        str(raw.method) === 'keyless'
+          ? { method: 'keyless', identities: rows(raw.identities).map((i) => Object.fromEntries(Object.entries(i).filter(([, v]) => str(v).trim() !== '').map(([k, v]) => [k, str(v).trim()]))) }
+          : { method: 'publicKey', publicKey: str(raw.publicKey).trim() },
+    }),
+    render: (ctx, raw) => (
+      <>
+        {nameAndDescription(ctx, raw)}
+        {select(ctx, { name: 'method', label: 'Verification', pointer: '/verification/method', value: str(raw.method), options: [['publicKey', 'cosign public key'], ['keyless', 'Keyless (Fulcio certificate identity)']] })}
+        {textarea(ctx, { name: 'publicKey', label: 'Public key (PEM), for public-key verification', pointer: '/verification/publicKey', value: str(raw.publicKey), rows: 5 })}
+        <fieldset class="section">
+          <legend>Keyless identities, for keyless verification</legend>
+          {listErrors(ctx, '/verification/identities')}
+          {rows(raw.identities).map((i, n) => (
+            <div class="row" role="group" aria-label={`Identity ${n + 1}`}>
+              {text(ctx, { name: `identities.${n}.issuer`, label: 'Issuer', pointer: `/verification/identities/${n}/issuer`, value: str(i.issuer) })}
+              {text(ctx, { name: `identities.${n}.issuerRegExp`, label: 'or issuer pattern', pointer: `/verification/identities/${n}/issuerRegExp`, value: str(i.issuerRegExp) })}
+              {text(ctx, { name: `identities.${n}.subject`, label: 'Subject', pointer: `/verification/identities/${n}/subject`, value: str(i.subject) })}
+              {text(ctx, { name: `identities.${n}.subjectRegExp`, label: 'or subject pattern', pointer: `/verification/identities/${n}/subjectRegExp`, value: str(i.subjectRegExp) })}
+              <RowButton action={`remove:identities.${n}`} label={`Remove identity ${n + 1}`} cls="link" />
+            </div>
+          ))}
+          <RowButton action="add:identities" label="Add identity" />
+        </fieldset>
+      </>
+    ),
+  },
+};
+
 const json = (page: Omit<ResourcePage, 'form'>): ResourcePage => page;
 
 export const RESOURCE_PAGES: ResourcePage[] = [
@@ -252,9 +359,9 @@ export const RESOURCE_PAGES: ResourcePage[] = [
   runtimeProfiles,
   clusters,
   apiKeys,
-  json({ path: '/signature-validators', api: '/v1/signature-validators', title: 'Signature validators', noun: 'signature validator', rights: { view: 'signatureValidators.view', manage: 'signatureValidators.manage' }, columns: [['Name', name], ['Method', (i) => i.verification?.method], ['Last change', when]] }),
+  validators,
   json({ path: '/images', api: '/v1/images', title: 'Images', noun: 'image', rights: { view: 'images.view', manage: 'images.manage' }, columns: [['Image', name], ['Tags', (i) => (i.tags ?? []).join(', ')], ['Compliance', (i) => i.compliance], ['Last scan', (i) => fmtTime(i.lastScanAt)]] }),
-  json({ path: '/registries', api: '/v1/registries', title: 'Registries', noun: 'registry', rights: { view: 'registries.view', manage: 'registries.manage' }, columns: [['Name', name], ['URL', (i) => i.url], ['Type', (i) => i.type], ['Last change', when]] }),
-  json({ path: '/roles', api: '/v1/roles', title: 'Roles', noun: 'role', rights: { view: 'roles.view', manage: 'roles.manage' }, columns: [['Name', name], ['Built-in', (i) => (i.builtin ? 'yes' : 'no')], ['Rights', (i) => (i.rights ?? []).join(', ')]] }),
+  registries,
+  roles,
   webhooks,
 ];

@@ -21,7 +21,8 @@ export interface ResourcePage {
     fromDoc(doc: Item | undefined): Raw;
     isList?(pattern: string): boolean;
     blank?(pattern: string): Raw | string;
-    refs?(api: ConsoleApi): Promise<Record<string, Item[]>>;
+    /** Lists the form offers (roles, rights): fetched through the API, or what the user holds. */
+    refs?(api: ConsoleApi, rights: ReadonlySet<Right>): Promise<Record<string, Item[]>>;
   };
   /** Creation answers a secret once (`{ <member>: object, secret }`). */
   createdMember?: string;

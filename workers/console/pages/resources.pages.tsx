@@ -57,7 +57,7 @@ function registerKind(ui: Hono<ConsoleEnv>, kind: ResourcePage): void {
   const can = (c: C, right: 'view' | 'manage') => c.get('page').rights.has(kind.rights[right]);
   const page = (c: C, title: string, body: unknown, status = 200) =>
     c.req.header('hx-request') === 'true' ? c.html(body as string, status as 200) : c.html(<Layout title={title} page={c.get('page')}>{body as never}</Layout>, status as 200);
-  const refsOf = (c: C) => kind.form?.refs?.(c.get('api')) ?? Promise.resolve({});
+  const refsOf = (c: C) => kind.form?.refs?.(c.get('api'), c.get('page').rights) ?? Promise.resolve({});
 
   ui.get(kind.path, async (c) => {
     if (!can(c, 'view')) return page(c, kind.title, <p>Your roles do not grant {kind.rights.view}.</p>, 403);
