@@ -187,6 +187,12 @@ describe('attacks and assets', () => {
     expect(out.headers.get('set-cookie')).toMatch(/Max-Age=0/);
   });
 
+  it('refuses an oversized form before reading it', async () => {
+    const user = await signIn(h, acme);
+    const res = await user.post('/scopes/new', { name: 'x'.repeat(300 * 1024) });
+    expect(res.status).toBe(413);
+  });
+
   it('serves the pinned htmx 2.x from node_modules unchanged', async () => {
     const { readFileSync } = await import('node:fs');
     const { createRequire } = await import('node:module');

@@ -1,5 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from '../app-env.ts';
 import { principalFor } from '../auth/authenticate.ts';
@@ -100,7 +101,9 @@ export function registerConsole(app: Hono<AppEnv>, deps: ConsoleDeps): void {
   const ui = app as unknown as Hono<ConsoleEnv>;
   if (deps.assets) app.use('/assets/*', deps.assets);
 
-  for (const path of ['/', '/login', '/login/*', '/logout', ...CONSOLE_PREFIXES.flatMap((p) => [p, `${p}/*`])]) ui.use(path, securityHeaders);
+  // Forms are small; a bigger body is refused before it is read (the API's own limit applies to what the console sends on).
+  const limit = bodyLimit({ maxSize: 256 * 1024, onError: (c) => c.text('the form is too large', 413) });
+  for (const path of ['/', '/login', '/login/*', '/logout', ...CONSOLE_PREFIXES.flatMap((p) => [p, `${p}/*`])]) ui.use(path, securityHeaders, limit);
 
   const oidcClient = deps.oidc?.config.client !== undefined;
   ui.get('/login', (c) => c.html(<LoginPage next={safeNext(c.req.query('next'))} oidc={deps.oidc !== undefined} oidcClient={oidcClient} />));
