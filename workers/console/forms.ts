@@ -106,3 +106,13 @@ export function localToIso(value: string): string | undefined {
   return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(value) ? `${value}:00Z` : value;
 }
 export const isoToLocal = (iso: string | undefined) => (iso ? new Date(iso).toISOString().slice(0, 16) : '');
+
+/** The member a JSON Pointer names in a document (undefined when absent). */
+export const valueAt = (doc: unknown, pointer: string): unknown =>
+  pointer
+    .split('/')
+    .slice(1)
+    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key.replaceAll('~1', '/').replaceAll('~0', '~')] : undefined), doc);
+
+/** A value as the conflict and history tables show it. */
+export const showValue = (v: unknown) => (v === undefined ? '(not set)' : JSON.stringify(v));

@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { Context, Hono } from 'hono';
 import type { FieldError } from '../../../schema/problem.ts';
+import { UUID_PATTERN } from '../../objects/filters.ts';
 import { redirect } from '../console.routes.tsx';
 import type { ConsoleEnv } from '../console-env.ts';
 import { ErrorSummary, renderForm } from '../fields.tsx';
@@ -15,7 +16,6 @@ import { registerSettingsPages } from './settings.pages.tsx';
 import { registerWebhookPages } from './webhooks.pages.tsx';
 
 type C = Context<ConsoleEnv>;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const META = new Set(['id', 'createdAt', 'updatedAt', 'createdBy', 'updatedBy', 'revision', 'global', 'builtin', 'prefix', 'lastUsedAt', 'revokedAt', 'previousSecretExpiresAt', 'disabledReason']);
 const editable = (item: Item) => JSON.stringify(Object.fromEntries(Object.entries(item).filter(([k]) => !META.has(k))), null, 2);
 
@@ -151,7 +151,7 @@ function registerKind(ui: Hono<ConsoleEnv>, kind: ResourcePage): void {
 
   ui.get(`${kind.path}/:id`, async (c) => {
     const id = c.req.param('id');
-    const res = UUID.test(id) ? await c.get('api').get<Item>(`${kind.api}/${id}`) : undefined;
+    const res = UUID_PATTERN.test(id) ? await c.get('api').get<Item>(`${kind.api}/${id}`) : undefined;
     if (!res?.ok) return page(c, kind.title, <ProblemBox problem={res?.problem ?? { title: 'Not Found', detail: `no ${kind.noun} ${id}` }} />, 404);
     if (!can(c, 'manage') || kind.readOnly || res.body.builtin || res.body.global)
       return page(c, `${kind.noun}: ${res.body.name ?? id}`, <pre class="doc">{JSON.stringify(res.body, null, 2)}</pre>);

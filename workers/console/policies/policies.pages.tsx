@@ -2,11 +2,12 @@
 import type { Context, Hono } from 'hono';
 import { scopeCoversWorkloads, type ScopeResource } from '../../../schema/scopes.ts';
 import { encodeCursor } from '../../http/pagination.ts';
+import { UUID_PATTERN } from '../../objects/filters.ts';
 import { changedPaths } from '../../policies/revisions.store.ts';
 import type { ConsoleApi } from '../api.ts';
 import { redirect } from '../console.routes.tsx';
 import type { ConsoleEnv } from '../console-env.ts';
-import { applyRowAction, unflatten, type Raw } from '../forms.ts';
+import { applyRowAction, showValue, unflatten, valueAt, type Raw } from '../forms.ts';
 import { Layout, ProblemBox, fmtTime } from '../ui.tsx';
 import { PolicyForm, type Conflict, type PolicyFormRefs } from './policy-form.tsx';
 import { PolicyList, PolicyRow, type PolicyItem } from './policy-list.tsx';
@@ -14,7 +15,6 @@ import { blankPolicyRow, isPolicyListField, policyToRaw, rawToPolicy, splitRegis
 import { RevisionHistory } from './policy-history.tsx';
 
 type C = Context<ConsoleEnv>;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 async function loadRefs(api: ConsoleApi): Promise<PolicyFormRefs> {
   const [scopes, profiles, validators, registries] = await Promise.all([
@@ -35,13 +35,6 @@ async function readRaw(c: C): Promise<{ raw: Raw; action: string; etag?: string;
   return { raw, action: get('_action') ?? 'save', etag: get('_etag'), overwrite: get('_overwrite') };
 }
 
-const display = (v: unknown) => (v === undefined ? '(not set)' : JSON.stringify(v));
-const at = (doc: unknown, pointer: string): unknown =>
-  pointer
-    .split('/')
-    .slice(1)
-    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key.replaceAll('~1', '/').replaceAll('~0', '~')] : undefined), doc);
-
 /** The changes saved since `etag` (by whom, when), with their value and the one this user tried to save. */
 async function conflictOf(api: ConsoleApi, id: string, etag: string, mine: unknown): Promise<Conflict | undefined> {
   const current = await api.get(`/v1/runtime-policies/${id}`);
@@ -60,7 +53,7 @@ async function conflictOf(api: ConsoleApi, id: string, etag: string, mine: unkno
     at: fmtTime(latest?.changedAt ?? current.body.updatedAt),
     revision: current.body.revision,
     currentEtag: current.etag ?? '',
-    changes: differing.map((p) => ({ pointer: p, theirs: display(at(theirs, p)), yours: display(at(mine, p)) })),
+    changes: differing.map((p) => ({ pointer: p, theirs: showValue(valueAt(theirs, p)), yours: showValue(valueAt(mine, p)) })),
   };
 }
 
@@ -115,7 +108,7 @@ export function registerPolicyPages(ui: Hono<ConsoleEnv>): void {
   ui.get('/policies/:id', async (c) => {
     const api = c.get('api');
     const id = c.req.param('id');
-    const res = UUID.test(id) ? await api.get(`/v1/runtime-policies/${id}`) : undefined;
+    const res = UUID_PATTERN.test(id) ? await api.get(`/v1/runtime-policies/${id}`) : undefined;
     if (!res?.ok) return c.html(<Layout title="Policy not found" page={c.get('page')}><ProblemBox problem={res?.problem ?? { title: 'Not Found', detail: `no policy ${id}` }} /></Layout>, 404);
     const refs = await loadRefs(api);
     const raw = splitRegistries(policyToRaw(res.body), refs.registries.map((r) => r.url));

@@ -1,4 +1,5 @@
 /** @jsxImportSource hono/jsx */
+import { showValue, valueAt } from '../forms.ts';
 import { fmtTime } from '../ui.tsx';
 
 interface Revision {
@@ -9,10 +10,6 @@ interface Revision {
   changes: string[];
   document: unknown;
 }
-
-const at = (doc: unknown, pointer: string): unknown =>
-  pointer.split('/').slice(1).reduce<unknown>((n, k) => (n && typeof n === 'object' ? (n as Record<string, unknown>)[k.replaceAll('~1', '/').replaceAll('~0', '~')] : undefined), doc);
-const show = (v: unknown) => (v === undefined ? '(not set)' : JSON.stringify(v));
 
 /** Newest first; each update lists the fields it changed with the value before and after. */
 export function RevisionHistory(props: { items: Revision[] }) {
@@ -47,10 +44,10 @@ export function RevisionHistory(props: { items: Revision[] }) {
                           <code>{p}</code>
                         </th>
                         <td>
-                          <code>{show(at(before, p))}</code>
+                          <code>{showValue(valueAt(before, p))}</code>
                         </td>
                         <td>
-                          <code>{show(at(r.document, p))}</code>
+                          <code>{showValue(valueAt(r.document, p))}</code>
                         </td>
                       </tr>
                     ))}
