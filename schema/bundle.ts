@@ -38,6 +38,10 @@ export const BundleImage = z.object({
   tags: z.array(z.string()),
   compliance: Compliance,
   lastScanAt: z.string().optional(),
+  /** A `compliant` verdict holds until then (scan age, allow-list expiry); after it the agent treats the image as non-compliant. */
+  compliantUntil: z.string().optional(),
+  /** Why the image is non-compliant, in one line (the first assurance reason). */
+  why: z.string().optional(),
 });
 export type BundleImage = z.output<typeof BundleImage>;
 

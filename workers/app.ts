@@ -21,6 +21,10 @@ import { PalisadeError } from './http/errors.ts';
 import { notFoundOrNotAllowed } from './http/method-not-allowed.ts';
 import { onError } from './http/problem.ts';
 import { registerImageRoutes } from './images/images.routes.ts';
+import { SCAN_RESULTS_PATH } from './images/scan-results.routes.ts';
+import { registerAssurancePolicyRoutes } from './assurance/assurance-policies.routes.ts';
+import { dohResolver } from './webhooks/doh.ts';
+import type { Resolve } from './webhooks/ssrf.ts';
 import { registerDocsRoutes } from './openapi/openapi.routes.ts';
 import { registerRuntimePolicyRoutes } from './policies/policies.routes.ts';
 import { registerRegistryRoutes } from './registries/registries.routes.ts';
@@ -45,6 +49,10 @@ export interface AppConfig {
    * `deliveryRetentionDays`: how long delivered and failed deliveries stay in the log (30 days by default).
    */
   webhooks?: { allowLoopback?: boolean; deliveryRetentionDays?: number };
+  /** Registry sync; `allowLoopback` (development only, PALISADE_REGISTRIES_ALLOW_LOOPBACK): registries on loopback, over http. */
+  registries?: { allowLoopback?: boolean };
+  /** Largest accepted scan report (POST .../scan-results); 16 MiB by default. */
+  maxScanReportBytes?: number;
 }
 
 export interface AppDeps {
@@ -63,6 +71,11 @@ export interface AppDeps {
    * and, on Node, the handler serving `/assets/*` (on Workers, Static Assets serve them before the Worker runs).
    */
   console?: { sessionKey?: Promise<CryptoKey>; assets?: MiddlewareHandler };
+  /**
+   * Registry sync: the fetch and resolver its requests use (Node: the pinned fetch and system DNS; Workers: fetch and
+   * DNS-over-HTTPS) and the key that seals registry credentials (without it, credentials are refused).
+   */
+  registries?: { fetch?: typeof fetch; resolve?: Resolve; credentialsKey?: CryptoKey };
 }
 
 /** The one control-plane app; entry files give it a database and configuration for their runtime. */
@@ -98,13 +111,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
       if (!background) await closing;
     }
   };
-  app.use('/v1/*', bodyLimit({ maxSize, onError: () => { throw new PalisadeError('payload_too_large', `the body exceeds ${maxSize} bytes`); } }), withDb);
+  const limit = (bytes: number, what: string) => bodyLimit({ maxSize: bytes, onError: () => { throw new PalisadeError('payload_too_large', `${what} exceeds ${bytes} bytes`); } });
+  const general = limit(maxSize, 'the body');
+  // Scan reports of large images run to megabytes; they get their own limit.
+  const scanReports = limit(deps.config.maxScanReportBytes ?? 16 * 1024 * 1024, 'the scan report');
+  app.use('/v1/*', (c, next) => (SCAN_RESULTS_PATH.test(c.req.path) ? scanReports : general)(c, next), withDb);
 
   registerTenantRoutes(app, deps.config.operatorKey);
   registerAgentRoutes(app, { bundles, credentials, now, rotationOverlapSeconds: 600 });
 
   const tenantScoped = authenticate({ oidc: deps.oidc, now });
-  for (const prefix of ['/v1/scopes', '/v1/clusters', '/v1/runtime-profiles', '/v1/signature-validators', '/v1/registries', '/v1/images', '/v1/settings', '/v1/runtime-policies', '/v1/roles', '/v1/api-keys', '/v1/audit', '/v1/webhooks']) {
+  for (const prefix of ['/v1/scopes', '/v1/clusters', '/v1/runtime-profiles', '/v1/signature-validators', '/v1/registries', '/v1/images', '/v1/settings', '/v1/runtime-policies', '/v1/roles', '/v1/api-keys', '/v1/audit', '/v1/webhooks', '/v1/assurance-policies']) {
     app.use(prefix, tenantScoped);
     app.use(`${prefix}/*`, tenantScoped);
   }
@@ -118,8 +135,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   registerClusterAgentRoutes(app, { bundles, credentials, now });
   registerRuntimeProfileRoutes(app);
   registerSignatureValidatorRoutes(app);
-  registerRegistryRoutes(app);
-  registerImageRoutes(app);
+  const registrySync = {
+    fetch: deps.registries?.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)),
+    resolve: deps.registries?.resolve ?? dohResolver((input, init) => fetch(input, init)),
+    allowLoopback: deps.config.registries?.allowLoopback ?? false,
+    credentialsKey: deps.registries?.credentialsKey,
+    now,
+  };
+  registerRegistryRoutes(app, registrySync);
+  registerImageRoutes(app, { now });
+  registerAssurancePolicyRoutes(app);
   registerFileThreatProtectionRoutes(app);
   registerRuntimePolicyRoutes(app);
   registerRoleRoutes(app);

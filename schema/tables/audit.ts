@@ -8,7 +8,7 @@ import { objectColumns, tenantId, tenantPolicy, timestampColumn } from './common
  * tables whose policies name it. Created in the migration like palisade_app.
  */
 export const systemRole = pgRole('palisade_system').existing();
-const systemPolicy = (table: string, op: 'select' | 'update' | 'delete' | 'all') =>
+export const systemPolicy = (table: string, op: 'select' | 'update' | 'delete' | 'all') =>
   pgPolicy(`${table}_system_${op}`, { for: op, to: systemRole, using: sql`true`, withCheck: op === 'all' || op === 'update' ? sql`true` : undefined });
 
 /** Raw audit events; idempotent on (tenant, event id). */

@@ -3,3 +3,4 @@ export * from './common.ts';
 export * from './objects.ts';
 export * from './agents.ts';
 export * from './audit.ts';
+export * from './assurance.ts';

@@ -1,11 +1,14 @@
-import { boolean, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { boolean, index, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { ComplianceReason } from '../assurance-policies.ts';
 import type { ClusterInput } from '../clusters.ts';
-import type { Compliance, ImageSpec } from '../images.ts';
-import type { RegistryInput } from '../registries.ts';
+import type { Compliance, ImageRegistrySync, ImageSpec } from '../images.ts';
+import type { RegistrySpec, RegistrySyncStatus } from '../registries.ts';
 import type { RuntimePolicySpec } from '../runtime-policies.ts';
 import type { RuntimeProfileSpec } from '../runtime-profiles.ts';
 import type { ScopeInput } from '../scopes.ts';
 import type { SignatureValidatorInput } from '../signature-validators.ts';
+import { systemPolicy } from './audit.ts';
 import { objectColumns, tenantPolicy, timestampColumn } from './common.ts';
 
 export const scopes = pgTable(
@@ -32,10 +35,24 @@ export const signatureValidators = pgTable(
   (t) => [uniqueIndex('signature_validators_tenant_name').on(t.tenantId, t.name), tenantPolicy('signature_validators')],
 ).enableRLS();
 
+/**
+ * Registries. `credentials`: AES-GCM ciphertext of the username and password (workers/registries/credentials.ts),
+ * never returned. The sync job (across tenants, as palisade_system) finds due registries by `next_sync_at`.
+ */
 export const registries = pgTable(
   'registries',
-  objectColumns<RegistryInput>(),
-  (t) => [uniqueIndex('registries_tenant_name').on(t.tenantId, t.name), tenantPolicy('registries')],
+  {
+    ...objectColumns<RegistrySpec>(),
+    credentials: text('credentials'),
+    syncStatus: jsonb('sync_status').$type<RegistrySyncStatus>(),
+    nextSyncAt: timestampColumn('next_sync_at'),
+  },
+  (t) => [
+    uniqueIndex('registries_tenant_name').on(t.tenantId, t.name),
+    index('registries_next_sync').on(t.nextSyncAt).where(sql`${t.nextSyncAt} is not null`),
+    tenantPolicy('registries'),
+    systemPolicy('registries', 'select'),
+  ],
 ).enableRLS();
 
 /** Registered images; `name` is `repository@digest`, so one image is registered once. */
@@ -45,8 +62,20 @@ export const images = pgTable(
     ...objectColumns<ImageSpec>(),
     compliance: text('compliance').$type<Compliance>().notNull(),
     lastScanAt: timestampColumn('last_scan_at'),
+    /** Why the image is non-compliant (workers/assurance/), empty otherwise. */
+    complianceReasons: jsonb('compliance_reasons').$type<ComplianceReason[]>().notNull().default([]),
+    /** When a compliant verdict lapses with time alone (scan age, allow-list expiry); the hourly job looks here. */
+    compliantUntil: timestampColumn('compliant_until'),
+    /** What registry sync saw: tags it removed, when the image was last listed (workers/registries/sync.ts). */
+    registrySync: jsonb('registry_sync').$type<ImageRegistrySync>(),
   },
-  (t) => [uniqueIndex('images_tenant_name').on(t.tenantId, t.name), tenantPolicy('images')],
+  (t) => [
+    uniqueIndex('images_tenant_name').on(t.tenantId, t.name),
+    index('images_tenant_digest').on(t.tenantId, sql`(${t.spec}->>'digest')`),
+    index('images_compliant_until').on(t.compliantUntil).where(sql`${t.compliantUntil} is not null`),
+    tenantPolicy('images'),
+    systemPolicy('images', 'select'),
+  ],
 ).enableRLS();
 
 export const runtimePolicies = pgTable(

@@ -1,7 +1,9 @@
 import { BUNDLE_API_VERSION, type BundleContentV1, type BundlePolicy } from '../../schema/bundle.ts';
 import type { ClusterInput } from '../../schema/clusters.ts';
 import type { FileThreatProtectionSettings } from '../../schema/file-threat-protection.ts';
+import type { ComplianceReason } from '../../schema/assurance-policies.ts';
 import type { ImageSpec } from '../../schema/images.ts';
+import { summarize } from '../assurance/decide.ts';
 import { matchesMask } from '../../schema/masks.ts';
 import type { RegistryInput } from '../../schema/registries.ts';
 import type { RuntimePolicySpec } from '../../schema/runtime-policies.ts';
@@ -22,7 +24,7 @@ export interface BundleSources {
   scopes: Array<Row<ScopeInput> & { global: boolean }>;
   runtimeProfiles: Array<Row<RuntimeProfileSpec>>;
   signatureValidators: Array<Row<SignatureValidatorInput>>;
-  images: Array<Row<ImageSpec>>;
+  images: Array<Row<ImageSpec> & { complianceReasons?: ComplianceReason[]; compliantUntil?: string | null }>;
   registries: Array<Row<RegistryInput>>;
   fileThreatProtection: FileThreatProtectionSettings;
 }
@@ -67,7 +69,18 @@ export function compileBundle(src: BundleSources): BundleContentV1 {
     signatureValidators: src.signatureValidators.filter((v) => validatorIds.has(v.id)).sort(byId).map((v) => ({ ...v.spec, id: v.id })),
     images: needsInventory
       ? src.images
-          .map((i) => ({ reference: i.spec.reference, digest: i.spec.digest, tags: [...i.spec.tags].sort(), compliance: i.spec.compliance, lastScanAt: i.spec.lastScanAt }))
+          .map((i) => {
+            const why = summarize(i.complianceReasons ?? []);
+            return {
+              reference: i.spec.reference,
+              digest: i.spec.digest,
+              tags: [...i.spec.tags].sort(),
+              compliance: i.spec.compliance,
+              lastScanAt: i.spec.lastScanAt,
+              ...(i.compliantUntil ? { compliantUntil: new Date(i.compliantUntil).toISOString() } : {}),
+              ...(why ? { why } : {}),
+            };
+          })
           .sort((a, b) => (a.reference + a.digest < b.reference + b.digest ? -1 : 1))
       : [],
     registries: [...src.registries].sort(byId).map((r) => ({ id: r.id, name: r.spec.name, url: r.spec.url })),

@@ -55,7 +55,7 @@ export async function loadBundleSources(tx: Tx, tenantId: string, clusterId: str
     await tx.select({ id: t.scopes.id, spec: t.scopes.spec, global: t.scopes.global }).from(t.scopes).where(eq(t.scopes.tenantId, tenantId)),
     await of(t.runtimeProfiles),
     await of(t.signatureValidators),
-    await of(t.images),
+    await tx.select({ id: t.images.id, spec: t.images.spec, complianceReasons: t.images.complianceReasons, compliantUntil: t.images.compliantUntil }).from(t.images).where(eq(t.images.tenantId, tenantId)),
     await of(t.registries),
     await tx.select({ spec: t.fileThreatProtectionSettings.spec }).from(t.fileThreatProtectionSettings).where(eq(t.fileThreatProtectionSettings.tenantId, tenantId)),
   ];

@@ -70,7 +70,7 @@ export function evaluate(bundle: BundleContentV1, input: AdmissionInput, options
       const { skip, excluded } = applyExclusions(policy, workload, owners, namespace, all, options.now);
       if (skip) [result.reason, result.exclusion] = ['excluded', skip];
       else {
-        const ctx: CheckContext = { bundle, workload, spec: workload.spec, containers: all.filter((c) => !excluded.has(c)), allContainers: all };
+        const ctx: CheckContext = { bundle, workload, spec: workload.spec, containers: all.filter((c) => !excluded.has(c)), allContainers: all, now: options.now };
         result.status = 'applied';
         if (excluded.size) result.excludedContainers = [...excluded].map((c) => c.name);
         result.rules = runChecks(policy, ref, ctx, base.findings);

@@ -94,6 +94,8 @@ export interface CheckContext {
   containers: ContainerView[];
   /** Every container of the pod, excluded or not. */
   allContainers: ContainerView[];
+  /** The decision's time (EvaluateOptions.now), for verdicts that lapse (an image's `compliantUntil`). */
+  now?: Date;
 }
 
 /** A violation before the engine stamps policy and mode on it. */
