@@ -15,7 +15,7 @@ describe('/v1/images', () => {
       acme,
       '/v1/images',
       { reference: 'nginx', digest: digest('1') },
-      { name: `docker.io/library/nginx@${digest('1')}`, reference: 'docker.io/library/nginx', digest: digest('1'), tags: [], compliance: 'notScanned' },
+      { name: `docker.io/library/nginx@${digest('1')}`, reference: 'docker.io/library/nginx', digest: digest('1'), tags: [], compliance: 'notScanned', complianceReasons: [] },
     );
     const id = created.body.id as string;
 

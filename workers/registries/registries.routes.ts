@@ -49,7 +49,8 @@ export function registryKindWith(deps: RegistryRouteDeps): ObjectKind<typeof Reg
       ...(row.nextSyncAt ? { nextSyncAt: new Date(row.nextSyncAt as string).toISOString() } : {}),
     }),
     beforeWrite: async ({ principal }, spec) => {
-      const problem = urlProblem(registryEndpoint(spec.url, deps.allowLoopback).base, { allowLoopback: deps.allowLoopback });
+      // Only a registry that syncs is ever contacted; others are prefixes for policies, wherever they are.
+      const problem = spec.sync?.enabled && urlProblem(registryEndpoint(spec.url, deps.allowLoopback).base, { allowLoopback: deps.allowLoopback });
       if (problem) throw new PalisadeError('validation_failed', 'the request body has invalid fields', { errors: [{ pointer: '/url', detail: problem }] });
       if (spec.credentials !== undefined) {
         if (spec.credentials !== null && !deps.credentialsKey) {
