@@ -172,7 +172,8 @@ export async function startRegistry(options: { tokenAuth?: boolean } = {}): Prom
   };
   const pushIndex = async (repo: string, tag: string, content: string) => {
     const parts = await Promise.all(['amd64', 'arm64'].map((architecture) => image(repo, `${content} ${architecture}`, { os: 'linux', architecture })));
-    const digests = await Promise.all(parts.map((p, i) => pushManifest(repo, `${tag}-${['amd64', 'arm64'][i]}`, p.manifest, 'application/vnd.oci.image.manifest.v1+json')));
+    // Platform manifests pushed by digest, untagged, as `docker buildx` does.
+    const digests = await Promise.all(parts.map((p) => pushManifest(repo, sha(Buffer.from(JSON.stringify(p.manifest))), p.manifest, 'application/vnd.oci.image.manifest.v1+json')));
     const index = {
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { Registry, RegistryInput } from '../../schema/registries.ts';
 import { images, registries } from '../../schema/tables/index.ts';
 import { PalisadeError, notFound } from '../http/errors.ts';
@@ -41,7 +41,7 @@ export function registryKindWith(deps: RegistryRouteDeps): ObjectKind<typeof Reg
     columns: (spec) => ({
       ...(pending.has(spec) ? { credentials: pending.get(spec) } : {}),
       // A registry that syncs is due at once after a change (the next pass picks it up); one that does not, never.
-      nextSyncAt: spec.sync?.enabled ? sql`now()` : null,
+      nextSyncAt: spec.sync?.enabled ? deps.now().toISOString() : null,
     }),
     wireExtras: (row) => ({
       credentialsSet: row.credentials != null,
