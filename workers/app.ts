@@ -79,7 +79,7 @@ export interface AppDeps {
 }
 
 /** The one control-plane app; entry files give it a database and configuration for their runtime. */
-export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleService } {
+export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleService; changes: ChangeFeed } {
   const app = new Hono<AppEnv>();
   const now = deps.now ?? (() => new Date());
   const changes = new ChangeFeed();
@@ -144,7 +144,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   };
   registerRegistryRoutes(app, registrySync);
   registerImageRoutes(app, { now });
-  registerAssurancePolicyRoutes(app);
+  registerAssurancePolicyRoutes(app, { now });
   registerFileThreatProtectionRoutes(app);
   registerRuntimePolicyRoutes(app);
   registerRoleRoutes(app);
@@ -158,5 +158,5 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   registerAuditRoutes(app, { agentOnly: authenticateAgent(credentials, now), now, config: deps.config.audit, onStored: onAuditEventsStored });
   // The web console at /, next to the API: it calls the API routes above in-process with the user's credential.
   registerConsole(app, { api: app, sessionKey: deps.console?.sessionKey ?? randomSessionKey(), withDb, oidc: deps.oidc, now, assets: deps.console?.assets });
-  return Object.assign(app, { bundles });
+  return Object.assign(app, { bundles, changes });
 }

@@ -17,6 +17,8 @@ export function configFromEnv(env: Record<string, unknown>): { app: AppConfig; o
         // Whole days, at least 1; anything else refuses to start rather than prune the wrong deliveries.
         deliveryRetentionDays: str('PALISADE_WEBHOOK_DELIVERY_RETENTION_DAYS') ? deliveryRetentionDays(Number(str('PALISADE_WEBHOOK_DELIVERY_RETENTION_DAYS'))) : undefined,
       },
+      // Development only: registries on loopback addresses (and over http) for sync. Never set it in production.
+      registries: { allowLoopback: str('PALISADE_REGISTRIES_ALLOW_LOOPBACK') === 'true' },
     },
     oidc:
       issuer && audience

@@ -31,6 +31,9 @@ import { startDispatchLoop, type DispatchLoop } from './webhooks/dispatch-loop.t
 import { dispatchDue } from './webhooks/dispatcher.ts';
 import { pruneDeliveries } from './webhooks/retention.ts';
 import { resolvePermitted, type GuardOptions, type Resolve } from './webhooks/ssrf.ts';
+import { recomputeLapsedCompliance } from './assurance/lapse.ts';
+import { generateCredentialsKey, importCredentialsKey } from './registries/credentials.ts';
+import { syncDueRegistries, type SyncDeps } from './registries/sync.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
@@ -123,6 +126,8 @@ export function startRetentionTimer(db: Db, intervalMs = 3_600_000, firstAfterMs
   const jobs: Array<[string, (now: Date) => Promise<{ deleted: number }>]> = [
     ['audit retention (raw events)', (now) => runRetention(db, now)],
     ['webhook delivery retention', (now) => pruneDeliveries(db, now, deliveryRetentionDays)],
+    // Not a deletion: image verdicts that lapsed with time (scan age, allow-list expiry), recomputed.
+    ['image compliance recompute', (now) => recomputeLapsedCompliance(db, now).then(({ changed }) => ({ deleted: changed }))],
   ];
   let running = false;
   const run = async () => {
@@ -141,6 +146,41 @@ export function startRetentionTimer(db: Db, intervalMs = 3_600_000, firstAfterMs
     }
   };
   const first = setTimeout(run, firstAfterMs).unref();
+  const timer = setInterval(run, intervalMs).unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
+}
+
+/**
+ * The registry credentials key: 32 random bytes, base64, generated once under the data directory
+ * (`registry-credentials.key`, mode 0600) like the signing key. Losing it loses the stored credentials (re-enter them).
+ */
+export async function loadCredentialsKey(dataDir: string): Promise<CryptoKey> {
+  const file = join(dataDir, 'registry-credentials.key');
+  mkdirSync(dataDir, { recursive: true });
+  if (!existsSync(file)) writeFileSync(file, generateCredentialsKey(), { mode: 0o600 });
+  return importCredentialsKey(readFileSync(file, 'utf8'));
+}
+
+/** Registry sync on Node: a pass a minute (the first 30 s after start) on a timer that does not keep the process alive. */
+export function startRegistrySyncTimer(db: Db, deps: SyncDeps, onChanged: (tenantId: string) => void, intervalMs = 60_000): () => void {
+  let running = false;
+  const run = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const { synced, changedTenants } = await syncDueRegistries(db, deps);
+      changedTenants.forEach(onChanged);
+      if (synced > 0) console.log(`registry sync: ${synced} registries synced`);
+    } catch (err) {
+      console.error('registry sync failed', err);
+    } finally {
+      running = false;
+    }
+  };
+  const first = setTimeout(run, Math.min(30_000, intervalMs)).unref();
   const timer = setInterval(run, intervalMs).unref();
   return () => {
     clearTimeout(first);
@@ -194,7 +234,11 @@ async function main(): Promise<void> {
   const port = Number(env.PORT ?? 8787);
   const issuer = env.PALISADE_ISSUER ?? `http://localhost:${port}`;
   let webhooks: DispatchLoop | undefined;
+  const registriesAllowLoopback = config.app.registries?.allowLoopback ?? false;
+  const registryFetch = pinnedFetch({ resolve: resolveWithNodeDns, allowLoopback: registriesAllowLoopback });
+  const credentialsKey = await loadCredentialsKey(dataDir);
   const app = createApp({
+    registries: { fetch: registryFetch, resolve: resolveWithNodeDns, credentialsKey },
     database,
     config: config.app,
     signing: { issuer, keys },
@@ -207,12 +251,18 @@ async function main(): Promise<void> {
   const webhookFetch = pinnedFetch({ resolve: resolveWithNodeDns, allowLoopback });
   webhooks = startDispatchLoop(() => dispatchDue(database.db, { fetch: webhookFetch, now: () => new Date(), resolve: resolveWithNodeDns, random: Math.random, allowLoopback }));
   const stopRetention = startRetentionTimer(database.db, undefined, undefined, config.app.webhooks?.deliveryRetentionDays);
+  const stopRegistrySync = startRegistrySyncTimer(
+    database.db,
+    { fetch: registryFetch, resolve: resolveWithNodeDns, allowLoopback: registriesAllowLoopback, credentialsKey, now: () => new Date() },
+    (tenantId) => app.changes.tenantChanged(tenantId),
+  );
   const server = serve({ fetch: app.fetch, port }, (info) => {
     console.log(`Palisade control plane on http://localhost:${info.port}, console at / (${env.DATABASE_URL ? 'Postgres' : `PGlite in ${dataDir}`})`);
   });
   const stop = () => {
     server.close();
     stopRetention();
+    stopRegistrySync();
     void Promise.resolve(webhooks?.stop())
       .then(() => database.close())
       .finally(() => process.exit(0));

@@ -16,6 +16,9 @@ import { nextDueAt } from './webhooks/dispatch.store.ts';
 import { dispatchDue } from './webhooks/dispatcher.ts';
 import { dohResolver } from './webhooks/doh.ts';
 import { pruneDeliveries } from './webhooks/retention.ts';
+import { recomputeLapsedCompliance } from './assurance/lapse.ts';
+import { importCredentialsKey } from './registries/credentials.ts';
+import { syncDueRegistries } from './registries/sync.ts';
 
 /** The parts of the Queues API used here (a producer binding), typed locally: no Workers type package is installed. */
 interface WebhookQueue {
@@ -43,6 +46,8 @@ export interface WorkerEnv {
    * TLS and pipelining, which a local server with trust auth does not understand. Production leaves it unset.
    */
   PALISADE_NEON_WS_PROXY?: string;
+  /** Registry credentials key (secret): 32 random bytes, base64 (`openssl rand -base64 32`). Without it credentials are refused. */
+  PALISADE_REGISTRY_CREDENTIALS_KEY?: string;
   /** Queue producer (wrangler.toml): wakes the webhook dispatcher, this Worker's own queue consumer. */
   WEBHOOK_QUEUE?: WebhookQueue;
   [binding: string]: unknown;
@@ -86,6 +91,7 @@ async function build(env: WorkerEnv, origin: string) {
   const config = configFromEnv(env);
   const signing = { issuer: binding(env, 'PALISADE_ISSUER') ?? origin, keys: await keyRing(env) };
   return createApp({
+    registries: await registryDeps(env),
     database: neonDatabase(url),
     config: config.app,
     signing,
@@ -96,6 +102,38 @@ async function build(env: WorkerEnv, origin: string) {
     // Every isolate must open every session cookie: PALISADE_SESSION_KEY, else a key derived (HKDF) from the signing key.
     console: { sessionKey: sessionKeyFrom(binding(env, 'PALISADE_SESSION_KEY') ?? `console-session:${binding(env, 'PALISADE_SIGNING_KEY')}`) },
   });
+}
+
+/**
+ * Registry sync's fetch, resolver and credentials key on Workers. As for webhooks, the fetch cannot be pinned to the
+ * addresses the SSRF guard checked (see dispatchWebhooks); the platform's refusal of private destinations is relied on.
+ */
+async function registryDeps(env: WorkerEnv) {
+  const key = binding(env, 'PALISADE_REGISTRY_CREDENTIALS_KEY');
+  return {
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
+    resolve: dohResolver((input, init) => fetch(input, init)),
+    credentialsKey: key ? await importCredentialsKey(key) : undefined,
+  };
+}
+
+/** The cron (wrangler.toml [triggers]) that syncs registries that are due. */
+const REGISTRY_SYNC_CRON = '*/5 * * * *';
+
+async function syncRegistries(env: WorkerEnv, at: Date): Promise<void> {
+  const url = binding(env, 'DATABASE_URL');
+  if (!url) throw new Error('the DATABASE_URL binding is not set');
+  const proxy = binding(env, 'PALISADE_NEON_WS_PROXY');
+  if (proxy) useLocalProxy(proxy);
+  const handle = neonDatabase(url).open();
+  try {
+    const deps = await registryDeps(env);
+    // A few registries per run: a Worker invocation has a bounded number of subrequests.
+    const { synced } = await syncDueRegistries(handle.db, { ...deps, allowLoopback: configFromEnv(env).app.registries?.allowLoopback ?? false, now: () => at }, 3);
+    console.log(`registry sync: ${synced} registries synced`);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Wakes sooner than the cron trigger would, for retries due within this long. */
@@ -151,10 +189,11 @@ async function retention(env: WorkerEnv, at: Date): Promise<void> {
   const days = configFromEnv(env).app.webhooks?.deliveryRetentionDays;
   const handle = neonDatabase(url).open();
   try {
-    const [events, deliveries] = await Promise.allSettled([runRetention(handle.db, at), pruneDeliveries(handle.db, at, days)]);
+    const [events, deliveries, lapsed] = await Promise.allSettled([runRetention(handle.db, at), pruneDeliveries(handle.db, at, days), recomputeLapsedCompliance(handle.db, at)]);
     if (events.status === 'fulfilled') console.log(`audit retention: deleted ${events.value.deleted} raw events`);
     if (deliveries.status === 'fulfilled') console.log(`webhook delivery retention: deleted ${deliveries.value.deleted} deliveries`);
-    const failed = [events, deliveries].filter((r) => r.status === 'rejected');
+    if (lapsed.status === 'fulfilled') console.log(`image compliance: ${lapsed.value.changed} lapsed verdicts recomputed`);
+    const failed = [events, deliveries, lapsed].filter((r) => r.status === 'rejected');
     if (failed.length > 0) throw failed.length === 1 ? failed[0]!.reason : new AggregateError(failed.map((r) => r.reason), 'retention failed');
   } finally {
     await handle.close();
@@ -180,6 +219,7 @@ export default {
   /** Cron triggers (wrangler.toml): hourly retention (audit events, webhook deliveries); otherwise retries come due without anyone waking the dispatcher. */
   async scheduled(controller: { cron: string; scheduledTime: number }, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
     if (controller.cron === RETENTION_CRON) ctx.waitUntil(retention(env, new Date(controller.scheduledTime)));
+    else if (controller.cron === REGISTRY_SYNC_CRON) ctx.waitUntil(syncRegistries(env, new Date(controller.scheduledTime)));
     else ctx.waitUntil(dispatchWebhooks(env));
   },
 };

@@ -141,13 +141,13 @@ export async function startRegistry(options: { tokenAuth?: boolean } = {}): Prom
     if (start.status !== 202) throw new Error(`blob upload start: ${start.status} ${await start.text()}`);
     const location = new URL(start.headers.get('location')!, base);
     location.searchParams.set('digest', digest);
-    const put = await fetch(location, { method: 'PUT', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: bytes });
+    const put = await fetch(location, { method: 'PUT', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: new Uint8Array(bytes) });
     if (put.status !== 201) throw new Error(`blob upload: ${put.status} ${await put.text()}`);
     return digest;
   };
   const pushManifest = async (repo: string, reference: string, manifest: object, mediaType: string) => {
     const body = Buffer.from(JSON.stringify(manifest));
-    const res = await fetch(`${base}/v2/${repo}/manifests/${reference}`, { method: 'PUT', headers: { ...(await authHeader(repo)), 'content-type': mediaType }, body });
+    const res = await fetch(`${base}/v2/${repo}/manifests/${reference}`, { method: 'PUT', headers: { ...(await authHeader(repo)), "content-type": mediaType }, body: new Uint8Array(body) });
     if (res.status !== 201) throw new Error(`manifest push: ${res.status} ${await res.text()}`);
     return sha(body);
   };

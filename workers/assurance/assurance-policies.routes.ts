@@ -30,7 +30,7 @@ async function checkScopes({ tx, principal }: WriteContext, spec: AssurancePolic
 }
 
 /** Every image's verdict may change with a policy: recompute them all (only the changed ones are written). */
-const recomputeAll = (ctx: WriteContext) => recomputeCompliance(ctx.tx, ctx.principal.tenantId, new Date()).then(() => undefined);
+const recomputeAll = (ctx: WriteContext, now = new Date()) => recomputeCompliance(ctx.tx, ctx.principal.tenantId, now).then(() => undefined);
 
 /** 409 naming the assurance policies that use a scope, for the scope's delete (and edits that drop its registries). */
 export async function refuseIfScopeUsedByAssurance({ tx, principal }: WriteContext, row: ObjectRow): Promise<void> {
@@ -79,4 +79,11 @@ export const assurancePolicyKind: ObjectKind<typeof AssurancePolicyInput> = {
   afterDelete: (ctx) => recomputeAll(ctx),
 };
 
-export const registerAssurancePolicyRoutes = (app: Hono<AppEnv>) => registerObjectRoutes(app, assurancePolicyKind);
+/** The routes, with the app's clock for the recompute (scan age and allow-list expiry are judged against it). */
+export function registerAssurancePolicyRoutes(app: Hono<AppEnv>, deps: { now: () => Date }): void {
+  registerObjectRoutes(app, {
+    ...assurancePolicyKind,
+    afterWrite: (ctx) => recomputeAll(ctx, deps.now()),
+    afterDelete: (ctx) => recomputeAll(ctx, deps.now()),
+  });
+}

@@ -1,12 +1,12 @@
 import { sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import { parseImageReference, tryParseImageReference } from '../../schema/image-reference.ts';
-import { Compliance, Image, ImageDigest, ImageInput } from '../../schema/images.ts';
+import { Compliance, Image, ImageDigest, ImageInput, type ImageSpec } from '../../schema/images.ts';
 import { images } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import { registerScanResultRoutes, type ScanRouteDeps } from './scan-results.routes.ts';
 import { PalisadeError } from '../http/errors.ts';
-import type { ObjectKind } from '../objects/object-kind.ts';
+import type { ObjectKind, WriteContext } from '../objects/object-kind.ts';
 import { enumFilter } from '../objects/filters.ts';
 import { registerObjectRoutes } from '../objects/objects.routes.ts';
 import { getObject } from '../objects/objects.store.ts';
@@ -71,9 +71,12 @@ export const imageKind: ObjectKind<typeof ImageInput> = {
       return sql`${images.spec}->>'reference' = ${name}`;
     },
   },
-  beforeWrite: async ({ tx, principal }, spec) => {
-    // A stored scan of this digest decides compliance, whatever the body says (see decisionFor).
-    const now = new Date();
+  beforeWrite: (ctx, spec) => decideAndCheck(ctx, spec, new Date()),
+};
+
+/** A stored scan of the digest decides compliance, whatever the body says (see decisionFor); the registry must exist. */
+async function decideAndCheck({ tx, principal }: WriteContext, spec: ImageSpec, now: Date): Promise<void> {
+  {
     const scans = await loadScans(tx, principal.tenantId, [spec.digest]);
     const decision = decisionFor(spec, scans.get(spec.digest), await loadAssuranceContext(tx, principal.tenantId), now);
     spec.compliance = decision.compliance;
@@ -82,10 +85,11 @@ export const imageKind: ObjectKind<typeof ImageInput> = {
     if (spec.registryId === undefined) return;
     const registry = await getObject(tx, principal.tenantId, registryKind, spec.registryId, 'share');
     if (!registry) throw new PalisadeError('unprocessable_references', 'unknown registry', { errors: [{ pointer: '/registryId', detail: `no registry ${spec.registryId}` }] });
-  },
-};
+  }
+}
 
 export function registerImageRoutes(app: Hono<AppEnv>, deps: ScanRouteDeps): void {
   registerScanResultRoutes(app, deps);
-  registerObjectRoutes(app, imageKind);
+  const kind: ObjectKind<typeof ImageInput> = { ...imageKind, beforeWrite: (ctx, spec) => decideAndCheck(ctx, spec, deps.now()) };
+  registerObjectRoutes(app, kind as ObjectKind);
 }
