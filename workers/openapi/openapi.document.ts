@@ -3,6 +3,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { registeredKinds } from '../objects/objects.routes.ts';
 import { AGENT_TAG, agentPaths } from './openapi.agents.ts';
 import { auditPaths } from './openapi.audit.ts';
+import { assurancePaths } from './openapi.assurance.ts';
 import { extraPaths, SERVICE_TAG, TENANTS_TAG } from './openapi.extras.ts';
 import { kindPaths } from './openapi.kinds.ts';
 import { webhookPaths } from './openapi.webhooks.ts';
@@ -44,6 +45,7 @@ export function buildOpenApiDocument(app: Hono<any>): OpenApiDocument {
   addPaths(paths, agentPaths(ops));
   addPaths(paths, auditPaths(ops));
   addPaths(paths, webhookPaths(ops));
+  addPaths(paths, assurancePaths(ops));
 
   const tags: string[] = [];
   for (const item of Object.values(paths)) {
