@@ -40,9 +40,10 @@ describe.skipIf(skipWithoutPostgres('test/assurance/postgres.test.ts'))('image a
     expect(forced.rows.map((r) => r.relname)).toEqual(['assurance_policies', 'image_scans']);
     const handle = pgdb.database.open();
     try {
+      const rows = (r: unknown) => (r as { rows: unknown[] }).rows;
       const seen = await inTenant(handle.db, acme.id, async (tx) => ({
-        scans: (await tx.execute(sql`select tenant_id from image_scans`)).rows,
-        policies: (await tx.execute(sql`select tenant_id from assurance_policies`)).rows,
+        scans: rows(await tx.execute(sql`select tenant_id from image_scans`)),
+        policies: rows(await tx.execute(sql`select tenant_id from assurance_policies`)),
       }));
       expect(seen.scans).toEqual([{ tenant_id: acme.id }]);
       expect(seen.policies).toEqual([{ tenant_id: acme.id }]);
@@ -53,8 +54,8 @@ describe.skipIf(skipWithoutPostgres('test/assurance/postgres.test.ts'))('image a
       // The system role reads registries and images across tenants, and none of the scans.
       const system = await handle.db.transaction(async (tx) => {
         await tx.execute(sql`select set_config('role', 'palisade_system', true)`);
-        const images = (await tx.execute(sql`select count(*)::int as n from images`)).rows[0];
-        const scans = await tx.execute(sql`select count(*)::int as n from image_scans`).then((r) => r.rows[0], (e: Error) => ({ error: (e.cause as Error | undefined)?.message ?? e.message }));
+        const images = rows(await tx.execute(sql`select count(*)::int as n from images`))[0];
+        const scans = await tx.execute(sql`select count(*)::int as n from image_scans`).then((r) => rows(r)[0], (e: Error) => ({ error: (e.cause as Error | undefined)?.message ?? e.message }));
         return { images, scans };
       });
       expect(system.images).toEqual({ n: 2 });

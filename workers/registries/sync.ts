@@ -1,6 +1,7 @@
 import { and, eq, lte, sql } from 'drizzle-orm';
 import { classifyAddress } from '../webhooks/ip.ts';
 import { tryParseImageReference } from '../../schema/image-reference.ts';
+import { REPOSITORY_NAME, TAG_NAME } from '../../schema/oci.ts';
 import type { ImageRegistrySync, ImageSpec } from '../../schema/images.ts';
 import type { RegistrySpec, RegistrySyncStatus } from '../../schema/registries.ts';
 import { images, registries } from '../../schema/tables/index.ts';
@@ -55,7 +56,8 @@ async function list(spec: RegistrySpec, credentials: Credentials | undefined, de
     try {
       // The catalog lists every repository; the registry's path prefix narrows it here.
       const catalog = await client.catalog(10_000);
-      repos = catalog.items.filter(under);
+      // Names go into request paths: anything but a repository name (a `../`, a `?`) is dropped, not followed.
+      repos = catalog.items.filter((r) => REPOSITORY_NAME.test(r) && r.length <= 255).filter(under);
       if (catalog.truncated) truncated.push('the catalog lists more than 10000 repositories');
     } catch (err) {
       errors.push({ repository: '', message: `the catalog (/v2/_catalog) could not be listed: ${(err as Error).message}; name the repositories in sync.repositories` });
@@ -73,7 +75,9 @@ async function list(spec: RegistrySpec, credentials: Credentials | undefined, de
       const tags = await client.tags(repo, sync.maxTagsPerRepository);
       if (tags.truncated) truncated.push(`${repo}: more than ${sync.maxTagsPerRepository} tags (maxTagsPerRepository)`);
       const manifests: TagManifest[] = [];
-      for (const tag of tags.items) manifests.push(await client.manifest(repo, tag));
+      const bad = tags.items.filter((t) => !TAG_NAME.test(t));
+      if (bad.length > 0 && errors.length < MAX_ERRORS) errors.push({ repository: repo, message: `skipped ${bad.length} tags that are not tag names (${bad.slice(0, 3).map((t) => JSON.stringify(t.slice(0, 40))).join(', ')})` });
+      for (const tag of tags.items.filter((t) => TAG_NAME.test(t))) manifests.push(await client.manifest(repo, tag));
       repositories.set(repo, manifests);
       tagCount += manifests.length;
     } catch (err) {
