@@ -34,8 +34,40 @@ export async function isUsablePublicKey(pem: string): Promise<boolean> {
 
 const Pattern = z.string().min(1).max(1024);
 
+const Base64 = z.string().min(1).max(65_536).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+const Validity = z.looseObject({ start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }).optional() });
+const CertChain = z.looseObject({ certificates: z.array(z.looseObject({ rawBytes: Base64 })).min(1).max(10) });
+const Authority = z.looseObject({ certChain: CertChain, validFor: Validity });
+const LogKey = z.looseObject({
+  publicKey: z.looseObject({ rawBytes: Base64, keyDetails: z.string().min(1).max(100), validFor: Validity }),
+  logId: z.looseObject({ keyId: Base64 }),
+});
 
-/** A Fulcio certificate identity: issuer and subject, each exact or a regular expression (cosign's --certificate-identity-regexp). */
+/**
+ * A Sigstore `trusted_root.json` (sigstore/protobuf-specs `TrustedRoot`, JSON form) for a private Sigstore deployment:
+ * the Fulcio CAs that issue signing certificates, and the transparency logs and timestamp authorities whose
+ * timestamps prove a certificate was valid when it signed. Keyless verification needs a timestamp, so a root must
+ * name at least one transparency log or timestamp authority. Unknown members are kept (newer spec versions).
+ */
+export const TrustedRootDocument = z
+  .looseObject({
+    mediaType: z.string().regex(/^application\/vnd\.dev\.sigstore\.trustedroot(\.v0\.\d+)?\+json(;version=0\.\d+)?$/, 'must be a Sigstore trusted root media type'),
+    tlogs: z.array(LogKey).max(50).default([]),
+    certificateAuthorities: z.array(Authority).min(1).max(50),
+    ctlogs: z.array(LogKey).max(50).default([]),
+    timestampAuthorities: z.array(Authority).max(50).default([]),
+  })
+  .refine((r) => r.tlogs.length + r.timestampAuthorities.length > 0, {
+    path: ['tlogs'],
+    message: 'name at least one transparency log or timestamp authority (keyless verification needs a timestamp)',
+  });
+export type TrustedRootDocument = z.infer<typeof TrustedRootDocument>;
+
+/**
+ * A Fulcio certificate identity: issuer and subject, each exact or a regular expression (cosign's
+ * --certificate-identity-regexp). A regular expression must match the whole value (it is anchored), unlike cosign's,
+ * so `https://github.com/acme/` cannot be satisfied by `https://github.com/acme/.evil.example`.
+ */
 export const KeylessIdentity = z
   .strictObject({
     issuer: Pattern.optional(),
@@ -60,8 +92,18 @@ export const SignatureValidatorInput = z
         method: z.literal('publicKey'),
         publicKey: z.string().max(16384).refine(isUsablePublicKey, 'must be a PEM public key (ECDSA P-256/384/521, RSA or Ed25519)'),
       }),
-      z.strictObject({ method: z.literal('keyless'), identities: z.array(KeylessIdentity).min(1).max(100) }),
+      z.strictObject({
+        method: z.literal('keyless'),
+        identities: z.array(KeylessIdentity).min(1).max(100),
+        /** A private Sigstore deployment's root; Sigstore's public-good root (shipped with the agent) when absent. */
+        trustedRoot: TrustedRootDocument.optional(),
+      }),
     ]),
+    /**
+     * When the registry cannot be reached or the deadline passes during verification in an Enforce-mode policy:
+     * `deny` (the default when absent: fail closed) or `warn` (admit with a warning; the audit event still records the error).
+     */
+    onRegistryError: z.enum(['deny', 'warn']).optional(),
   })
   .meta({ id: 'SignatureValidatorInput' });
 export type SignatureValidatorInput = z.infer<typeof SignatureValidatorInput>;

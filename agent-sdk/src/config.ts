@@ -38,6 +38,29 @@ export const WebhookConfig = z.strictObject({
 export type WebhookConfig = z.output<typeof WebhookConfig>;
 
 /**
+ * How the agent reaches registries to verify image signatures (`registryAccess` in `config.json`).
+ *
+ * @example
+ * ```ts
+ * RegistryAccessConfig.parse({ dockerConfigFile: '/etc/palisade/registry/.dockerconfigjson' });
+ * ```
+ */
+export const RegistryAccessConfig = z.strictObject({
+  /** A mounted `.dockerconfigjson` (a `kubernetes.io/dockerconfigjson` Secret) with credentials per registry host. */
+  dockerConfigFile: z.string().min(1).optional(),
+  /** Registry hosts (`host:port`) spoken to over plain HTTP, e.g. an in-cluster registry; all others use HTTPS. */
+  plainHttp: z.array(z.string().min(1).max(300)).max(100).default([]),
+  maxManifestBytes: z.int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  maxBlobBytes: z.int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Verified results are reused this long; unsigned or wrongly signed ones `negativeTtlSeconds`; a tag's digest `tagTtlSeconds`. */
+  positiveTtlSeconds: z.int().min(0).max(86_400).default(600),
+  negativeTtlSeconds: z.int().min(0).max(86_400).default(60),
+  tagTtlSeconds: z.int().min(0).max(3600).default(30),
+  maxCacheEntries: z.int().min(1).max(1_000_000).default(10_000),
+});
+export type RegistryAccessConfig = z.output<typeof RegistryAccessConfig>;
+
+/**
  * The agent's configuration file (`config.json`), written by `palisade-agent enroll`. Relative paths are resolved
  * against the directory of the configuration file, so the set of files can be moved (or mounted) together.
  *
@@ -58,6 +81,8 @@ export const AgentConfig = z.strictObject({
   webhook: WebhookConfig.optional(),
   /** The audit spool and shipper (see `audit/settings.ts`); defaults when absent. */
   audit: AuditSettings.optional(),
+  /** Registry access for signature verification; anonymous HTTPS with default limits when absent. */
+  registryAccess: RegistryAccessConfig.optional(),
 });
 export type AgentConfig = z.output<typeof AgentConfig>;
 

@@ -32,7 +32,7 @@ describe('evaluate', () => {
         { check: 'registriesAllowed', status: 'pass' },
         { check: 'volumesBlocked', status: 'fail' },
         { check: 'bestPracticeCheck', status: 'fail' },
-        { check: 'imageContentProtection', status: 'skip' },
+        { check: 'imageContentProtection', status: 'pass' },
       ],
     });
     expect(d).toMatchObject({ allowed: false, bundleRevision: 3, workload: { kind: 'Pod', name: 'p', namespace: 'default' } });

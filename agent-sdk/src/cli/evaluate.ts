@@ -1,4 +1,7 @@
-import { evaluate, extractWorkload } from '../engine/index.ts';
+import { evaluate, extractWorkload, type SignatureFacts } from '../engine/index.ts';
+import { verifierFromConfig } from '../signatures/from-config.ts';
+import { signatureStage, type SignatureStage } from '../signatures/stage.ts';
+import { RegistryAccessConfig } from '../config.ts';
 import { EXIT, optional, parse, required, UsageError } from './args.ts';
 import { loadEvaluationBundle, type EvaluationBundle } from './evaluate-bundle.ts';
 import { formatJson, formatTable, type EvaluationResult } from './evaluate-output.ts';
@@ -12,6 +15,9 @@ const OPTIONS = {
   trust: { type: 'string' },
   config: { type: 'string' },
   'insecure-unsigned': { type: 'boolean' },
+  'verify-signatures': { type: 'boolean' },
+  'registry-config': { type: 'string' },
+  'plain-http': { type: 'string', multiple: true },
 } as const;
 
 function meta(object: Record<string, unknown>): { name: string; namespace?: string } {
@@ -21,19 +27,29 @@ function meta(object: Record<string, unknown>): { name: string; namespace?: stri
 }
 
 /** Decides one object; `namespace` fills in for objects that name none (as `kubectl -n` does). */
-export function evaluateObject(bundle: EvaluationBundle, input: InputObject, o: { cluster?: string; namespace?: string; now: Date }): EvaluationResult {
+export function evaluateObject(bundle: EvaluationBundle, input: InputObject, o: { cluster?: string; namespace?: string; now: Date; signatures?: SignatureFacts }): EvaluationResult {
   const { name, namespace: own } = meta(input.object);
   const namespace = input.namespace ?? own ?? o.namespace ?? 'default';
   const base = { source: input.source, kind: String(input.object.kind), namespace, name, allowed: true, findings: [], runtimeProfiles: {} };
   if (input.skip) return { ...base, note: input.skip };
   if (!extractWorkload(input.object)) return { ...base, note: 'not a workload' };
-  const decision = evaluate(bundle.content, { object: input.object, namespace, ...(o.cluster ? { cluster: o.cluster } : {}) }, { now: o.now, bundleRevision: bundle.revision });
+  const decision = evaluate(bundle.content, { object: input.object, namespace, ...(o.cluster ? { cluster: o.cluster } : {}), ...(o.signatures ? { signatures: o.signatures } : {}) }, { now: o.now, bundleRevision: bundle.revision });
   return { ...base, allowed: decision.allowed, findings: decision.findings, runtimeProfiles: decision.runtimeProfiles };
+}
+
+/** The signature facts of one input, when signature verification is on. */
+async function signaturesOf(stage: SignatureStage | undefined, bundle: EvaluationBundle, input: InputObject, o: { cluster?: string; namespace?: string }): Promise<SignatureFacts | undefined> {
+  if (!stage || input.skip || !extractWorkload(input.object)) return undefined;
+  const namespace = input.namespace ?? meta(input.object).namespace ?? o.namespace ?? 'default';
+  return stage(bundle.content, { object: input.object, namespace, ...(o.cluster ? { cluster: o.cluster } : {}) }, 30_000);
 }
 
 /**
  * `palisade-agent evaluate --bundle FILE [--cluster NAME] [--namespace NS] [--output table|json] INPUT...`: decides
  * manifests (YAML or JSON, multi-document, `kind: List`, AdmissionReviews; `-` is stdin) with a bundle, offline.
+ * `--verify-signatures` turns registry access on for `imageContentProtection` rules (else they fail: not checked),
+ * with credentials from `--registry-config FILE` (a `.dockerconfigjson`) and `--plain-http HOST:PORT` for registries
+ * without TLS.
  * Exit 0 when everything is allowed, 1 when anything is denied, 2 for usage and input errors (the message names the
  * file and the problem).
  */
@@ -52,7 +68,16 @@ export async function evaluateCommand(args: string[]): Promise<number> {
   const cluster = optional(values, 'cluster');
   const namespace = optional(values, 'namespace');
   const now = new Date();
-  const results = inputs.map((input) => evaluateObject(bundle, input, { now, ...(cluster ? { cluster } : {}), ...(namespace ? { namespace } : {}) }));
+  if (values['verify-signatures'] !== true && (values['registry-config'] !== undefined || values['plain-http'] !== undefined)) throw new UsageError('--registry-config and --plain-http need --verify-signatures');
+  const stage = values['verify-signatures'] === true
+    ? signatureStage(await verifierFromConfig({ ...RegistryAccessConfig.parse({ plainHttp: values['plain-http'] ?? [] }), ...(values['registry-config'] !== undefined ? { dockerConfigFile: values['registry-config'] } : {}) }, process.cwd()))
+    : undefined;
+  const where = { ...(cluster ? { cluster } : {}), ...(namespace ? { namespace } : {}) };
+  const results = [];
+  for (const input of inputs) {
+    const signatures = await signaturesOf(stage, bundle, input, where);
+    results.push(evaluateObject(bundle, input, { now, ...where, ...(signatures ? { signatures } : {}) }));
+  }
   const profileNames = new Map(bundle.content.runtimeProfiles.map((p) => [p.id, p.name]));
   process.stdout.write(output === 'json' ? formatJson(results) : formatTable(results, profileNames));
   return results.every((r) => r.allowed) ? EXIT.ok : EXIT.denied;

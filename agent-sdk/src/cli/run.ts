@@ -32,7 +32,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const restored = await client.restore();
   log({ event: 'starting', pid: process.pid, url, clusterId });
   log(restored ? { event: 'restored', revision: restored.revision, digest: restored.digest, expired: restored.expired } : { event: 'no_stored_bundle', lastError: client.status().lastError });
-  if (files.config.webhook) webhook = await startWebhook(configFile, files.config.webhook, client, log);
+  if (files.config.webhook) webhook = await startWebhook(configFile, files.config.webhook, client, log, files.config.registryAccess);
   // The durable audit spool and its shipper (resuming what a restart left); the webhook's decisions are drained into it.
   audit = await AgentAudit.start(configFile, files, client, log).catch(async (err: unknown) => {
     await webhook?.close();

@@ -1,17 +1,20 @@
 import { dirname, resolve } from 'node:path';
 import type { BundleClient } from '../bundle/client.ts';
 import type { StatusDocument } from '../bundle/status.ts';
-import type { WebhookConfig } from '../config.ts';
+import type { RegistryAccessConfig, WebhookConfig } from '../config.ts';
+import { verifierFromConfig } from '../signatures/from-config.ts';
+import { signatureStage } from '../signatures/stage.ts';
 import { WebhookServer } from '../webhook/server.ts';
 
 /**
  * Starts the admission webhook of `palisade-agent run` (when the configuration has a `webhook` section), enforcing
  * whatever bundle `client` has active. Certificate paths are relative to the configuration file.
  */
-export async function startWebhook(configFile: string, settings: WebhookConfig, client: BundleClient, log: (entry: Record<string, unknown>) => void): Promise<WebhookServer> {
+export async function startWebhook(configFile: string, settings: WebhookConfig, client: BundleClient, log: (entry: Record<string, unknown>) => void, registryAccess?: RegistryAccessConfig): Promise<WebhookServer> {
   const base = dirname(resolve(configFile));
   const resolved = { ...settings, certFile: resolve(base, settings.certFile), keyFile: resolve(base, settings.keyFile) };
-  const server = await WebhookServer.create(resolved, { bundle: () => client.active, log });
+  const signatures = signatureStage(await verifierFromConfig(registryAccess, base));
+  const server = await WebhookServer.create(resolved, { bundle: () => client.active, log, signatures });
   const address = await server.listen();
   log({ event: 'webhook_listening', address: address.address, port: address.port, failurePolicy: settings.failurePolicy });
   return server;

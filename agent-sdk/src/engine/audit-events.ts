@@ -67,7 +67,8 @@ export function auditEvents(decision: Decision, input: AdmissionInput, options: 
   const policyId = single(kept.map((f) => f.policy.id));
   const container = single(kept.map((f) => f.container));
   const image = container !== undefined ? single(kept.map((f) => f.image)) : undefined;
-  const digest = image ? tryParseImageReference(image)?.digest : undefined;
+  // A signature check resolved the tag: its digest is the one that was verified (or failed).
+  const digest = image ? (kept.find((f) => f.digest !== undefined)?.digest ?? tryParseImageReference(image)?.digest) : undefined;
   const event: AuditEventV1 = {
     id: options.newId(),
     time: options.now.toISOString(),

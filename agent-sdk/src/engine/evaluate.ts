@@ -7,7 +7,7 @@ import type { AdmissionInput, CheckContext, Decision, EvaluateOptions, Finding, 
 import { extractWorkload } from './workload.ts';
 
 /** Sections that are enforced elsewhere; reported as `skip` when a policy enables them. */
-const NOT_HERE = ['imageContentProtection', 'fileThreatProtection'] as const;
+const NOT_HERE = ['fileThreatProtection'] as const;
 
 function runChecks(policy: BundlePolicy, ref: PolicyRef, ctx: CheckContext, findings: Finding[]): PolicyResult['rules'] {
   const rules: PolicyResult['rules'] = [];
@@ -22,7 +22,7 @@ function runChecks(policy: BundlePolicy, ref: PolicyRef, ctx: CheckContext, find
     }
     rules.push({ check: check.section, status: violations.length ? 'fail' : 'pass' });
     for (const v of violations)
-      findings.push({ policy: ref, mode: policy.mode, check: v.check, container: v.container?.name, image: v.container?.image, message: v.message, severity: v.severity });
+      findings.push({ policy: ref, mode: v.mode ?? policy.mode, check: v.check, container: v.container?.name, image: v.container?.image, ...(v.digest ? { digest: v.digest } : {}), message: v.message, severity: v.severity });
   }
   for (const section of NOT_HERE) if (policy[section].enabled) rules.push({ check: section, status: 'skip' });
   return rules;
@@ -70,7 +70,7 @@ export function evaluate(bundle: BundleContentV1, input: AdmissionInput, options
       const { skip, excluded } = applyExclusions(policy, workload, owners, namespace, all, options.now);
       if (skip) [result.reason, result.exclusion] = ['excluded', skip];
       else {
-        const ctx: CheckContext = { bundle, workload, spec: workload.spec, containers: all.filter((c) => !excluded.has(c)), allContainers: all, now: options.now };
+        const ctx: CheckContext = { bundle, workload, spec: workload.spec, containers: all.filter((c) => !excluded.has(c)), allContainers: all, now: options.now, ...(input.signatures ? { signatures: input.signatures } : {}) };
         result.status = 'applied';
         if (excluded.size) result.excludedContainers = [...excluded].map((c) => c.name);
         result.rules = runChecks(policy, ref, ctx, base.findings);

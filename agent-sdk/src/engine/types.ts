@@ -17,7 +17,32 @@ export interface AdmissionInput {
   cluster?: string;
   /** Owners the caller resolved (a Job's CronJob, ...), added to those the object names. */
   owners?: WorkloadRef[];
+  /**
+   * What the signature I/O stage found, per image and validator (see `signatureFactKey`). An image a `Check` rule
+   * covers but that has no fact here fails `imageContentProtection` (signatures were not checked).
+   */
+  signatures?: SignatureFacts;
 }
+
+/** Why a signature check did not pass. */
+export type SignatureFailure =
+  | 'unsigned'
+  | 'otherKey'
+  | 'otherIdentity'
+  | 'otherDigest'
+  | 'registryUnreachable'
+  | 'deadlineExceeded'
+  | 'registryError'
+  | 'imageNotFound'
+  | 'invalidValidator';
+
+/** The outcome of verifying one image against one validator: the I/O stage's fact, the pure check's input. */
+export type SignatureFact =
+  | { status: 'verified'; digest: string; format: 'legacy' | 'bundle' }
+  | { status: 'failed'; digest?: string; reason: SignatureFailure; detail: string };
+
+/** Facts keyed by `signatureFactKey(image, validatorId)`. */
+export type SignatureFacts = ReadonlyMap<string, SignatureFact>;
 
 export interface EvaluateOptions {
   /** The time exclusions expire against; the engine reads no clock. */
@@ -40,6 +65,8 @@ export interface Finding {
   /** Absent for pod-level findings (host namespaces, sysctls, an unmounted volume, ...). */
   container?: string;
   image?: string;
+  /** The image digest the finding is about, when known (signature checks resolve tags). */
+  digest?: string;
   message: string;
   severity: Severity;
 }
@@ -96,6 +123,7 @@ export interface CheckContext {
   allContainers: ContainerView[];
   /** The decision's time (EvaluateOptions.now), for verdicts that lapse (an image's `compliantUntil`). */
   now?: Date;
+  signatures?: SignatureFacts;
 }
 
 /** A violation before the engine stamps policy and mode on it. */
@@ -104,6 +132,9 @@ export interface Violation {
   container?: ContainerView;
   message: string;
   severity: Severity;
+  digest?: string;
+  /** Reported in this mode instead of the policy's: `audit` admits with a warning (a fail-open registry error). */
+  mode?: PolicyMode;
 }
 
 /** One policy section, one module under `checks/`. */

@@ -1,5 +1,5 @@
 import type { BundleContentV1 } from '../../../schema/bundle.ts';
-import { evaluate, extractWorkload, type AdmissionInput, type Decision } from '../engine/index.ts';
+import { evaluate, extractWorkload, type AdmissionInput, type Decision, type SignatureFacts } from '../engine/index.ts';
 import { auditWarnings, denialMessage, limitWarnings } from './messages.ts';
 import { EVALUATED_OPERATIONS, type AdmissionRequest, type AdmissionResponse } from './review.ts';
 
@@ -20,6 +20,8 @@ export interface AdmitOptions {
   graceMs: number;
   /** The cluster name scopes match; the bundle's by default. */
   cluster?: string;
+  /** Facts of the signature I/O stage, run before (see `signatures/stage.ts`). */
+  signatures?: SignatureFacts;
 }
 
 /** Why the webhook answered as it did; a label of the decisions metric. */
@@ -31,6 +33,13 @@ export interface AdmitOutcome {
   /** The engine's decision and its input, when the request was evaluated (for audit events). */
   decision?: Decision;
   input?: AdmissionInput;
+}
+
+/** The engine input of a request `admit` would evaluate (the signature stage needs it first); else `undefined`. */
+export function admissionInput(request: AdmissionRequest, options: AdmitOptions): AdmissionInput | undefined {
+  if (!EVALUATED_OPERATIONS.includes(request.operation) || (request.operation === 'UPDATE' && deleting(request.object))) return undefined;
+  if (options.bundle === null || bundleProblem(options.bundle, options.now, options.graceMs) !== null || !extractWorkload(request.object)) return undefined;
+  return { object: request.object, ...(request.namespace ? { namespace: request.namespace } : {}), ...(options.cluster ? { cluster: options.cluster } : {}) };
 }
 
 /** Whether a bundle may be enforced now: `null` when it may, else why not (for messages and readiness). */
@@ -72,6 +81,7 @@ export function admit(request: AdmissionRequest, options: AdmitOptions): AdmitOu
     object: request.object,
     ...(request.namespace ? { namespace: request.namespace } : {}),
     ...(options.cluster ? { cluster: options.cluster } : {}),
+    ...(options.signatures ? { signatures: options.signatures } : {}),
   };
   const decision = evaluate(options.bundle.content, input, { now: options.now, bundleRevision: options.bundle.revision });
   const warnings = auditWarnings(decision);

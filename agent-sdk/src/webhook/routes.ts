@@ -3,6 +3,7 @@ import type { AuditEventV1 } from '../../../schema/audit-event.ts';
 import type { WebhookConfig } from '../config.ts';
 import type { AuditAggregator, AuditQueue } from '../engine/index.ts';
 import { bundleProblem, type ActiveBundle, type AdmitOptions } from './admission.ts';
+import type { SignatureStage } from '../signatures/stage.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import { handleValidate, problem, send } from './validate.ts';
 
@@ -33,6 +34,7 @@ export interface RouteContext {
   audit: AuditQueue<AuditEventV1>;
   aggregator: AuditAggregator;
   metrics: WebhookMetrics;
+  signatures?: SignatureStage;
 }
 
 export function counters(metrics: WebhookMetrics, audit: AuditQueue<AuditEventV1>): WebhookCounters {
@@ -64,5 +66,5 @@ export function route(req: IncomingMessage, res: ServerResponse, path: string, c
     const audit = { size: c.audit.size, capacity: auditQueueCapacity, dropped: c.audit.dropped() };
     return send(res, 200, c.metrics.render({ bundle: c.bundle, bundleValid: unready === null, now: c.now, audit }), 'text/plain; version=0.0.4; charset=utf-8');
   }
-  return handleValidate(req, res, { ...c.settings, admitOptions: () => options, audit: c.audit, aggregator: c.aggregator, metrics: c.metrics });
+  return handleValidate(req, res, { ...c.settings, admitOptions: () => options, audit: c.audit, aggregator: c.aggregator, metrics: c.metrics, ...(c.signatures ? { signatures: c.signatures } : {}) });
 }

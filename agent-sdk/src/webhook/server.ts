@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { AuditEventV1 } from '../../../schema/audit-event.ts';
 import type { WebhookConfig } from '../config.ts';
 import { AuditAggregator, AuditQueue } from '../engine/index.ts';
+import type { SignatureStage } from '../signatures/stage.ts';
 import { CertificateReloader, loadKeyPair } from './certificates.ts';
 import { WebhookMetrics } from './metrics.ts';
 import { counters, route, type ServedBundle, type WebhookCounters } from './routes.ts';
@@ -20,6 +21,8 @@ export interface WebhookDeps {
   now?: () => number;
   /** One structured log entry per notable event (listening, certificate reloads). */
   log?: (entry: Record<string, unknown>) => void;
+  /** Verifies image signatures before each decision (`imageContentProtection`); without it such rules fail closed. */
+  signatures?: SignatureStage;
 }
 
 /**
@@ -108,7 +111,7 @@ export class WebhookServer {
     let status = 500;
     try {
       const { settings, audit, aggregator, metrics } = this;
-      const context = { settings, audit, aggregator, metrics, bundle: this.deps.bundle(), now: new Date(this.now()), ...(this.deps.cluster ? { cluster: this.deps.cluster } : {}) };
+      const context = { settings, audit, aggregator, metrics, bundle: this.deps.bundle(), now: new Date(this.now()), ...(this.deps.cluster ? { cluster: this.deps.cluster } : {}), ...(this.deps.signatures ? { signatures: this.deps.signatures } : {}) };
       status = await route(req, res, path, context);
     } catch (err) {
       if (!res.headersSent) status = problem(res, 500, 'Internal Server Error', (err as Error).message);

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditEventV1 } from '../../../schema/audit-event.ts';
 import { auditEvents, type AuditAggregator, type AuditQueue } from '../engine/index.ts';
-import { admit, type AdmitOptions } from './admission.ts';
+import type { SignatureStage } from '../signatures/stage.ts';
+import { admissionInput, admit, type AdmitOptions } from './admission.ts';
 import { HttpError, mediaType, readBody } from './body.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import { MalformedReviewError, parseAdmissionReview, reviewResponse } from './review.ts';
@@ -16,6 +17,8 @@ export interface ValidateContext {
   /** Folds repeated identical denials into one event per window before they are queued. */
   aggregator: AuditAggregator;
   metrics: WebhookMetrics;
+  /** Signature verification before the decision, within what is left of the request deadline. */
+  signatures?: SignatureStage;
 }
 
 /** Writes a JSON body; `Connection: close` when the request body may be left unread. */
@@ -38,6 +41,7 @@ const TITLES: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeo
  */
 export async function handleValidate(req: IncomingMessage, res: ServerResponse, ctx: ValidateContext): Promise<number> {
   const type = mediaType(req);
+  const started = performance.now();
   if (type !== 'application/json') return problem(res, 415, TITLES[415]!, `Content-Type is "${type || '(none)'}"; send application/json`, true);
   let body: Buffer;
   try {
@@ -53,7 +57,13 @@ export async function handleValidate(req: IncomingMessage, res: ServerResponse, 
     const detail = err instanceof MalformedReviewError ? `not an AdmissionReview admission.k8s.io/v1 request: ${err.message}` : `the body is not JSON: ${(err as Error).message}`;
     return problem(res, 400, TITLES[400]!, detail);
   }
-  const options = ctx.admitOptions();
+  let options = ctx.admitOptions();
+  const input = ctx.signatures ? admissionInput(request, options) : undefined;
+  if (ctx.signatures && input && options.bundle) {
+    // What is left of the deadline, less a margin to decide and answer in.
+    const facts = await ctx.signatures(options.bundle.content, input, ctx.requestDeadlineMs - (performance.now() - started) - 50);
+    if (facts) options = { ...options, signatures: facts };
+  }
   const outcome = admit(request, options);
   ctx.metrics.decision(outcome.response.allowed ? 'allowed' : 'denied', outcome.reason, request.dryRun === true);
   if (outcome.decision && outcome.input && request.dryRun !== true) {
