@@ -43,6 +43,14 @@ export interface OciClientOptions extends TransportOptions {
 }
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+
+/** Tags and digests go into URL paths as they are, so only well-formed ones are accepted. */
+function checkReference(repository: string, reference: string): void {
+  if (!REPOSITORY.test(repository)) throw new RegistryError('badReference', `"${repository.slice(0, 200)}" is not a repository name`);
+  if (!TAG.test(reference) && !DIGEST.test(reference)) throw new RegistryError('badReference', `"${reference.slice(0, 200)}" is neither a tag nor a sha256 digest`);
+}
 
 function parseManifest(bytes: Uint8Array, what: string): Manifest {
   let json: unknown;
@@ -79,7 +87,8 @@ export class OciClient {
   /** A manifest by tag or digest; `undefined` when the registry has none (404). */
   async manifest(registry: string, repository: string, reference: string, signal: AbortSignal): Promise<FetchedManifest | undefined> {
     const what = `${registry}/${repository}:${reference}`;
-    const res = await this.transport.request(registry, `/v2/${repository}/manifests/${encodeURIComponent(reference)}`, { accept: MANIFEST_ACCEPT, scope: `repository:${repository}:pull`, maxBytes: this.maxManifest, signal });
+    checkReference(repository, reference);
+    const res = await this.transport.request(registry, `/v2/${repository}/manifests/${reference}`, { accept: MANIFEST_ACCEPT, scope: `repository:${repository}:pull`, maxBytes: this.maxManifest, signal });
     if (res.status === 404) return undefined;
     const digest = sha256Digest(res.body);
     if (reference.includes(':')) checkDigest(res.body, reference, what);
@@ -93,12 +102,14 @@ export class OciClient {
 
   /** Whether a manifest exists, and its digest as the registry states it (HEAD; not verified, no body). */
   async head(registry: string, repository: string, reference: string, signal: AbortSignal): Promise<string | undefined> {
-    const res = await this.transport.request(registry, `/v2/${repository}/manifests/${encodeURIComponent(reference)}`, { method: 'HEAD', accept: MANIFEST_ACCEPT, scope: `repository:${repository}:pull`, maxBytes: 0, signal });
+    checkReference(repository, reference);
+    const res = await this.transport.request(registry, `/v2/${repository}/manifests/${reference}`, { method: 'HEAD', accept: MANIFEST_ACCEPT, scope: `repository:${repository}:pull`, maxBytes: 0, signal });
     return res.status === 404 ? undefined : (res.headers.get('docker-content-digest') ?? '');
   }
 
   /** A blob by digest, its bytes checked against the digest; `undefined` on 404. */
   async blob(registry: string, repository: string, digest: string, signal: AbortSignal, maxBytes = this.maxBlob): Promise<Uint8Array | undefined> {
+    checkReference(repository, digest);
     if (!DIGEST.test(digest)) throw new RegistryError('badReference', `${registry}/${repository}: blob digest "${digest.slice(0, 80)}" is not a sha256 digest`);
     const res = await this.transport.request(registry, `/v2/${repository}/blobs/${digest}`, { scope: `repository:${repository}:pull`, maxBytes, signal });
     if (res.status === 404) return undefined;
@@ -112,6 +123,7 @@ export class OciClient {
    * API's filter (registries may ignore it); `accept` decides which descriptors are kept.
    */
   async referrers(registry: string, repository: string, digest: string, artifactType: string, signal: AbortSignal, accept: (type: string) => boolean = (t) => t === artifactType): Promise<Descriptor[]> {
+    checkReference(repository, digest);
     if (!DIGEST.test(digest)) throw new RegistryError('badReference', `${digest} is not a sha256 digest`);
     const res = await this.transport.request(registry, `/v2/${repository}/referrers/${digest}?artifactType=${encodeURIComponent(artifactType)}`, { accept: MEDIA.ociIndex, scope: `repository:${repository}:pull`, maxBytes: this.maxManifest, signal });
     let index: Manifest | undefined;
