@@ -35,7 +35,7 @@ export async function isUsablePublicKey(pem: string): Promise<boolean> {
 const Pattern = z.string().min(1).max(1024);
 
 const Base64 = z.string().min(1).max(65_536).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
-const Validity = z.looseObject({ start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }).optional() });
+const Validity = z.looseObject({ start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }).nullish() });
 const CertChain = z.looseObject({ certificates: z.array(z.looseObject({ rawBytes: Base64 })).min(1).max(10) });
 const Authority = z.looseObject({ certChain: CertChain, validFor: Validity });
 const LogKey = z.looseObject({
@@ -91,6 +91,8 @@ export const SignatureValidatorInput = z
       z.strictObject({
         method: z.literal('publicKey'),
         publicKey: z.string().max(16384).refine(isUsablePublicKey, 'must be a PEM public key (ECDSA P-256/384/521, RSA or Ed25519)'),
+        /** Verifies the transparency-log entries and timestamps a keyed bundle carries; the public-good root when absent. */
+        trustedRoot: TrustedRootDocument.optional(),
       }),
       z.strictObject({
         method: z.literal('keyless'),

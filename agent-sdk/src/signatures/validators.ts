@@ -17,18 +17,17 @@ export type PreparedValidator =
   | { kind: 'publicKey'; id: string; key: KeyObject; verifier: Verifier }
   | { kind: 'keyless'; id: string; verifier: Verifier; identities: Array<{ issuer: Matcher; subject: Matcher }> };
 
-const EMPTY_ROOT = { mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] };
-
 /**
  * Keyed: the key verifies bundles whatever their key hint, with no timestamps or log entries required (the key is the
- * trust). Keyless: the validator's trusted root (else the public-good one), at least one verified timestamp (a
+ * trust); those a bundle carries must verify against the validator's root (else the public-good one). Keyless: the validator's trusted root (else the public-good one), at least one verified timestamp (a
  * transparency-log entry or an RFC 3161 timestamp) proving the short-lived certificate was valid when it signed, an
  * SCT when the root names CT logs, and one of the identities.
  */
 export function prepareValidator(v: BundleValidator): PreparedValidator {
   if (v.verification.method === 'publicKey') {
     const key = loadPublicKey(v.verification.publicKey);
-    const trust = toTrustMaterial(TrustedRoot.fromJSON(EMPTY_ROOT), () => ({ publicKey: key, validFor: () => true }));
+    // Log entries and timestamps a keyed bundle carries are verified against the root; none are required.
+    const trust = toTrustMaterial(TrustedRoot.fromJSON(v.verification.trustedRoot ?? publicGoodTrustedRoot()), () => ({ publicKey: key, validFor: () => true }));
     return { kind: 'publicKey', id: v.id, key, verifier: new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }) };
   }
   const root = v.verification.trustedRoot ?? publicGoodTrustedRoot();

@@ -119,3 +119,33 @@ export function verifyImageBundle(v: PreparedValidator, json: unknown, digest: s
   if (!subjects.some((s) => s?.digest?.sha256 === hex)) return { result: 'otherDigest', detail: 'the statement subject names another digest' };
   return { result: 'verified' };
 }
+
+/**
+ * Any Sigstore bundle over an artifact (a message signature, or a DSSE in-toto statement whose subject must include
+ * the artifact's SHA-256), verified with the validator as image signatures are. The conformance suite runs through
+ * this, so image verification and the suite share every step but the image-specific statement checks.
+ */
+export function verifyArtifactBundle(v: PreparedValidator, json: unknown, artifact: Buffer): CandidateOutcome {
+  let bundle: Bundle;
+  try {
+    bundle = bundleFromJSON(json);
+  } catch (err) {
+    return { result: 'notCounted', detail: `not a Sigstore bundle: ${(err as Error).message}` };
+  }
+  const { signer, error } = verifyBundle(v, bundle, bundle.content.$case === 'messageSignature' ? artifact : undefined);
+  if (!signer) return { result: 'otherSigner', detail: error! };
+  const who = identityOk(v, signer);
+  if (who.result !== 'verified') return who;
+  if (bundle.content.$case === 'dsseEnvelope') {
+    const hex = createHash('sha256').update(artifact).digest('hex');
+    let subjects: Array<{ digest?: { sha256?: unknown } }> = [];
+    try {
+      const s = JSON.parse(Buffer.from(bundle.content.dsseEnvelope.payload).toString('utf8')) as { subject?: unknown };
+      subjects = Array.isArray(s.subject) ? s.subject : [];
+    } catch {
+      return { result: 'notCounted', detail: 'statement is not JSON' };
+    }
+    if (!subjects.some((s) => s?.digest?.sha256 === hex)) return { result: 'otherDigest', detail: 'the statement subject names another artifact' };
+  }
+  return { result: 'verified' };
+}
