@@ -80,13 +80,13 @@ export class Pusher {
     if (start.status !== 202) throw new Error(`upload start: ${start.status}`);
     const loc = new URL(start.headers.get('location')!, `http://${this.host}`);
     loc.searchParams.set('digest', digest);
-    const put = await fetch(loc, { method: 'PUT', headers: this.headers({ 'content-type': 'application/octet-stream' }), body: bytes });
+    const put = await fetch(loc, { method: 'PUT', headers: this.headers({ 'content-type': 'application/octet-stream' }), body: new Uint8Array(bytes) });
     if (put.status !== 201) throw new Error(`upload: ${put.status} ${await put.text()}`);
     return { digest, size: bytes.byteLength };
   }
   async manifest(repo: string, reference: string, manifest: unknown, mediaType = 'application/vnd.oci.image.manifest.v1+json'): Promise<string> {
     const bytes = Buffer.from(JSON.stringify(manifest));
-    const res = await fetch(`http://${this.host}/v2/${repo}/manifests/${reference}`, { method: 'PUT', headers: this.headers({ 'content-type': mediaType }), body: bytes });
+    const res = await fetch(`http://${this.host}/v2/${repo}/manifests/${reference}`, { method: 'PUT', headers: this.headers({ 'content-type': mediaType }), body: new Uint8Array(bytes) });
     if (res.status !== 201) throw new Error(`manifest ${reference}: ${res.status} ${await res.text()}`);
     return sha256(bytes);
   }
