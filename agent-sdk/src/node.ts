@@ -27,3 +27,12 @@ export { AuditSettings } from './audit/settings.ts';
 // The admission webhook over HTTPS (`palisade-agent run` with a `webhook` section).
 export { WebhookServer, type WebhookDeps, type ServedBundle, type WebhookCounters } from './webhook/server.ts';
 export { WebhookMetrics } from './webhook/metrics.ts';
+
+// Image signatures (issue 9): the OCI client and the signature I/O stage the webhook runs before `evaluate`.
+export { OciClient, type OciClientOptions, type FetchedManifest, type Manifest, type Descriptor } from './oci/client.ts';
+export { RegistryError, type RegistryErrorCode } from './oci/errors.ts';
+export { parseDockerConfig, type RegistryCredential } from './oci/auth.ts';
+export { SignatureVerifier, type SignatureVerifierOptions } from './signatures/verifier.ts';
+export { signatureStage, type SignatureStage } from './signatures/stage.ts';
+export { verifierFromConfig } from './signatures/from-config.ts';
+export { publicGoodTrustedRoot } from './signatures/trust-root.ts';
