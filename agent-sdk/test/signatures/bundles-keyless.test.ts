@@ -4,9 +4,9 @@ import { SignatureValidatorInput } from '../../../schema/signature-validators.ts
 import { OciClient } from '../../src/oci/client.ts';
 import { SignatureVerifier } from '../../src/signatures/verifier.ts';
 import { attachBundle, FakeRegistry, fakeImage } from '../support/fake-registry.ts';
-import { hasRegistry, Pusher, pushImage, startRegistry, type LocalRegistry } from '../support/oci-registry.ts';
+import { hasRegistry, payloadFor, Pusher, pushImage, signLegacy, startRegistry, type LocalRegistry } from '../support/oci-registry.ts';
 import { decide, signatureBundle } from '../support/signature-bundle.ts';
-import { keyedBundle, keylessBundle, mockSigstore, type MockSigstore } from '../support/sigstore-signing.ts';
+import { keyedBundle, keylessBundle, legacyKeyless, mockSigstore, type MockSigstore } from '../support/sigstore-signing.ts';
 
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const publicKey = ec.publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -99,6 +99,22 @@ describe.skipIf(!hasRegistry())('v3 bundles through the referrers tag schema on 
     reg = await startRegistry();
   }, 60_000);
   afterAll(() => reg?.stop());
+
+  it('verifies a legacy keyless signature (certificate and RFC 3161 timestamp annotations) and checks its identity', async () => {
+    const sigstore = await mockSigstore();
+    const push = new Pusher(reg.host);
+    const digest = await pushImage(push, 'acme/legacy-keyless', 'v1', 'legacy-keyless');
+    const payload = payloadFor(`${reg.host}/acme/legacy-keyless`, digest);
+    const { privateKey, signature, annotations } = await legacyKeyless(sigstore, payload, { subject: WORKFLOW, issuer: GITHUB });
+    await signLegacy(push, 'acme/legacy-keyless', digest, privateKey, { payload, signature, extra: annotations });
+    const rules = (identity: Record<string, string>) =>
+      signatureBundle({ rules: [{ template: `${reg.host}/**`, verify: true, validator: 'ci' }], validators: { ci: { verification: { method: 'keyless', identities: [identity], trustedRoot: sigstore.trustedRoot } } } });
+    const v = () => new SignatureVerifier({ client: new OciClient({ plainHttp: [reg.host] }) });
+    expect((await decide(await rules({ issuer: GITHUB, subject: WORKFLOW }), v(), `${reg.host}/acme/legacy-keyless:v1`)).findings).toEqual([]);
+    const other = await decide(await rules({ issuer: GITHUB, subject: 'https://github.com/acme/other' }), v(), `${reg.host}/acme/legacy-keyless:v1`);
+    expect(other.allowed).toBe(false);
+    expect(other.findings[0]!.message).toContain('another identity');
+  });
 
   it('finds the bundle through the sha256-<hex> index tag', async () => {
     const push = new Pusher(reg.host);

@@ -135,9 +135,9 @@ export const payloadFor = (reference: string, digest: string) =>
  * base64 signature in an annotation. `payload` defaults to the simple-signing document for `digest`; `append` keeps
  * the layers already there.
  */
-export async function signLegacy(p: Pusher, repo: string, digest: string, key: KeyObject, o: { payload?: Buffer; prefix?: string; extra?: Record<string, string> } = {}): Promise<void> {
+export async function signLegacy(p: Pusher, repo: string, digest: string, key: KeyObject, o: { payload?: Buffer; prefix?: string; extra?: Record<string, string>; signature?: string } = {}): Promise<void> {
   const payload = o.payload ?? payloadFor(`${p.host}/${repo}`, digest);
-  const signature = sign(key.asymmetricKeyType === 'ed25519' ? null : 'sha256', payload, key).toString('base64');
+  const signature = o.signature ?? sign(key.asymmetricKeyType === 'ed25519' ? null : 'sha256', payload, key).toString('base64');
   const layer = await p.blob(repo, payload);
   const config = await p.blob(repo, Buffer.from('{}'));
   await p.manifest(repo, `${digest.replace(':', '-')}.sig`, {

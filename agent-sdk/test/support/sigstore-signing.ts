@@ -52,3 +52,17 @@ export function keyedBundle(privateKey: KeyObject, digest: string, o: { statemen
   const signature = sign(privateKey.asymmetricKeyType === 'ed25519' ? null : 'sha256', dsse.preAuthEncoding('application/vnd.in-toto+json', payload), privateKey);
   return bundleToJSON(toDSSEBundle({ artifact: payload, artifactType: 'application/vnd.in-toto+json', signature, keyHint: 'release' }));
 }
+
+/** A legacy keyless signature's parts: the key to sign the payload with and the annotations cosign adds. */
+export async function legacyKeyless(m: MockSigstore, payload: Buffer, identity: { subject: string; issuer: string }) {
+  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const der = await m.ca.issueCertificate({
+    publicKey: key.publicKey.export({ type: 'spki', format: 'der' }),
+    subjectAltName: identity.subject,
+    extensions: [{ oid: ISSUER_V1, value: identity.issuer, legacy: true }, { oid: ISSUER_V2, value: identity.issuer }],
+  });
+  const pem = `-----BEGIN CERTIFICATE-----\n${b64(new Uint8Array(der.buffer, der.byteOffset, der.byteLength)).replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
+  const signature = sign('sha256', payload, key.privateKey);
+  const ts = await m.tsa.timestamp({ artifactHash: createHash('sha256').update(signature).digest(), hashAlgorithmOID: '2.16.840.1.101.3.4.2.1', nonce: randomInt(1, 2 ** 31), policyOID: '1.2.3.4' });
+  return { privateKey: key.privateKey, signature: signature.toString('base64'), annotations: { 'dev.sigstore.cosign/certificate': pem, 'dev.sigstore.cosign/rfc3161timestamp': JSON.stringify({ SignedRFC3161Timestamp: b64(new Uint8Array(ts.buffer, ts.byteOffset, ts.byteLength)) }) } };
+}
