@@ -79,6 +79,7 @@ export class SignatureVerifier {
   private readonly results: TtlCache<SignatureFact>;
   private readonly tags: TtlCache<string>;
   private readonly inflight = new Map<string, Promise<SignatureFact>>();
+  private readonly resolving = new Map<string, Promise<string>>();
   private readonly now: () => number;
   private readonly o: Required<Omit<SignatureVerifierOptions, 'client' | 'now'>>;
   /** Verifications run (not answered from the cache), for metrics and tests. */
@@ -115,7 +116,12 @@ export class SignatureVerifier {
       const key = signatureFactKey(need.image, need.validator.id);
       const hit = this.cached(need.image, need.validator);
       if (hit) out.set(key, hit);
-      else pending.push(this.fact(need.image, need.validator).then((f) => void out.set(key, f)));
+      else
+        pending.push(
+          this.fact(need.image, need.validator)
+            .catch((err: unknown): SignatureFact => ({ status: 'failed', reason: 'registryError', detail: `verification failed: ${(err as Error).message}` }))
+            .then((f) => void out.set(key, f)),
+        );
     }
     if (pending.length === 0) return out;
     let timer: NodeJS.Timeout | undefined;
@@ -161,31 +167,40 @@ export class SignatureVerifier {
     return running;
   }
 
-  private async resolve(ref: ImageReference, signal: AbortSignal): Promise<string> {
+  /** A tag's digest (GET of the manifest, hashed here: the registry's word for the digest is not taken). */
+  private resolve(ref: ImageReference, signal: AbortSignal): Promise<string> {
     const tagKey = `${ref.name}:${ref.tag}`;
     const known = this.tags.get(tagKey, this.now());
-    if (known) return known;
-    const fetched = await this.options.client.manifest(ref.registry, ref.repository, ref.tag!, signal);
-    if (!fetched) throw new RegistryError('notFound', `${ref.name}:${ref.tag} not found in the registry`);
-    if (this.o.tagTtlMs > 0) this.tags.set(tagKey, fetched.digest, this.now() + this.o.tagTtlMs);
-    return fetched.digest;
+    if (known) return Promise.resolve(known);
+    let running = this.resolving.get(tagKey);
+    if (!running) {
+      running = (async () => {
+        const fetched = await this.options.client.manifest(ref.registry, ref.repository, ref.tag!, signal);
+        if (!fetched) throw new RegistryError('notFound', `${ref.name}:${ref.tag} not found in the registry`);
+        if (this.o.tagTtlMs > 0) this.tags.set(tagKey, fetched.digest, this.now() + this.o.tagTtlMs);
+        return fetched.digest;
+      })().finally(() => this.resolving.delete(tagKey));
+      this.resolving.set(tagKey, running);
+    }
+    return running;
   }
 
   private async verify(ref: ImageReference, digest: string, v: PreparedValidator, signal: AbortSignal): Promise<SignatureFact> {
     this.verifications++;
     const client = this.options.client;
-    let legacy, bundles;
-    try {
-      [legacy, bundles] = await Promise.all([
-        legacySignatures(client, ref.registry, ref.repository, digest, signal),
-        referrerBundles(client, ref.registry, ref.repository, digest, signal),
-      ]);
-    } catch (err) {
-      return registryFailure(err, digest);
-    }
+    // Both stores are searched; one that fails (a registry without referrers support answering 400, say) does not
+    // hide a valid signature in the other, but without one the error decides rather than "unsigned".
+    const [legacyFound, bundlesFound] = await Promise.allSettled([
+      legacySignatures(client, ref.registry, ref.repository, digest, signal),
+      referrerBundles(client, ref.registry, ref.repository, digest, signal),
+    ]);
+    const legacy = legacyFound.status === 'fulfilled' ? legacyFound.value : [];
+    const bundles = bundlesFound.status === 'fulfilled' ? bundlesFound.value : [];
     const outcomes: CandidateOutcome[] = [...legacy.map((s) => verifyLegacy(v, s, digest)), ...bundles.map((b) => verifyImageBundle(v, b, digest))];
     const verified = outcomes.find((o) => o.result === 'verified');
     if (verified) return { status: 'verified', digest, format: outcomes.indexOf(verified) < legacy.length ? 'legacy' : 'bundle' };
+    const failed = [legacyFound, bundlesFound].find((r) => r.status === 'rejected');
+    if (failed) return registryFailure((failed as PromiseRejectedResult).reason, digest);
     const counted = outcomes.filter((o): o is Exclude<CandidateOutcome, { result: 'verified' }> => o.result !== 'notCounted' && o.result !== 'verified');
     const digestOnly = counted.find((o) => o.result === 'otherDigest');
     if (digestOnly) return { status: 'failed', digest, reason: 'otherDigest', detail: digestOnly.detail };

@@ -102,6 +102,19 @@ describe.skipIf(!hasRegistry())('image signatures against a real registry (docke
     expect((await decide(await bundle(), verifier(), `${reg.host}/acme/case:v1`)).allowed).toBe(true);
   });
 
+  it('coalesces concurrent verifications of one digest, and the cache is bounded', async () => {
+    const digest = await pushImage(push, 'acme/coalesce', 'v1', 'coalesce');
+    await signLegacy(push, 'acme/coalesce', digest, ec.privateKey);
+    const validator = (await bundle()).signatureValidators[0]!;
+    const v = verifier({ maxEntries: 2 });
+    const image = `${reg.host}/acme/coalesce@${digest}`;
+    const facts = await Promise.all(Array.from({ length: 10 }, () => v.fact(image, validator)));
+    expect(facts.every((f) => f.status === 'verified')).toBe(true);
+    expect(v.verifications).toBe(1);
+    for (const seed of ['evict-1', 'evict-2']) await v.fact(`${reg.host}/acme/coalesce@${await pushImage(push, 'acme/coalesce', seed, seed)}`, validator);
+    expect(v.cached(image, validator)).toBeUndefined();
+  });
+
   it('refuses a manifest over the size cap', async () => {
     const digest = await pushImage(push, 'acme/big', 'v1', 'big');
     await signLegacy(push, 'acme/big', digest, ec.privateKey, { extra: { padding: 'x'.repeat(8000) } });
