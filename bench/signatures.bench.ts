@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { WebhookConfig } from '../agent-sdk/src/config.ts';
-import { signatureNeeds } from '../agent-sdk/src/engine/index.ts';
+import { evaluate, signatureNeeds } from '../agent-sdk/src/engine/index.ts';
 import { OciClient } from '../agent-sdk/src/oci/client.ts';
 import { signatureStage } from '../agent-sdk/src/signatures/stage.ts';
 import { SignatureVerifier } from '../agent-sdk/src/signatures/verifier.ts';
@@ -15,7 +15,7 @@ import { podWith, signatureBundle } from '../agent-sdk/test/support/signature-bu
 import { fmt, median, percentile, report } from './stats.ts';
 
 const IMAGES = 40;
-const RUNS = 3;
+const RUNS = 5;
 
 async function autocannon(url: string, body: string): Promise<number> {
   const args = ['-j', '-c', '20', '-d', '5', '-m', 'POST', '-H', 'content-type=application/json', '-b', body, url];
@@ -81,6 +81,25 @@ export async function benchSignatures(): Promise<void> {
     for (let i = 0; i < M; i++) await warm.facts(signatureNeeds(withRules, input), 1000);
     const stageUs = ((performance.now() - t) * 1000) / M;
 
+    // In process, interleaved batches: stage + evaluate with the rules vs evaluate of the same pod without them.
+    const options = { now: new Date(), bundleRevision: 1 };
+    const plain = structuredClone(withRules);
+    plain.policies[0]!.imageContentProtection.enabled = false;
+    const batch = async (withSig: boolean) => {
+      const t0 = performance.now();
+      for (let i = 0; i < 2000; i++) {
+        if (withSig) evaluate(withRules, { ...input, signatures: await warm.facts(signatureNeeds(withRules, input), 1000) }, options);
+        else evaluate(plain, input, options);
+      }
+      return (performance.now() - t0) / 2;
+    };
+    const perOff: number[] = [];
+    const perOn: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      perOff.push(await batch(false));
+      perOn.push(await batch(true));
+    }
+
     // Webhook: the same 3-container pod, the same server and stage; the rules on (cached images) or off.
     const withoutRules = structuredClone(withRules);
     withoutRules.policies[0]!.imageContentProtection.enabled = false;
@@ -113,6 +132,8 @@ export async function benchSignatures(): Promise<void> {
       ['cold verification of one image by tag (goal p50 <= 50 ms)', `p50 ${fmt(median(cold))} ms, p95 ${fmt(percentile(cold, 95))} ms = ${fmt(median(cold) / median(oneGet), 1)}x one GET`],
       ['cached decision, verifier.cached() (goal <= 10 us)', `${fmt(cachedUs, 2)} us`],
       ['signature stage of a 3-container pod, all cached', `${fmt(stageUs, 2)} us`],
+      ['decision in process, rules off (baseline)', `${fmt(median(perOff), 1)} us per request (median of 15 interleaved batches)`],
+      ['decision in process, stage + rules on, cached', `${fmt(median(perOn), 1)} us per request = ${fmt(median(perOff) / median(perOn))}x the throughput`],
       ['webhook, same pod, signature rules off (baseline)', `${fmt(median(off), 0)} req/s (median of ${RUNS}, autocannon 20 connections, 5 s)`],
       ['webhook, signature rules on, cached images (goal >= 0.9x)', `${fmt(median(on), 0)} req/s = ${fmt(median(on) / median(off))}x`],
     ]);

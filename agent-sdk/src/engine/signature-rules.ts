@@ -64,6 +64,21 @@ const better = (a: number[], b: number[]) => {
  * ```
  */
 export function decidingRule(rules: readonly SignatureRule[], ref: ImageReference): SignatureRule | undefined {
+  // Template matching costs microseconds per rule; a bundle's rule list is one object for its whole life, so the
+  // answer per image is remembered with it (bounded), and cached decisions stay cheap.
+  let memo = decided.get(rules);
+  if (!memo) decided.set(rules, (memo = new Map()));
+  const hit = memo.get(ref.canonical);
+  if (hit !== undefined) return hit ?? undefined;
+  const rule = decide(rules, ref);
+  if (memo.size >= 10_000) memo.clear();
+  memo.set(ref.canonical, rule ?? null);
+  return rule;
+}
+
+const decided = new WeakMap<readonly SignatureRule[], Map<string, SignatureRule | null>>();
+
+function decide(rules: readonly SignatureRule[], ref: ImageReference): SignatureRule | undefined {
   let best: { rule: SignatureRule; score: number[] } | undefined;
   for (const rule of rules) {
     const entry = scored(rule.registryUrlTemplate);

@@ -80,6 +80,8 @@ export class SignatureVerifier {
   private readonly tags: TtlCache<string>;
   private readonly inflight = new Map<string, Promise<SignatureFact>>();
   private readonly resolving = new Map<string, Promise<string>>();
+  /** Parsed references of images seen (parsing is most of a cached answer's cost). */
+  private readonly refs = new Map<string, ImageReference | null>();
   private readonly now: () => number;
   private readonly o: Required<Omit<SignatureVerifierOptions, 'client' | 'now'>>;
   /** Verifications run (not answered from the cache), for metrics and tests. */
@@ -101,7 +103,12 @@ export class SignatureVerifier {
 
   /** The fact for one image under one validator if the cache has it: no I/O, no promise. */
   cached(image: string, validator: BundleValidator): SignatureFact | undefined {
-    const ref = tryParseImageReference(image);
+    let ref = this.refs.get(image);
+    if (ref === undefined) {
+      ref = tryParseImageReference(image) ?? null;
+      if (this.refs.size >= this.o.maxEntries) this.refs.clear();
+      this.refs.set(image, ref);
+    }
     if (!ref) return undefined;
     const now = this.now();
     const digest = ref.digest ?? this.tags.get(`${ref.name}:${ref.tag}`, now);
