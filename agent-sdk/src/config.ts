@@ -10,7 +10,8 @@ import type { JWKS } from './bundle/jws.ts';
  * const webhook = WebhookConfig.parse({ certFile: 'tls.crt', keyFile: 'tls.key' }); // port 8443, fail-closed, ...
  * ```
  */
-export const WebhookConfig = z.strictObject({
+export const WebhookConfig = z
+  .strictObject({
   /** Address to listen on; `0.0.0.0` (all IPv4) by default, `::` for dual stack. */
   listen: z.string().min(1).default('0.0.0.0'),
   port: z.int().min(0).max(65535).default(8443),
@@ -34,7 +35,27 @@ export const WebhookConfig = z.strictObject({
    * once, the repeats when the window ends); 0 reports every decision on its own.
    */
   auditAggregateSeconds: z.number().min(0).max(3600).default(10),
-});
+  /**
+   * PEM CA bundle that signs the API server's admission client certificate (its `AdmissionConfiguration` kubeconfig).
+   * `POST /validate` answers only clients presenting a certificate of this CA (401 otherwise); re-read with the
+   * serving certificate. Required: whoever reaches the Service could otherwise forge reviews and audit events.
+   */
+  clientCaFile: z.string().min(1).optional(),
+  /**
+   * When non-empty, the client certificate's subject CN or a DNS SAN must be one of these (403 otherwise): needed when
+   * the CA also signs other clients (kubeadm's cluster CA signs every kubelet and user certificate).
+   */
+  clientNames: z.array(z.string().min(1).max(253)).max(100).default([]),
+  /** Serve `POST /validate` to anyone who reaches the port. Only for development or a mesh that authenticates. */
+  allowUnauthenticated: z.boolean().default(false),
+})
+  .superRefine((c, ctx) => {
+    // Fail closed: unauthenticated admission must be asked for by name, never the result of a forgotten field.
+    if (c.clientCaFile === undefined && !c.allowUnauthenticated)
+      ctx.addIssue({ code: 'custom', path: ['clientCaFile'], message: 'set clientCaFile (the CA of the API server\'s client certificate), or allowUnauthenticated: true' });
+    if (c.clientCaFile === undefined && c.clientNames.length > 0)
+      ctx.addIssue({ code: 'custom', path: ['clientNames'], message: 'clientNames needs clientCaFile' });
+  });
 export type WebhookConfig = z.output<typeof WebhookConfig>;
 
 /**

@@ -6,12 +6,12 @@ import type { SigningKey } from '../../workers/bundles/bundle.sign.ts';
 import { CLUSTER, ISSUER, newKey, sign, TENANT } from './support/bundles.ts';
 import { cli, killStarted, start } from './support/cli.ts';
 import { CREDENTIAL, FakeControlPlane } from './support/control-plane.ts';
-import { badPod, call, goodPod, postReview, review, selfSigned, webhookBundle } from './support/webhook.ts';
+import { badPod, call, clientCa, clientIdentity, goodPod, postReview, review, selfSigned, webhookBundle, type ClientTls } from './support/webhook.ts';
 
 let key: SigningKey;
 let server: FakeControlPlane;
 let dir: string;
-let ca: string;
+let ca: ClientTls;
 
 async function writeConfig(name: string, webhook: Record<string, unknown>): Promise<string> {
   const config = { url: server.url, clusterId: CLUSTER, tenantId: TENANT, issuer: ISSUER, credentialFile: 'credential', trustFile: 'jwks.json', stateDir: `state-${name}`, webhook };
@@ -27,7 +27,9 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'palisade-webhook-run-'));
   await mkdir(dir, { recursive: true });
   const pair = await selfSigned();
-  ca = pair.cert;
+  const authority = await clientCa();
+  ca = { ca: pair.cert, ...(await clientIdentity('kube-apiserver', authority)) };
+  await writeFile(join(dir, 'client-ca.crt'), authority.cert);
   await writeFile(join(dir, 'tls.crt'), pair.cert);
   await writeFile(join(dir, 'tls.key'), pair.key);
   await writeFile(join(dir, 'credential'), CREDENTIAL + '\n');
@@ -43,7 +45,7 @@ afterAll(async () => {
 
 describe('palisade-agent run with a webhook section (spawned)', { timeout: 60_000 }, () => {
   it('keeps the bundle current, serves admission over HTTPS, and reports decisions and audit drops in its status', async () => {
-    const config = await writeConfig('ok', { listen: '127.0.0.1', port: 0, certFile: 'tls.crt', keyFile: 'tls.key', auditQueueCapacity: 1 });
+    const config = await writeConfig('ok', { listen: '127.0.0.1', port: 0, certFile: 'tls.crt', keyFile: 'tls.key', clientCaFile: 'client-ca.crt', auditQueueCapacity: 1 });
     const agent = start(['run', '--config', config]);
     await expect.poll(() => agent.output(), { timeout: 20_000 }).toContain('"event":"activated","revision":21');
     const port = Number(/"event":"webhook_listening","address":"127.0.0.1","port":(\d+),"failurePolicy":"closed"/.exec(agent.output())![1]);
@@ -67,15 +69,21 @@ describe('palisade-agent run with a webhook section (spawned)', { timeout: 60_00
   });
 
   it('refuses a webhook configuration with a missing certificate or a bad setting (exit 2, naming the problem)', async () => {
-    const missing = await writeConfig('missing', { certFile: 'nope.crt', keyFile: 'tls.key', port: 0 });
-    const bad = await writeConfig('bad', { certFile: 'tls.crt', keyFile: 'tls.key', failurePolicy: 'sometimes' });
-    const swapped = await writeConfig('swapped', { certFile: 'tls.key', keyFile: 'tls.crt', port: 0 });
-    const [a, b, c] = await Promise.all([cli('run', '--config', missing), cli('run', '--config', bad), cli('run', '--config', swapped)]);
-    expect(a.code).toBe(2);
-    expect(a.stderr).toContain(`${join(dir, 'nope.crt')}: no such file`);
-    expect(b.code).toBe(2);
-    expect(b.stderr).toMatch(/bad\.json: not an agent configuration: \/webhook\/failurePolicy: /);
-    expect(c.code).toBe(2);
-    expect(c.stderr).toContain(`${join(dir, 'tls.key')}: not a PEM certificate`);
+    const missing = await writeConfig('missing', { certFile: 'nope.crt', keyFile: 'tls.key', clientCaFile: 'client-ca.crt', port: 0 });
+    const bad = await writeConfig('bad', { certFile: 'tls.crt', keyFile: 'tls.key', clientCaFile: 'client-ca.crt', failurePolicy: 'sometimes' });
+    const swapped = await writeConfig('swapped', { certFile: 'tls.key', keyFile: 'tls.crt', clientCaFile: 'client-ca.crt', port: 0 });
+    const unauthenticated = await writeConfig('unauthenticated', { certFile: 'tls.crt', keyFile: 'tls.key', port: 0 });
+    const notCa = await writeConfig('not-ca', { certFile: 'tls.crt', keyFile: 'tls.key', clientCaFile: 'tls.key', port: 0 });
+    const [a, b, c, d, e] = await Promise.all([missing, bad, swapped, unauthenticated, notCa].map((f) => cli('run', '--config', f)));
+    expect(d!.code).toBe(2);
+    expect(d!.stderr).toMatch(/unauthenticated\.json: not an agent configuration: \/webhook\/clientCaFile: set clientCaFile/);
+    expect(e!.code).toBe(2);
+    expect(e!.stderr).toContain(`${join(dir, 'tls.key')}: not a PEM CA certificate bundle`);
+    expect(a!.code).toBe(2);
+    expect(a!.stderr).toContain(`${join(dir, 'nope.crt')}: no such file`);
+    expect(b!.code).toBe(2);
+    expect(b!.stderr).toMatch(/bad\.json: not an agent configuration: \/webhook\/failurePolicy: /);
+    expect(c!.code).toBe(2);
+    expect(c!.stderr).toContain(`${join(dir, 'tls.key')}: not a PEM certificate`);
   });
 });

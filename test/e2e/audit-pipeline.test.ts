@@ -7,7 +7,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, killHard, killStarted, start } from '../../agent-sdk/test/support/cli.ts';
-import { call, pod, postReview, review, selfSigned } from '../../agent-sdk/test/support/webhook.ts';
+import { call, clientCa, clientIdentity, pod, postReview, review, selfSigned } from '../../agent-sdk/test/support/webhook.ts';
 import type { AuditEventV1 } from '../../schema/audit-event.ts';
 import { resolveWithNodeDns } from '../../workers/node.ts';
 import { startDispatchLoop, type DispatchLoop } from '../../workers/webhooks/dispatch-loop.ts';
@@ -259,9 +259,13 @@ describe('issue #5: policy → bundle → agent admission → audit ingest → s
     const pair = await selfSigned();
     await writeFile(join(dir, 'tls.crt'), pair.cert);
     await writeFile(join(dir, 'tls.key'), pair.key, { mode: 0o600 });
+    // The API server's admission client certificate, from a CA of its own (see the README's install section).
+    const authority = await clientCa();
+    await writeFile(join(dir, 'client-ca.crt'), authority.cert);
+    const apiServer = { ca: pair.cert, ...(await clientIdentity('kube-apiserver', authority)) };
     const config = JSON.parse(await readFile(configFile, 'utf8'));
     expect(config).toMatchObject({ url, clusterId: cluster.id, tenantId: tenant.body.tenant.id });
-    config.webhook = { listen: '127.0.0.1', port: 0, certFile: 'tls.crt', keyFile: 'tls.key', failurePolicy: 'closed', requestDeadlineMs: 10_000 };
+    config.webhook = { listen: '127.0.0.1', port: 0, certFile: 'tls.crt', keyFile: 'tls.key', clientCaFile: 'client-ca.crt', clientNames: ['kube-apiserver'], failurePolicy: 'closed', requestDeadlineMs: 10_000 };
     config.audit = { batchMaxWaitMs: 200, uploadTimeoutMs: 20_000 };
     await writeFile(configFile, JSON.stringify(config, null, 2));
 
@@ -295,7 +299,7 @@ describe('issue #5: policy → bundle → agent admission → audit ingest → s
       // 4. AdmissionReview v1 requests as kube-apiserver sends them; each answer follows from the findings table.
       for (const c of CASES) {
         const sent = review(c.object, { dryRun: c.dryRun ?? false });
-        const reply = await postReview(webhookUrl, pair.cert, sent);
+        const reply = await postReview(webhookUrl, apiServer, sent);
         expect(reply.status, reply.text).toBe(200);
         const body = reply.json();
         expect(body).toMatchObject({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: sent.request.uid } });

@@ -12,11 +12,16 @@ import { WebhookServer } from '../webhook/server.ts';
  */
 export async function startWebhook(configFile: string, settings: WebhookConfig, client: BundleClient, log: (entry: Record<string, unknown>) => void, registryAccess?: RegistryAccessConfig): Promise<WebhookServer> {
   const base = dirname(resolve(configFile));
-  const resolved = { ...settings, certFile: resolve(base, settings.certFile), keyFile: resolve(base, settings.keyFile) };
+  const resolved = {
+    ...settings,
+    certFile: resolve(base, settings.certFile),
+    keyFile: resolve(base, settings.keyFile),
+    ...(settings.clientCaFile ? { clientCaFile: resolve(base, settings.clientCaFile) } : {}),
+  };
   const signatures = signatureStage(await verifierFromConfig(registryAccess, base));
   const server = await WebhookServer.create(resolved, { bundle: () => client.active, log, signatures });
   const address = await server.listen();
-  log({ event: 'webhook_listening', address: address.address, port: address.port, failurePolicy: settings.failurePolicy });
+  log({ event: 'webhook_listening', address: address.address, port: address.port, failurePolicy: settings.failurePolicy, clientAuthentication: settings.clientCaFile ? 'certificate' : 'none' });
   return server;
 }
 

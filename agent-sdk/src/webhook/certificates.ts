@@ -6,6 +6,8 @@ import { AgentFileError } from '../node/agent-files.ts';
 export interface KeyPair {
   cert: string;
   key: string;
+  /** The CA bundle client certificates must chain to (`clientCaFile`); absent when clients are not authenticated. */
+  ca?: string;
 }
 
 async function read(file: string): Promise<string> {
@@ -17,9 +19,12 @@ async function read(file: string): Promise<string> {
   }
 }
 
-/** Reads a certificate and its key, and checks that TLS can use them together. Errors name the file at fault. */
-export async function loadKeyPair(certFile: string, keyFile: string): Promise<KeyPair> {
-  const [cert, key] = await Promise.all([read(certFile), read(keyFile)]);
+/**
+ * Reads a certificate and its key (and the client CA bundle, when given), and checks that TLS can use them together.
+ * Errors name the file at fault.
+ */
+export async function loadKeyPair(certFile: string, keyFile: string, caFile?: string): Promise<KeyPair> {
+  const [cert, key, ca] = await Promise.all([read(certFile), read(keyFile), caFile === undefined ? undefined : read(caFile)]);
   const check = (file: string, problem: string, fn: () => unknown) => {
     try {
       fn();
@@ -30,11 +35,17 @@ export async function loadKeyPair(certFile: string, keyFile: string): Promise<Ke
   check(certFile, 'not a PEM certificate', () => new X509Certificate(cert));
   check(keyFile, 'not a PEM private key', () => createPrivateKey(key));
   check(certFile, `the certificate does not match the key in ${keyFile}`, () => createSecureContext({ cert, key }));
-  return { cert, key };
+  if (caFile === undefined || ca === undefined) return { cert, key };
+  check(caFile, 'not a PEM CA certificate bundle', () => {
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no certificate in the file');
+    new X509Certificate(ca);
+    createSecureContext({ ca });
+  });
+  return { cert, key, ca };
 }
 
 /**
- * Watches a certificate and key pair (mounted from a Secret that cert-manager or an operator renews) by reading both
+ * Watches a certificate and key pair and the client CA bundle (mounted from a Secret that cert-manager or an operator renews) by reading both
  * every `intervalMs`: a pair that changed and works is handed to `onChange`. A half-written or mismatched pair is
  * reported to `onError` once and the old one stays in use; polling, not `fs.watch`, because Kubernetes swaps Secret
  * files through symlinks that watchers lose track of.
@@ -44,7 +55,7 @@ export class CertificateReloader {
   private failed = '';
 
   constructor(
-    private readonly files: { certFile: string; keyFile: string; intervalMs: number },
+    private readonly files: { certFile: string; keyFile: string; caFile?: string; intervalMs: number },
     private current: KeyPair,
     private readonly onChange: (pair: KeyPair) => void,
     private readonly onError: (err: Error) => void,
@@ -64,7 +75,7 @@ export class CertificateReloader {
   async check(): Promise<boolean> {
     let pair: KeyPair;
     try {
-      pair = await loadKeyPair(this.files.certFile, this.files.keyFile);
+      pair = await loadKeyPair(this.files.certFile, this.files.keyFile, this.files.caFile);
     } catch (err) {
       const message = (err as Error).message;
       if (message !== this.failed) this.onError(err as Error);
@@ -72,7 +83,7 @@ export class CertificateReloader {
       return false;
     }
     this.failed = '';
-    if (pair.cert === this.current.cert && pair.key === this.current.key) return false;
+    if (pair.cert === this.current.cert && pair.key === this.current.key && pair.ca === this.current.ca) return false;
     this.current = pair;
     this.onChange(pair);
     return true;

@@ -4,6 +4,7 @@ import type { WebhookConfig } from '../config.ts';
 import type { AuditAggregator, AuditQueue } from '../engine/index.ts';
 import { bundleProblem, type ActiveBundle, type AdmitOptions } from './admission.ts';
 import type { SignatureStage } from '../signatures/stage.ts';
+import { clientAuthProblem } from './client-auth.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import { handleValidate, problem, send } from './validate.ts';
 
@@ -66,5 +67,7 @@ export function route(req: IncomingMessage, res: ServerResponse, path: string, c
     const audit = { size: c.audit.size, capacity: auditQueueCapacity, dropped: c.audit.dropped() };
     return send(res, 200, c.metrics.render({ bundle: c.bundle, bundleValid: unready === null, now: c.now, audit }), 'text/plain; version=0.0.4; charset=utf-8');
   }
+  const refused = clientAuthProblem(req, c.settings);
+  if (refused) return problem(res, refused.status, refused.status === 401 ? 'Unauthorized' : 'Forbidden', refused.detail, true);
   return handleValidate(req, res, { ...c.settings, admitOptions: () => options, audit: c.audit, aggregator: c.aggregator, metrics: c.metrics, ...(c.signatures ? { signatures: c.signatures } : {}) });
 }

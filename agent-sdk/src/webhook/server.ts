@@ -56,10 +56,13 @@ export class WebhookServer {
     this.#flush = setInterval(() => this.#queue(this.aggregator.due(this.now())), Math.max(100, Math.min(windowMs, 1000)));
     this.#flush.unref?.();
     const timeout = Math.max(settings.requestDeadlineMs * 2, 5_000);
-    this.server = createServer({ ...pair, minVersion: 'TLSv1.2', requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: 1_000 }, (req, res) => void this.handle(req, res));
+    // Client certificates are asked for, not required at the handshake: kubelet probes (/healthz, /readyz) and metric
+    // scrapers have none. `POST /validate` refuses an unauthenticated peer (see `clientAuthProblem`).
+    const clientAuth = pair.ca !== undefined ? { requestCert: true, rejectUnauthorized: false } : {};
+    this.server = createServer({ ...pair, ...clientAuth, minVersion: 'TLSv1.2', requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: 1_000 }, (req, res) => void this.handle(req, res));
     const log = deps.log ?? (() => undefined);
     this.reloader = new CertificateReloader(
-      { certFile: settings.certFile, keyFile: settings.keyFile, intervalMs: settings.certReloadSeconds * 1000 },
+      { certFile: settings.certFile, keyFile: settings.keyFile, ...(settings.clientCaFile ? { caFile: settings.clientCaFile } : {}), intervalMs: settings.certReloadSeconds * 1000 },
       pair,
       (next) => {
         this.server.setSecureContext({ ...next, minVersion: 'TLSv1.2' });
@@ -69,9 +72,9 @@ export class WebhookServer {
     );
   }
 
-  /** Loads the certificate (an `AgentFileError` names a missing or unusable file) and prepares the server. */
+  /** Loads the certificate and client CA (an `AgentFileError` names a missing or unusable file) and prepares the server. */
   static async create(settings: WebhookConfig, deps: WebhookDeps): Promise<WebhookServer> {
-    return new WebhookServer(settings, deps, await loadKeyPair(settings.certFile, settings.keyFile));
+    return new WebhookServer(settings, deps, await loadKeyPair(settings.certFile, settings.keyFile, settings.clientCaFile));
   }
 
   async listen(): Promise<AddressInfo> {

@@ -15,6 +15,36 @@ export async function selfSigned(cn = 'localhost'): Promise<{ cert: string; key:
   return { cert: pems.cert, key: pems.private, fingerprint: new X509Certificate(pems.cert).fingerprint256 };
 }
 
+export interface CertificateAuthority {
+  cert: string;
+  key: string;
+}
+
+/** A CA that signs client certificates (basicConstraints CA, keyCertSign), as an operator makes for the API server. */
+export async function clientCa(cn = 'palisade-webhook-client-ca'): Promise<CertificateAuthority> {
+  const pems = await generate([{ name: 'commonName', value: cn }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true }],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+
+/** A client certificate (`clientAuth`) for `cn`, signed by `ca` (a fresh, unrelated CA when none is given). */
+export async function clientIdentity(cn: string, ca?: CertificateAuthority): Promise<{ cert: string; key: string }> {
+  const issuer = ca ?? (await clientCa('stranger-ca'));
+  const pems = await generate([{ name: 'commonName', value: cn }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    ca: issuer,
+    extensions: [{ name: 'basicConstraints', cA: false }, { name: 'keyUsage', digitalSignature: true, critical: true }, { name: 'extKeyUsage', clientAuth: true }],
+  } as Parameters<typeof generate>[1]);
+  return { cert: pems.cert, key: pems.private };
+}
+
+/** What a test client trusts (`ca`), and the client certificate it presents, if any. */
+export type ClientTls = string | { ca: string; cert?: string; key?: string };
+
 /** Policies with every kind of outcome: an Enforce-mode baseline plus allowed registries, and Audit-mode best practices. */
 export function webhookBundle(): Promise<BundleContentV1> {
   const scope = (i: number) => [{ id: fakeId(2, i), name: `scope-${i}`, global: true, resources: [] }];
@@ -88,10 +118,11 @@ export interface Reply {
   fingerprint: string;
 }
 
-/** One HTTPS request on a fresh connection, trusting `ca`. */
-export function call(url: string, ca: string, init: { method?: string; body?: string | Buffer; headers?: Record<string, string>; slowBody?: string } = {}): Promise<Reply> {
+/** One HTTPS request on a fresh connection, trusting `tls.ca` (and presenting its client certificate, if any). */
+export function call(url: string, tls: ClientTls, init: { method?: string; body?: string | Buffer; headers?: Record<string, string>; slowBody?: string } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: init.method ?? 'GET', ca, agent: false, headers: init.headers ?? {} }, (res) => {
+    const identity = typeof tls === 'string' ? { ca: tls } : tls;
+    const req = request(url, { method: init.method ?? 'GET', ...identity, agent: false, headers: init.headers ?? {} }, (res) => {
       const fingerprint = (res.socket as TLSSocket).getPeerX509Certificate()?.fingerprint256 ?? '';
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
@@ -105,5 +136,5 @@ export function call(url: string, ca: string, init: { method?: string; body?: st
   });
 }
 
-export const postReview = (url: string, ca: string, body: unknown, headers: Record<string, string> = {}) =>
+export const postReview = (url: string, ca: ClientTls, body: unknown, headers: Record<string, string> = {}) =>
   call(`${url}/validate`, ca, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
