@@ -5,7 +5,7 @@ import type { AuditEventV1 } from '../../../schema/audit-event.ts';
 import type { WebhookConfig } from '../config.ts';
 import { AuditAggregator, AuditQueue } from '../engine/index.ts';
 import type { SignatureStage } from '../signatures/stage.ts';
-import { CertificateReloader, loadKeyPair } from './certificates.ts';
+import { CertificateReloader, loadKeyPair, type KeyPair } from './certificates.ts';
 import { WebhookMetrics } from './metrics.ts';
 import { counters, route, type ServedBundle, type WebhookCounters } from './routes.ts';
 import { problem } from './validate.ts';
@@ -47,7 +47,7 @@ export class WebhookServer {
   private readonly reloader: CertificateReloader;
   private readonly now: () => number;
 
-  private constructor(readonly settings: WebhookConfig, private readonly deps: WebhookDeps, pair: { cert: string; key: string }) {
+  private constructor(readonly settings: WebhookConfig, private readonly deps: WebhookDeps, pair: KeyPair) {
     this.now = deps.now ?? Date.now;
     // Blocked decisions' events are never crowded out by audit-mode ones (issue 8).
     this.audit = new AuditQueue<AuditEventV1>({ capacity: settings.auditQueueCapacity, priority: (e) => e.verdict === 'blocked' });
