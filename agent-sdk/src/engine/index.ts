@@ -9,7 +9,7 @@ export { auditEvents, MAX_CHECKS, type AuditEventOptions } from './audit-events.
 export { AuditAggregator, aggregateKey, type AuditAggregatorOptions } from './audit-aggregate.ts';
 export { AuditQueue, type AuditQueueOptions, type DropReason } from './audit-queue.ts';
 export { registryAllows } from './checks/registries-allowed.ts';
-export { normalizeHostPath, pathWithin } from './paths.ts';
 export { decidingRule, signatureFactKey, signatureNeeds, templateSpecificity, type BundleValidator, type SignatureNeed, type SignatureRule } from './signature-rules.ts';
 export type { SignatureFact, SignatureFacts, SignatureFailure } from './types.ts';
+export { blockedBy, normalizeHostPath, pathWithin, resolveHostPath } from './paths.ts';
 export type { AdmissionInput, Decision, EvaluateOptions, Finding, PolicyRef, PolicyResult, RuleStatus, Severity } from './types.ts';
