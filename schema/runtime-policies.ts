@@ -24,12 +24,40 @@ export const ImageUrlTemplate = z
   .regex(/^[^\s]+$/, 'must not contain spaces')
   .refine((t) => compileImageTemplate(t) !== undefined, 'must be an image URL template such as ghcr.io/acme/** or nginx:*');
 
-const Exclusion = z.strictObject({
-  kind: z.enum(EXCLUSION_KINDS),
-  name: z.union([NameMask, ImageUrlTemplate]),
-  reason: z.string().max(1024).optional(),
-  expiresAt: Timestamp.optional(),
-});
+/** Exclusion kinds that name a workload (not `Namespace`, not `Image`): these must say in which namespaces they hold. */
+export const WORKLOAD_EXCLUSION_KINDS = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'] as const;
+const isWorkloadKind = (kind: string) => (WORKLOAD_EXCLUSION_KINDS as readonly string[]).includes(kind);
+
+/**
+ * One exclusion. `namespace` (a mask) qualifies workload and image exclusions: a workload's name is chosen by whoever
+ * creates it, so a `Deployment` exclusion holds only in the namespaces it names (`*`: all, as before `namespace`
+ * existed). It is required when writing a workload exclusion (see `exclusionProblems`); stored documents and bundles
+ * from before may lack it, and the agent then applies that exclusion nowhere (fail closed).
+ */
+const Exclusion = z
+  .strictObject({
+    kind: z.enum(EXCLUSION_KINDS),
+    name: z.union([NameMask, ImageUrlTemplate]),
+    namespace: NameMask.optional(),
+    reason: z.string().max(1024).optional(),
+    expiresAt: Timestamp.optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.kind === 'Namespace' && e.namespace !== undefined) ctx.addIssue({ code: 'custom', path: ['namespace'], message: 'a Namespace exclusion names its namespaces in `name`' });
+  });
+export type Exclusion = z.output<typeof Exclusion>;
+
+/**
+ * What a write must fix in a policy's exclusions beyond its shape: workload exclusions without `namespace` (legacy
+ * documents are accepted on read, refused on write, so a PATCH names each one to migrate).
+ */
+export function exclusionProblems(spec: { exclusions: { items: Exclusion[] } }): Array<{ pointer: string; detail: string }> {
+  return spec.exclusions.items.flatMap((e, i) =>
+    isWorkloadKind(e.kind) && e.namespace === undefined
+      ? [{ pointer: `/exclusions/items/${i}/namespace`, detail: `a ${e.kind} exclusion must name its namespace (a mask; "*" for every namespace): a workload's name alone is chosen by whoever creates it` }]
+      : [],
+  );
+}
 
 /** Stored in the kernel's spelling without `CAP_` (`cap_sys_admin` → `SYS_ADMIN`), as Kubernetes compares them. */
 const Capability = z

@@ -46,6 +46,11 @@ export const WebhookConfig = z
    * the CA also signs other clients (kubeadm's cluster CA signs every kubelet and user certificate).
    */
   clientNames: z.array(z.string().min(1).max(253)).max(100).default([]),
+  /**
+   * Usernames (AdmissionReview `userInfo.username`) whose objects' `ownerReferences` workload exclusions trust; the
+   * engine's `DEFAULT_TRUSTED_CONTROLLERS` (kube-controller-manager's controllers) when absent.
+   */
+  trustedControllers: z.array(z.string().min(1).max(253)).max(100).optional(),
   /** Serve `POST /validate` to anyone who reaches the port. Only for development or a mesh that authenticates. */
   allowUnauthenticated: z.boolean().default(false),
 })

@@ -15,7 +15,7 @@ describe('bundle-supplied masks and templates cannot stall a decision', () => {
 
   it('a Pod exclusion mask with many stars against a long pod name', () => {
     const { bundle } = buildBundle({
-      policies: [{ name: 'p', mode: 'enforce', limitContainerPrivileges: { enabled: true, settings: ['privileged'] }, exclusions: { enabled: true, items: [{ kind: 'Pod', name: '*-*-*-*-*-*-*-*-*-*-prod' }] } }],
+      policies: [{ name: 'p', mode: 'enforce', limitContainerPrivileges: { enabled: true, settings: ['privileged'] }, exclusions: { enabled: true, items: [{ kind: 'Pod', name: '*-*-*-*-*-*-*-*-*-*-prod', namespace: '*' }] } }],
     });
     const object = { kind: 'Pod', metadata: { name: Array(120).fill('a').join('-') }, spec: { containers: [{ name: 'c', image: 'nginx:1', ...privileged }] } };
     expect(evaluate(bundle, { object, namespace: 'ns' }, { now, bundleRevision: 1 }).allowed).toBe(false);

@@ -42,8 +42,8 @@ function fullPolicy(name = 'payments-hardening') {
       enabled: true,
       items: [
         { kind: 'Namespace', name: 'kube-*', reason: 'control plane', expiresAt: '2031-01-01T00:00:00Z' },
-        { kind: 'Deployment', name: 'legacy-*' },
-        { kind: 'CronJob', name: 'nightly-backup', reason: 'needs host paths' },
+        { kind: 'Deployment', name: 'legacy-*', namespace: 'legacy' },
+        { kind: 'CronJob', name: 'nightly-backup', namespace: '*', reason: 'needs host paths' },
         { kind: 'Image', name: 'ghcr.io/acme/debug/**', reason: 'debug image', expiresAt: '2030-06-30T12:00:00+02:00' },
       ],
     },
@@ -178,6 +178,9 @@ describe('/v1/runtime-policies documents', () => {
       ['unknown exclusion kind', { exclusions: { enabled: true, items: [{ kind: 'Service', name: 'x' }] } }, ['/exclusions/items/0/kind']],
       ['exclusion expiry not a timestamp', { exclusions: { enabled: true, items: [{ kind: 'Pod', name: 'x', expiresAt: 'tomorrow' }] } }, ['/exclusions/items/0/expiresAt']],
       ['exclusion without a name', { exclusions: { enabled: true, items: [{ kind: 'Pod' }] } }, ['/exclusions/items/0/name']],
+      // A workload's name is chosen by whoever creates it: a workload exclusion must say in which namespaces it holds.
+      ['workload exclusions without a namespace', { exclusions: { enabled: true, items: [{ kind: 'Image', name: 'ghcr.io/x/*' }, { kind: 'Deployment', name: 'x' }, { kind: 'Pod', name: 'y', namespace: 'ops' }, { kind: 'CronJob', name: 'z' }] } }, ['/exclusions/items/1/namespace', '/exclusions/items/3/namespace']],
+      ['namespace on a Namespace exclusion', { exclusions: { enabled: true, items: [{ kind: 'Namespace', name: 'x', namespace: 'y' }] } }, ['/exclusions/items/0/namespace']],
       ['unknown best-practice check', { bestPracticeCheck: { enabled: true, checks: ['noRoot'] } }, ['/bestPracticeCheck/checks/0']],
       ['unknown member in a section', { blockNonCompliantImages: { enabled: true, severity: 'high' } }, ['/blockNonCompliantImages/severity']],
       ['section switch not a boolean', { fileThreatProtection: { enabled: 'yes' } }, ['/fileThreatProtection/enabled']],

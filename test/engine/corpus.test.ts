@@ -16,6 +16,8 @@ interface CorpusCase {
   namespace?: string;
   cluster?: string;
   owners?: Array<{ kind: string; name: string }>;
+  /** AdmissionReview `userInfo.username`: ownerReferences count only when a controller sent the object. */
+  requester?: string;
   now?: string;
   expect: { allowed: boolean; findings?: string[]; runtimeProfiles?: Record<string, string[]>; policies?: Record<string, string>; message?: string };
 }
@@ -37,7 +39,7 @@ describe.each(files)('corpus $name', ({ file, spec }) => {
 
   it.each(spec.cases.map((c) => ({ ...c, label: `${basename(file)}: ${c.name}` })))('$label', (c) => {
     const now = new Date(c.now ?? spec.now ?? '2026-06-01T00:00:00Z');
-    const decision = evaluate(bundle, { object: c.object, namespace: c.namespace, cluster: c.cluster, owners: c.owners }, { now, bundleRevision: 7 });
+    const decision = evaluate(bundle, { object: c.object, namespace: c.namespace, cluster: c.cluster, owners: c.owners, requester: c.requester }, { now, bundleRevision: 7 });
     expect(findingKeys(decision), JSON.stringify(decision.findings, null, 1)).toEqual((c.expect.findings ?? []).map(qualify).sort());
     expect(decision.allowed).toBe(c.expect.allowed);
     expect(decision.bundleRevision).toBe(7);

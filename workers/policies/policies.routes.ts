@@ -1,11 +1,11 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Hono } from 'hono';
-import { PolicyMode, RuntimePolicy, RuntimePolicyInput, type RuntimePolicySpec } from '../../schema/runtime-policies.ts';
+import { exclusionProblems, PolicyMode, RuntimePolicy, RuntimePolicyInput, type RuntimePolicySpec } from '../../schema/runtime-policies.ts';
 import { runtimePolicies, scopes } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireRight } from '../auth/principal.ts';
 import { inTenant } from '../db/db.ts';
-import { notFound } from '../http/errors.ts';
+import { notFound, PalisadeError } from '../http/errors.ts';
 import { encodeCursor, parsePage } from '../http/pagination.ts';
 import { booleanFilter, enumFilter, nameFilter, specContains, UUID_PATTERN, uuidParameter } from '../objects/filters.ts';
 import type { ObjectKind, ObjectRow, WriteContext } from '../objects/object-kind.ts';
@@ -41,6 +41,8 @@ export const runtimePolicyKind: ObjectKind<typeof RuntimePolicyInput> = {
     validatorId: (id) => specContains(runtimePolicies, { imageContentProtection: { rules: [{ validatorId: uuidParameter('validatorId', id) }] } }),
   },
   beforeWrite: async (ctx, spec, previous) => {
+    const unqualified = exclusionProblems(spec);
+    if (unqualified.length > 0) throw new PalisadeError('validation_failed', 'the policy has exclusions that must be namespace-qualified', { errors: unqualified });
     if (previous && (await usesGlobalScope(ctx, previous))) requireGlobalScopeRight(ctx.principal);
     await checkPolicyReferences(ctx, spec);
   },

@@ -33,7 +33,7 @@ export function evaluateObject(bundle: EvaluationBundle, input: InputObject, o: 
   const base = { source: input.source, kind: String(input.object.kind), namespace, name, allowed: true, findings: [], runtimeProfiles: {} };
   if (input.skip) return { ...base, note: input.skip };
   if (!extractWorkload(input.object)) return { ...base, note: 'not a workload' };
-  const decision = evaluate(bundle.content, { object: input.object, namespace, ...(o.cluster ? { cluster: o.cluster } : {}), ...(o.signatures ? { signatures: o.signatures } : {}) }, { now: o.now, bundleRevision: bundle.revision });
+  const decision = evaluate(bundle.content, { object: input.object, namespace, ...(o.cluster ? { cluster: o.cluster } : {}), ...(o.signatures ? { signatures: o.signatures } : {}), ...(input.requester ? { requester: input.requester } : {}) }, { now: o.now, bundleRevision: bundle.revision });
   return { ...base, allowed: decision.allowed, findings: decision.findings, runtimeProfiles: decision.runtimeProfiles };
 }
 

@@ -9,6 +9,8 @@ export interface InputObject {
   object: Record<string, unknown>;
   /** The request's namespace, for an AdmissionReview. */
   namespace?: string;
+  /** The request's `userInfo.username`, for an AdmissionReview (trusted controllers' ownerReferences count). */
+  requester?: string;
   /** Why it is allowed without evaluation (an AdmissionReview of a DELETE, ...). */
   skip?: string;
 }
@@ -31,7 +33,10 @@ function objectsOf(value: Record<string, unknown>, where: string): Array<Omit<In
     if (err instanceof MalformedReviewError) throw new Error(`${where}: not an AdmissionReview admission.k8s.io/v1 request: ${err.message}`);
     throw err;
   }
-  const namespace = request.namespace ? { namespace: request.namespace } : {};
+  const namespace = {
+    ...(request.namespace ? { namespace: request.namespace } : {}),
+    ...(typeof request.userInfo?.username === 'string' ? { requester: request.userInfo.username } : {}),
+  };
   if (EVALUATED_OPERATIONS.includes(request.operation)) return [{ object: request.object as Record<string, unknown>, ...namespace }];
   const stub = { kind: request.kind?.kind ?? 'Unknown', metadata: { name: request.name ?? '', ...(request.namespace ? { namespace: request.namespace } : {}) } };
   return [{ object: isRecord(request.oldObject) ? request.oldObject : stub, ...namespace, skip: `operation ${request.operation} is not evaluated` }];

@@ -29,7 +29,8 @@ export interface ExclusionOutcome {
 /**
  * The policy's exclusions that hold for this workload. Only an enabled exclusions section counts, and an exclusion
  * with `expiresAt <= now` no longer does. `Namespace` matches the namespace name; `Pod`, `Deployment`, ... the
- * workload's kind and name or an owner's (`*` masks); `Image` a container's image by URL template, and removes just
+ * workload's kind and name or a trusted owner's (`*` masks) in a namespace matching `namespace` (a legacy exclusion
+ * without one holds nowhere); `Image` a container's image by URL template (in `namespace`, if given), and removes just
  * that container: checks of the other containers and of the pod still apply. When every container is excluded by
  * image, the whole workload is skipped (nothing of it is left to evaluate).
  */
@@ -43,7 +44,11 @@ export function applyExclusions(policy: BundlePolicy, workload: Workload, owners
     if (e.expiresAt !== undefined && !(Date.parse(e.expiresAt) > at)) continue;
     if (e.kind === 'Namespace') {
       if (matchesMask(e.name, namespace)) return { skip: { kind: e.kind, name: e.name }, excluded };
-    } else if (e.kind === 'Image') {
+      continue;
+    }
+    // Fail closed: a workload exclusion must name its namespaces (documents from before `namespace` lack it).
+    if (e.namespace === undefined ? e.kind !== 'Image' : !matchesMask(e.namespace, namespace)) continue;
+    if (e.kind === 'Image') {
       for (const c of containers) {
         if (!c.ref || excluded.has(c) || !matchesImageTemplate(e.name, c.ref)) continue;
         excluded.add(c);

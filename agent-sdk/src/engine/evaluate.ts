@@ -4,7 +4,7 @@ import { CHECKS } from './checks/index.ts';
 import { containerViews } from './containers.ts';
 import { addRuntimeProfiles } from './runtime-profiles.ts';
 import type { AdmissionInput, CheckContext, Decision, EvaluateOptions, Finding, PolicyRef, PolicyResult } from './types.ts';
-import { extractWorkload } from './workload.ts';
+import { DEFAULT_TRUSTED_CONTROLLERS, extractWorkload } from './workload.ts';
 
 /** Sections that are enforced elsewhere; reported as `skip` when a policy enables them. */
 const NOT_HERE = ['fileThreatProtection'] as const;
@@ -39,7 +39,9 @@ const denial = (findings: Finding[]) =>
  * agent and the control plane's Worker run the same decision.
  *
  * A policy applies when it is enabled, one of its scopes covers the cluster and namespace, and none of its active
- * exclusions skips the workload; an `Image` exclusion takes just the matching containers out of that policy. Every
+ * exclusions skips the workload; an `Image` exclusion takes just the matching containers out of that policy. Workload
+ * exclusions hold in the namespaces they name, and match an owner only when a trusted controller sent the object
+ * (`input.requester`), never because the object claims one. Every
  * violation is a finding; any Enforce-mode finding denies, Audit-mode ones only report.
  *
  * @example
@@ -57,7 +59,9 @@ export function evaluate(bundle: BundleContentV1, input: AdmissionInput, options
   if (!workload) return { ...base, allowed: true };
   const namespace = input.namespace ?? workload.namespace ?? 'default';
   const cluster = input.cluster ?? bundle.cluster.name;
-  const owners = [...workload.owners, ...(input.owners ?? [])];
+  // ownerReferences are whatever the sender wrote: they name owners only when a controller sent the object.
+  const trusted = input.requester !== undefined && (options.trustedControllers ?? DEFAULT_TRUSTED_CONTROLLERS).includes(input.requester);
+  const owners = [...(trusted ? workload.owners : []), ...(input.owners ?? [])];
   const all = containerViews(workload.spec);
   const profiles = new Map<string, string[]>();
   for (const policy of bundle.policies) {

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { evaluate } from './evaluate.ts';
-export { extractWorkload, WORKLOAD_KINDS, type Workload, type WorkloadKind, type WorkloadRef } from './workload.ts';
+export { DEFAULT_TRUSTED_CONTROLLERS, extractWorkload, WORKLOAD_KINDS, type Workload, type WorkloadKind, type WorkloadRef } from './workload.ts';
 export { auditEvents, MAX_CHECKS, type AuditEventOptions } from './audit-events.ts';
 export { AuditAggregator, aggregateKey, type AuditAggregatorOptions } from './audit-aggregate.ts';
 export { AuditQueue, type AuditQueueOptions, type DropReason } from './audit-queue.ts';

@@ -15,13 +15,17 @@ export interface AdmissionInput {
   namespace?: string;
   /** The cluster's name; defaults to the bundle's cluster. */
   cluster?: string;
-  /** Owners the caller resolved (a Job's CronJob, ...), added to those the object names. */
+  /** Owners the caller resolved (a Job's CronJob, ...), added to those the object names. Trusted as given. */
   owners?: WorkloadRef[];
   /**
    * What the signature I/O stage found, per image and validator (see `signatureFactKey`). An image a `Check` rule
    * covers but that has no fact here fails `imageContentProtection` (signatures were not checked).
    */
   signatures?: SignatureFacts;
+   * Who sent the object (AdmissionReview `request.userInfo.username`). The object's `ownerReferences` count for
+   * exclusions only when this is a trusted controller (`EvaluateOptions.trustedControllers`): anyone else can write
+   * any owner into their own pod. Absent (a manifest on disk), they never count.
+  requester?: string;
 }
 
 /** Why a signature check did not pass. */
@@ -49,6 +53,8 @@ export interface EvaluateOptions {
   now: Date;
   /** Revision of the bundle the content came from (the content does not carry it). */
   bundleRevision: number;
+  /** Usernames whose `ownerReferences` are trusted; `DEFAULT_TRUSTED_CONTROLLERS` when absent. */
+  trustedControllers?: readonly string[];
 }
 
 export interface PolicyRef {

@@ -25,6 +25,18 @@ export interface Workload {
   owners: WorkloadRef[];
 }
 
+/**
+ * The kube-controller-manager identities that create pods and workloads for their owners, so that `ownerReferences`
+ * in objects they send are Kubernetes' own: the per-controller service accounts (`--use-service-account-credentials`,
+ * kubeadm's default) and the controller manager's own user when it runs without them.
+ */
+export const DEFAULT_TRUSTED_CONTROLLERS: readonly string[] = [
+  ...['replicaset-controller', 'deployment-controller', 'daemon-set-controller', 'statefulset-controller', 'job-controller', 'cronjob-controller', 'replication-controller'].map(
+    (c) => `system:serviceaccount:kube-system:${c}`,
+  ),
+  'system:kube-controller-manager',
+];
+
 const strings = (value: unknown): Record<string, string> => {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(record(value) ?? {})) if (typeof v === 'string') out[k] = v;

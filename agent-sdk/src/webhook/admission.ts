@@ -22,6 +22,8 @@ export interface AdmitOptions {
   cluster?: string;
   /** Facts of the signature I/O stage, run before (see `signatures/stage.ts`). */
   signatures?: SignatureFacts;
+  /** Requesters whose `ownerReferences` exclusions trust (`DEFAULT_TRUSTED_CONTROLLERS` when absent). */
+  trustedControllers?: readonly string[];
 }
 
 /** Why the webhook answered as it did; a label of the decisions metric. */
@@ -82,8 +84,10 @@ export function admit(request: AdmissionRequest, options: AdmitOptions): AdmitOu
     ...(request.namespace ? { namespace: request.namespace } : {}),
     ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.signatures ? { signatures: options.signatures } : {}),
+    ...(typeof request.userInfo?.username === 'string' ? { requester: request.userInfo.username } : {}),
   };
-  const decision = evaluate(options.bundle.content, input, { now: options.now, bundleRevision: options.bundle.revision });
+  const trust = options.trustedControllers ? { trustedControllers: options.trustedControllers } : {};
+  const decision = evaluate(options.bundle.content, input, { now: options.now, bundleRevision: options.bundle.revision, ...trust });
   const warnings = auditWarnings(decision);
   const response: AdmissionResponse = {
     uid: request.uid,

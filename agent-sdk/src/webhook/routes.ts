@@ -60,7 +60,11 @@ export function route(req: IncomingMessage, res: ServerResponse, path: string, c
   }
   if (path === '/healthz') return send(res, 200, 'ok\n', 'text/plain');
   const { failurePolicy, expiryGraceSeconds, auditQueueCapacity } = c.settings;
-  const options: AdmitOptions = { bundle: c.bundle, now: c.now, failurePolicy, graceMs: expiryGraceSeconds * 1000, ...(c.cluster ? { cluster: c.cluster } : {}) };
+  const options: AdmitOptions = {
+    bundle: c.bundle, now: c.now, failurePolicy, graceMs: expiryGraceSeconds * 1000,
+    ...(c.cluster ? { cluster: c.cluster } : {}),
+    ...(c.settings.trustedControllers ? { trustedControllers: c.settings.trustedControllers } : {}),
+  };
   const unready = bundleProblem(c.bundle, c.now, options.graceMs);
   if (path === '/readyz') return unready ? send(res, 503, `not ready: ${unready}\n`, 'text/plain') : send(res, 200, `ready: bundle revision ${c.bundle!.revision}\n`, 'text/plain');
   if (path === '/metrics') {
