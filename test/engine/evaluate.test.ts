@@ -47,11 +47,11 @@ describe('evaluate', () => {
     expect(frozenPod).toEqual(pod);
   });
 
-  it('fails closed when a check cannot read the pod', () => {
+  it('fails closed when the pod cannot be read', () => {
     const hostile = { kind: 'Pod', metadata: { name: 'h' }, spec: { containers: [{ name: 'c', image: 'nginx:1' }], volumes: [{ name: 'v', get hostPath(): never { throw new Error('boom'); } }] } };
     const d = evaluate(bundle, { object: hostile }, { now, bundleRevision: 1 });
     expect(d.allowed).toBe(false);
-    expect(d.findings.map((f) => f.check)).toEqual(['volumesBlocked.error']);
+    expect(d.malformed).toEqual([{ pointer: '', message: 'cannot be read: boom' }]);
   });
 
   it('allows what is not a workload, without evaluating any policy', () => {

@@ -2,6 +2,7 @@ import { evaluate, extractWorkload, type SignatureFacts } from '../engine/index.
 import { verifierFromConfig } from '../signatures/from-config.ts';
 import { signatureStage, type SignatureStage } from '../signatures/stage.ts';
 import { RegistryAccessConfig } from '../config.ts';
+import { AgentFileError } from '../node/agent-files.ts';
 import { EXIT, optional, parse, required, UsageError } from './args.ts';
 import { loadEvaluationBundle, type EvaluationBundle } from './evaluate-bundle.ts';
 import { formatJson, formatTable, type EvaluationResult } from './evaluate-output.ts';
@@ -34,6 +35,12 @@ export function evaluateObject(bundle: EvaluationBundle, input: InputObject, o: 
   if (input.skip) return { ...base, note: input.skip };
   if (!extractWorkload(input.object)) return { ...base, note: 'not a workload' };
   const decision = evaluate(bundle.content, { object: input.object, namespace, ...(o.cluster ? { cluster: o.cluster } : {}), ...(o.signatures ? { signatures: o.signatures } : {}), ...(input.requester ? { requester: input.requester } : {}) }, { now: o.now, bundleRevision: bundle.revision });
+  if (decision.malformed) {
+    // An input error, not a verdict: exit 2 naming the file, the document and each field's JSON Pointer in it.
+    const file = input.source.slice(0, input.source.lastIndexOf('#'));
+    const fields = decision.malformed.map((p) => `${input.at ?? ''}${p.pointer || ''}: ${p.message}`).join('; ');
+    throw new AgentFileError(file, `document ${input.document ?? 1}: ${String(input.object.kind)} "${name}" is malformed: ${fields}`);
+  }
   return { ...base, allowed: decision.allowed, findings: decision.findings, runtimeProfiles: decision.runtimeProfiles };
 }
 

@@ -13,6 +13,9 @@ export interface InputObject {
   requester?: string;
   /** Why it is allowed without evaluation (an AdmissionReview of a DELETE, ...). */
   skip?: string;
+  /** The YAML document it came from (1-based), and where the object sits in it as a JSON Pointer (`/items/2`). */
+  document?: number;
+  at?: string;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -23,7 +26,7 @@ function objectsOf(value: Record<string, unknown>, where: string): Array<Omit<In
   if (isList(value))
     return (value.items as unknown[]).map((item, i) => {
       if (!isRecord(item)) throw new Error(`${where}: item ${i} of the ${String(value.kind)} is not an object`);
-      return { object: item };
+      return { object: item, at: `/items/${i}` };
     });
   if (!isAdmissionReview(value)) return [{ object: value }];
   let request;
@@ -37,7 +40,7 @@ function objectsOf(value: Record<string, unknown>, where: string): Array<Omit<In
     ...(request.namespace ? { namespace: request.namespace } : {}),
     ...(typeof request.userInfo?.username === 'string' ? { requester: request.userInfo.username } : {}),
   };
-  if (EVALUATED_OPERATIONS.includes(request.operation)) return [{ object: request.object as Record<string, unknown>, ...namespace }];
+  if (EVALUATED_OPERATIONS.includes(request.operation)) return [{ object: request.object as Record<string, unknown>, at: '/request/object', ...namespace }];
   const stub = { kind: request.kind?.kind ?? 'Unknown', metadata: { name: request.name ?? '', ...(request.namespace ? { namespace: request.namespace } : {}) } };
   return [{ object: isRecord(request.oldObject) ? request.oldObject : stub, ...namespace, skip: `operation ${request.operation} is not evaluated` }];
 }
@@ -58,7 +61,7 @@ export function parseInput(text: string, name: string): InputObject[] {
     if (!isRecord(value)) throw new AgentFileError(name, `${where}: not a Kubernetes object (a ${Array.isArray(value) ? 'list' : typeof value})`);
     if (typeof value.kind !== 'string') throw new AgentFileError(name, `${where}: has no "kind"`);
     try {
-      for (const o of objectsOf(value, where)) out.push({ source: `${name}#${out.length}`, ...o });
+      for (const o of objectsOf(value, where)) out.push({ source: `${name}#${out.length}`, ...o, document: i + 1, at: o.at ?? '' });
     } catch (err) {
       throw new AgentFileError(name, (err as Error).message);
     }

@@ -4,6 +4,7 @@ import { CHECKS } from './checks/index.ts';
 import { containerViews } from './containers.ts';
 import { addRuntimeProfiles } from './runtime-profiles.ts';
 import type { AdmissionInput, CheckContext, Decision, EvaluateOptions, Finding, PolicyRef, PolicyResult } from './types.ts';
+import { workloadShapeProblems } from './spec-shape.ts';
 import { DEFAULT_TRUSTED_CONTROLLERS, extractWorkload } from './workload.ts';
 
 /** Sections that are enforced elsewhere; reported as `skip` when a policy enables them. */
@@ -58,6 +59,11 @@ export function evaluate(bundle: BundleContentV1, input: AdmissionInput, options
   const workload = extractWorkload(input.object);
   if (!workload) return { ...base, allowed: true };
   const namespace = input.namespace ?? workload.namespace ?? 'default';
+  const ref = { kind: workload.kind, name: workload.name, namespace };
+  // A field of the wrong type would read as absent (`privileged: "true"` as not privileged): refuse, whatever the mode.
+  const malformed = workloadShapeProblems(input.object);
+  if (malformed.length > 0)
+    return { ...base, allowed: false, workload: ref, malformed, message: `${workload.kind} "${workload.name}" is malformed: ${malformed.map((p) => `${p.pointer}: ${p.message}`).join('; ')}` };
   const cluster = input.cluster ?? bundle.cluster.name;
   // ownerReferences are whatever the sender wrote: they name owners only when a controller sent the object.
   const trusted = input.requester !== undefined && (options.trustedControllers ?? DEFAULT_TRUSTED_CONTROLLERS).includes(input.requester);
@@ -87,7 +93,7 @@ export function evaluate(bundle: BundleContentV1, input: AdmissionInput, options
     ...base,
     allowed,
     runtimeProfiles: Object.fromEntries(profiles),
-    workload: { kind: workload.kind, name: workload.name, namespace },
+    workload: ref,
     ...(allowed ? {} : { message: denial(base.findings) }),
   };
 }

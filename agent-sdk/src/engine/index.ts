@@ -13,3 +13,4 @@ export { decidingRule, signatureFactKey, signatureNeeds, templateSpecificity, ty
 export type { SignatureFact, SignatureFacts, SignatureFailure } from './types.ts';
 export { blockedBy, normalizeHostPath, pathWithin, resolveHostPath } from './paths.ts';
 export type { AdmissionInput, Decision, EvaluateOptions, Finding, PolicyRef, PolicyResult, RuleStatus, Severity } from './types.ts';
+export { workloadShapeProblems, type ShapeProblem } from './spec-shape.ts';

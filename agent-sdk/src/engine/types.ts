@@ -104,6 +104,8 @@ export interface Decision {
   workload?: WorkloadRef & { namespace: string };
   /** For a denial: the Enforce-mode findings, one line, for the admission response. */
   message?: string;
+  /** Fields of the wrong type (JSON Pointers into the object): the workload was refused without evaluating policies. */
+  malformed?: Array<{ pointer: string; message: string }>;
 }
 
 export type ContainerType = 'container' | 'initContainer' | 'ephemeralContainer';

@@ -88,6 +88,9 @@ export function admit(request: AdmissionRequest, options: AdmitOptions): AdmitOu
   };
   const trust = options.trustedControllers ? { trustedControllers: options.trustedControllers } : {};
   const decision = evaluate(options.bundle.content, input, { now: options.now, bundleRevision: options.bundle.revision, ...trust });
+  if (decision.malformed)
+    // Only a client that skips the API server's validation sends this: deny (fail closed), saying which fields.
+    return { response: { uid: request.uid, allowed: false, status: { code: 400, reason: 'BadRequest', message: `Palisade denied ${decision.message}` } }, reason: 'policy', decision, input };
   const warnings = auditWarnings(decision);
   const response: AdmissionResponse = {
     uid: request.uid,
