@@ -83,6 +83,8 @@ export const AuditEventV1 = z
     lastSeen: Timestamp.optional(),
     /** Findings of the decision left out because an event carries at most 256 checks (enforce-mode and severe ones kept). */
     omittedChecks: z.int().min(1).optional(),
+    /** Sections the applied policies enable that the reporting agent does not enforce (see schema/enforcement.ts). */
+    notEnforced: z.array(z.string().min(1).max(64)).max(32).optional(),
   })
   .meta({ id: 'AuditEventV1' });
 export type AuditEventV1 = z.infer<typeof AuditEventV1>;

@@ -38,8 +38,10 @@ describe('palisade-agent evaluate', { timeout: 60_000 }, () => {
     expect(lines[0]).toMatch(/^SOURCE\s+KIND\s+NAMESPACE\s+NAME\s+VERDICT$/);
     expect(lines[1]).toMatch(/^pods\.yaml#0\s+Pod\s+team-a\s+good\s+allowed$/);
     expect(lines[2]).toBe('    runtime profiles: app=web');
-    expect(lines[3]).toMatch(/^pods\.yaml#1\s+Pod\s+team-a\s+bad\s+DENIED$/);
-    expect(lines.slice(4, 11)).toEqual([
+    // The "profiles" policy maps runtime profiles: the node agent's business, so admission says it does not enforce it.
+    expect(lines[3]).toBe('    NOT ENFORCED  policy "profiles" enables containerRuntimeProfiles, not enforced by this admission agent');
+    expect(lines[4]).toMatch(/^pods\.yaml#1\s+Pod\s+team-a\s+bad\s+DENIED$/);
+    expect(lines.slice(5, 13)).toEqual([
       '    DENY   high      container "app": image "quay.io/evil/miner:latest" is not from an allowed registry (quay.io)  [policy "baseline" r4, registriesAllowed]',
       '    DENY   critical  container "app" sets privileged=true  [policy "baseline" r4, limitContainerPrivileges.baseline.privileged]',
       '    DENY   high      pod sets hostNetwork=true  [policy "baseline" r4, limitContainerPrivileges.baseline.hostNamespaces]',
@@ -47,6 +49,7 @@ describe('palisade-agent evaluate', { timeout: 60_000 }, () => {
       '    audit  low       container "sidecar": image "docker.io/library/envoy" is not pinned to a tag other than latest  [policy "hygiene" r2, bestPracticeCheck.imageTagNotLatest]',
       '    audit  low       container "sidecar" sets no memory limit  [policy "hygiene" r2, bestPracticeCheck.memoryLimitsSet]',
       '    runtime profiles: app=web, sidecar=web',
+      '    NOT ENFORCED  policy "profiles" enables containerRuntimeProfiles, not enforced by this admission agent',
     ]);
     expect(out.stdout).toMatch(/^pods\.yaml#2\s+Service\s+team-a\s+web\s+allowed \(not a workload\)$/m);
     expect(lines.at(-2)).toBe('3 objects: 2 allowed, 1 denied; 3 audit findings');
@@ -66,6 +69,7 @@ describe('palisade-agent evaluate', { timeout: 60_000 }, () => {
       ['review.json#0', 'Pod', 'shop', 'reviewed', false],
     ]);
     expect(results[0]).toMatchObject({ findings: [], runtimeProfiles: { app: ['00000003-0000-4000-8000-000000000001'] } });
+    expect(results[0].notEnforced).toEqual([{ policy: { id: '00000001-0000-4000-8000-000000000003', name: 'profiles', revision: 1 }, mode: 'audit', sections: ['containerRuntimeProfiles'] }]);
     expect(results[2].findings).toContainEqual({
       policy: { id: '00000001-0000-4000-8000-000000000001', name: 'baseline', revision: 4 },
       mode: 'enforce', check: 'registriesAllowed', container: 'app', image: 'quay.io/evil/miner:latest',

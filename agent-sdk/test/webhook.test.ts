@@ -11,6 +11,8 @@ afterAll(async () => {
   await rm(w.dir, { recursive: true, force: true });
 });
 
+const NOT_ENFORCED = 'Palisade: policy "profiles" enables containerRuntimeProfiles, not enforced by this admission agent';
+
 const decide = async (body: unknown) => {
   const reply = await postReview(w.url, w.ca, body);
   expect(reply.status).toBe(200);
@@ -26,10 +28,11 @@ describe('POST /validate over HTTPS with AdmissionReview v1', () => {
     expect(await decide(body)).toEqual({
       uid: body.request.uid,
       allowed: true,
-      warnings: ['Palisade audit: container "app": image "ghcr.io/acme/web:latest" is not pinned to a tag other than latest [policy "hygiene", check bestPracticeCheck.imageTagNotLatest]'],
+      warnings: [NOT_ENFORCED, 'Palisade audit: container "app": image "ghcr.io/acme/web:latest" is not pinned to a tag other than latest [policy "hygiene", check bestPracticeCheck.imageTagNotLatest]'],
     });
+    // A section a policy enables but this agent does not enforce never passes silently, even on a clean pod.
     const clean = review(goodPod());
-    expect(await decide(clean)).toEqual({ uid: clean.request.uid, allowed: true });
+    expect(await decide(clean)).toEqual({ uid: clean.request.uid, allowed: true, warnings: [NOT_ENFORCED] });
   });
 
   it('denies with 403 and a message listing each violated check per container, in plain words', async () => {
@@ -45,6 +48,7 @@ describe('POST /validate over HTTPS with AdmissionReview v1', () => {
       ].join('\n'),
     );
     expect(response.warnings).toEqual([
+      NOT_ENFORCED,
       'Palisade audit: container "app": image "quay.io/evil/miner:latest" is not pinned to a tag other than latest [policy "hygiene", check bestPracticeCheck.imageTagNotLatest]',
       'Palisade audit: container "sidecar": image "docker.io/library/envoy" is not pinned to a tag other than latest [policy "hygiene", check bestPracticeCheck.imageTagNotLatest]',
       'Palisade audit: container "sidecar" sets no memory limit [policy "hygiene", check bestPracticeCheck.memoryLimitsSet]',

@@ -1,5 +1,5 @@
-import type { Finding } from '../engine/index.ts';
-import { grouped, said } from '../webhook/messages.ts';
+import type { Decision, Finding } from '../engine/index.ts';
+import { grouped, notEnforcedLines, said } from '../webhook/messages.ts';
 
 /** One object's outcome, as `evaluate --output json` prints it. */
 export interface EvaluationResult {
@@ -13,6 +13,8 @@ export interface EvaluationResult {
   runtimeProfiles: Record<string, string[]>;
   /** Why it was allowed without evaluation: not a workload, an operation not decided. */
   note?: string;
+  /** Sections applied policies enable that admission does not enforce (absent when none). */
+  notEnforced?: Decision['notEnforced'];
 }
 
 /** `{ "results": [...] }`, findings as the engine reports them (no container or image for pod-level ones). */
@@ -40,6 +42,7 @@ export function formatTable(results: EvaluationResult[], profileNames: Map<strin
     for (const mode of ['enforce', 'audit']) for (const f of grouped(r.findings.filter((x) => x.mode === mode))) out.push(findingLine(f));
     const profiles = Object.entries(r.runtimeProfiles).map(([c, ids]) => `${c}=${ids.map((id) => profileNames.get(id) ?? id).join('+')}`);
     if (profiles.length > 0) out.push(`    runtime profiles: ${profiles.join(', ')}`);
+    for (const line of notEnforcedLines({ notEnforced: r.notEnforced } as Decision)) out.push(`    NOT ENFORCED  ${line.replace(/^Palisade: /, '')}`);
   });
   const denied = results.filter((r) => !r.allowed).length;
   const audit = results.reduce((n, r) => n + r.findings.filter((f) => f.mode === 'audit').length, 0);

@@ -41,7 +41,7 @@ export function evaluateObject(bundle: EvaluationBundle, input: InputObject, o: 
     const fields = decision.malformed.map((p) => `${input.at ?? ''}${p.pointer || ''}: ${p.message}`).join('; ');
     throw new AgentFileError(file, `document ${input.document ?? 1}: ${String(input.object.kind)} "${name}" is malformed: ${fields}`);
   }
-  return { ...base, allowed: decision.allowed, findings: decision.findings, runtimeProfiles: decision.runtimeProfiles };
+  return { ...base, allowed: decision.allowed, findings: decision.findings, runtimeProfiles: decision.runtimeProfiles, ...(decision.notEnforced ? { notEnforced: decision.notEnforced } : {}) };
 }
 
 /** The signature facts of one input, when signature verification is on. */

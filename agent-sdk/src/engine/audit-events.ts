@@ -89,6 +89,8 @@ export function auditEvents(decision: Decision, input: AdmissionInput, options: 
     },
     severity,
     ...(omitted > 0 ? { omittedChecks: omitted } : {}),
+    // Sections applied policies enable that this agent does not enforce: recorded, never silent.
+    ...(decision.notEnforced ? { notEnforced: [...new Set(decision.notEnforced.flatMap((n) => n.sections))].sort() } : {}),
   };
   return [event];
 }

@@ -2,13 +2,11 @@ import type { BundleContentV1, BundlePolicy } from '../../../schema/bundle.ts';
 import { applyExclusions, policyCovers } from './applicability.ts';
 import { CHECKS } from './checks/index.ts';
 import { containerViews } from './containers.ts';
+import { notEnforcedSections } from './enforcement.ts';
 import { addRuntimeProfiles } from './runtime-profiles.ts';
 import type { AdmissionInput, CheckContext, Decision, EvaluateOptions, Finding, PolicyRef, PolicyResult } from './types.ts';
 import { workloadShapeProblems } from './spec-shape.ts';
 import { DEFAULT_TRUSTED_CONTROLLERS, extractWorkload } from './workload.ts';
-
-/** Sections that are enforced elsewhere; reported as `skip` when a policy enables them. */
-const NOT_HERE = ['fileThreatProtection'] as const;
 
 function runChecks(policy: BundlePolicy, ref: PolicyRef, ctx: CheckContext, findings: Finding[]): PolicyResult['rules'] {
   const rules: PolicyResult['rules'] = [];
@@ -25,7 +23,8 @@ function runChecks(policy: BundlePolicy, ref: PolicyRef, ctx: CheckContext, find
     for (const v of violations)
       findings.push({ policy: ref, mode: v.mode ?? policy.mode, check: v.check, container: v.container?.name, image: v.container?.image, ...(v.digest ? { digest: v.digest } : {}), message: v.message, severity: v.severity });
   }
-  for (const section of NOT_HERE) if (policy[section].enabled) rules.push({ check: section, status: 'skip' });
+  // Enabled sections no admission check enforces are `skip`, and listed in `decision.notEnforced`.
+  for (const section of notEnforcedSections(policy)) rules.push({ check: section, status: 'skip' });
   return rules;
 }
 
@@ -70,6 +69,7 @@ export function evaluate(bundle: BundleContentV1, input: AdmissionInput, options
   const owners = [...(trusted ? workload.owners : []), ...(input.owners ?? [])];
   const all = containerViews(workload.spec);
   const profiles = new Map<string, string[]>();
+  const notEnforced: NonNullable<Decision['notEnforced']> = [];
   for (const policy of bundle.policies) {
     const ref: PolicyRef = { id: policy.id, name: policy.name, revision: policy.revision };
     const result: PolicyResult = { policy: ref, mode: policy.mode, status: 'skipped', rules: [] };
@@ -84,6 +84,8 @@ export function evaluate(bundle: BundleContentV1, input: AdmissionInput, options
         result.status = 'applied';
         if (excluded.size) result.excludedContainers = [...excluded].map((c) => c.name);
         result.rules = runChecks(policy, ref, ctx, base.findings);
+        const sections = notEnforcedSections(policy);
+        if (sections.length > 0) notEnforced.push({ policy: ref, mode: policy.mode, sections });
         addRuntimeProfiles(profiles, policy, ctx);
       }
     }
@@ -94,6 +96,7 @@ export function evaluate(bundle: BundleContentV1, input: AdmissionInput, options
     allowed,
     runtimeProfiles: Object.fromEntries(profiles),
     workload: ref,
+    ...(notEnforced.length > 0 ? { notEnforced } : {}),
     ...(allowed ? {} : { message: denial(base.findings) }),
   };
 }

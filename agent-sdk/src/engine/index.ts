@@ -14,3 +14,4 @@ export type { SignatureFact, SignatureFacts, SignatureFailure } from './types.ts
 export { blockedBy, normalizeHostPath, pathWithin, resolveHostPath } from './paths.ts';
 export type { AdmissionInput, Decision, EvaluateOptions, Finding, PolicyRef, PolicyResult, RuleStatus, Severity } from './types.ts';
 export { workloadShapeProblems, type ShapeProblem } from './spec-shape.ts';
+export { ADMISSION_SECTIONS, notEnforcedSections } from './enforcement.ts';

@@ -1,6 +1,7 @@
 import type { Severity } from '../../../schema/audit-event.ts';
 import type { BundleContentV1, BundlePolicy } from '../../../schema/bundle.ts';
 import type { ImageReference } from '../../../schema/image-reference.ts';
+import type { EnforceableSection } from '../../../schema/enforcement.ts';
 import type { PolicyMode } from '../../../schema/runtime-policies.ts';
 import type { ContainerSpec, PodSpec } from './k8s.ts';
 import type { Workload, WorkloadRef } from './workload.ts';
@@ -104,6 +105,11 @@ export interface Decision {
   workload?: WorkloadRef & { namespace: string };
   /** For a denial: the Enforce-mode findings, one line, for the admission response. */
   message?: string;
+  /**
+   * Sections that applied policies enable but this engine does not enforce at admission (`ADMISSION_SECTIONS`):
+   * reported, never passed silently. Absent when there are none.
+   */
+  notEnforced?: Array<{ policy: PolicyRef; mode: PolicyMode; sections: EnforceableSection[] }>;
   /** Fields of the wrong type (JSON Pointers into the object): the workload was refused without evaluating policies. */
   malformed?: Array<{ pointer: string; message: string }>;
 }

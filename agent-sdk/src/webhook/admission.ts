@@ -1,6 +1,6 @@
 import type { BundleContentV1 } from '../../../schema/bundle.ts';
 import { evaluate, extractWorkload, type AdmissionInput, type Decision, type SignatureFacts } from '../engine/index.ts';
-import { auditWarnings, denialMessage, limitWarnings } from './messages.ts';
+import { auditWarnings, denialMessage, limitWarnings, notEnforcedLines } from './messages.ts';
 import { EVALUATED_OPERATIONS, type AdmissionRequest, type AdmissionResponse } from './review.ts';
 
 /** The bundle the webhook enforces, as the bundle client hands it over. */
@@ -91,7 +91,7 @@ export function admit(request: AdmissionRequest, options: AdmitOptions): AdmitOu
   if (decision.malformed)
     // Only a client that skips the API server's validation sends this: deny (fail closed), saying which fields.
     return { response: { uid: request.uid, allowed: false, status: { code: 400, reason: 'BadRequest', message: `Palisade denied ${decision.message}` } }, reason: 'policy', decision, input };
-  const warnings = auditWarnings(decision);
+  const warnings = auditWarnings(decision, notEnforcedLines(decision));
   const response: AdmissionResponse = {
     uid: request.uid,
     allowed: decision.allowed,

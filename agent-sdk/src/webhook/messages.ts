@@ -47,6 +47,19 @@ export function denialMessage(decision: Decision): string {
   return [`Palisade denied ${subject(decision)} (bundle revision ${decision.bundleRevision}):`, ...lines].join('\n');
 }
 
+/**
+ * One line per applied policy that enables sections the admission agent does not enforce, so they never pass
+ * silently (kubectl prints them as warnings; `evaluate` in its output).
+ *
+ * @example
+ * ```text
+ * Palisade: policy "profiles" enables containerRuntimeProfiles, not enforced by this admission agent
+ * ```
+ */
+export function notEnforcedLines(decision: Decision): string[] {
+  return (decision.notEnforced ?? []).map((n) => `Palisade: policy "${n.policy.name}" enables ${n.sections.join(', ')}, not enforced by this admission agent`);
+}
+
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 3)}...`);
 
 /**
