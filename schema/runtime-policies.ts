@@ -113,7 +113,12 @@ export const RuntimePolicyInput = z
 export type RuntimePolicyInput = z.input<typeof RuntimePolicyInput>;
 export type RuntimePolicySpec = z.output<typeof RuntimePolicyInput>;
 
-export const RuntimePolicy = RuntimePolicyInput.extend({ ...Metadata.shape, revision: z.int().min(1) }).meta({ id: 'RuntimePolicy' });
+/** Read-only: the clusters whose live agents do not enforce a section the policy enables (see schema/enforcement.ts). */
+export const PolicyEnforcement = z.object({
+  notEnforcedIn: z.array(z.object({ clusterId: Id, clusterName: z.string(), sections: z.array(z.string()) })),
+});
+
+export const RuntimePolicy = RuntimePolicyInput.extend({ ...Metadata.shape, revision: z.int().min(1), enforcement: PolicyEnforcement.optional() }).meta({ id: 'RuntimePolicy' });
 export type RuntimePolicy = z.output<typeof RuntimePolicy>;
 
 export const RuntimePolicyRevision = z

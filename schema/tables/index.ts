@@ -4,3 +4,4 @@ export * from './objects.ts';
 export * from './agents.ts';
 export * from './audit.ts';
 export * from './assurance.ts';
+export * from './enforcement.ts';

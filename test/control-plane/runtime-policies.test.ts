@@ -87,6 +87,8 @@ describe('/v1/runtime-policies documents', () => {
       updatedAt: expect.any(String),
       createdBy: apiKeySubject(acme.key),
       updatedBy: apiKeySubject(acme.key),
+      // Read-only: the scope reaches no cluster yet, so there is no cluster where a section goes unenforced.
+      enforcement: { notEnforcedIn: [] },
     });
     expect(res.headers.get('location')).toBe(`${PATH}/${res.body.id}`);
     expect(res.headers.get('etag')).toBe('"1"');
@@ -97,7 +99,8 @@ describe('/v1/runtime-policies documents', () => {
   it('switches every section off by default', async () => {
     const res = await acme.json('POST', PATH, minimal('defaults'));
     expect(res.status).toBe(201);
-    const { id, createdAt, updatedAt, createdBy, updatedBy, revision, ...doc } = res.body;
+    const { id, createdAt, updatedAt, createdBy, updatedBy, revision, enforcement, ...doc } = res.body;
+    expect(enforcement).toEqual({ notEnforcedIn: [] });
     expect(doc).toEqual({
       name: 'defaults',
       enabled: true,

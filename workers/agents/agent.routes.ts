@@ -1,6 +1,7 @@
 import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import { AgentEnforcement } from '../../schema/enforcement.ts';
 import { clusterCredentials, clusterStatus } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { BundleService } from '../bundles/bundle.service.ts';
@@ -10,6 +11,7 @@ import { sqlState } from '../db/errors.ts';
 import { readJson, validate } from '../http/body.ts';
 import { PalisadeError } from '../http/errors.ts';
 import { authenticateAgent, type CredentialCache } from './agent-auth.ts';
+import { recordEnforcement } from './enforcement.store.ts';
 import { serveBundle } from './bundle.download.ts';
 import { issueCredential, redeemEnrollmentToken } from './enrollment.store.ts';
 
@@ -23,6 +25,8 @@ export const AgentStatus = z
     lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable().optional(),
     counters: z.record(z.string(), z.int().min(0)).optional(),
     agentVersion: z.string().max(64).optional(),
+    /** What this instance enforces (schema/enforcement.ts); stored per cluster, component and instance. */
+    enforcement: AgentEnforcement.optional(),
   })
   .meta({ id: 'AgentStatus' });
 
@@ -65,12 +69,13 @@ export function registerAgentRoutes(app: Hono<AppEnv>, deps: AgentRouteDeps): vo
     const agent = c.get('agent');
     const status = await validate(AgentStatus, await readJson(c));
     try {
-      await inTenant(c.get('db'), agent.tenantId, (tx) =>
-        tx
+      await inTenant(c.get('db'), agent.tenantId, async (tx) => {
+        await tx
           .insert(clusterStatus)
           .values({ tenantId: agent.tenantId, clusterId: agent.clusterId, status })
-          .onConflictDoUpdate({ target: clusterStatus.clusterId, set: { status, reportedAt: sql`now()` } }),
-      );
+          .onConflictDoUpdate({ target: clusterStatus.clusterId, set: { status, reportedAt: sql`now()` } });
+        if (status.enforcement) await recordEnforcement(tx, agent.tenantId, agent.clusterId, status.enforcement, deps.now());
+      });
     } catch (err) {
       // The cluster was deleted (another instance may still have trusted the credential from memory): so was the credential.
       if (sqlState(err) === '23503') throw gone(deps, agent.clusterId);

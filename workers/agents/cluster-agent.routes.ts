@@ -2,6 +2,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { clusterCredentials, clusterStatus } from '../../schema/tables/index.ts';
+import { loadEnforcement } from './enforcement.store.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireRight } from '../auth/principal.ts';
 import type { BundleService } from '../bundles/bundle.service.ts';
@@ -83,8 +84,12 @@ export function registerClusterAgentRoutes(app: Hono<AppEnv>, deps: { bundles: B
     const found = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
       const clusterId = await clusterOr404(c, tx);
       const [row] = await tx.select().from(clusterStatus).where(and(eq(clusterStatus.tenantId, principal.tenantId), eq(clusterStatus.clusterId, clusterId)));
-      return row;
+      const enforcement = (await loadEnforcement(tx, principal.tenantId, new Date(), [clusterId])).get(clusterId) ?? { sections: [], detectOnly: [], instances: [] };
+      return { row, enforcement };
     });
-    return c.json(found ? { reportedAt: iso(found.reportedAt), ...(found.status as object) } : { reportedAt: null });
+    // `enforcement`: what the cluster's live agent instances enforce, derived per instance (the last report's own
+    // `enforcement` member is only the instance that reported last).
+    const { row, enforcement } = found;
+    return c.json(row ? { reportedAt: iso(row.reportedAt), ...(row.status as object), enforcement } : { reportedAt: null, enforcement });
   });
 }

@@ -60,6 +60,8 @@ export interface ObjectKind<S extends z.ZodType = z.ZodType> {
   columns?(spec: z.output<S>): Record<string, unknown>;
   /** Members added to the wire document beyond id, spec and metadata. */
   wireExtras?(row: ObjectRow<z.output<S>>): Record<string, unknown>;
+  /** Members read from other tables for GET and list (one query for the whole page), by object id. */
+  readExtras?(tx: Tx, principal: Principal, rows: Array<ObjectRow<z.output<S>>>): Promise<Map<string, Record<string, unknown>>>;
   /** Query parameter → condition. Throw `invalid_parameters` for a bad value. */
   filters?: Record<string, (value: string) => SQL | undefined>;
   /** Objects some principals must not see at all answer 404 to them. */

@@ -16,11 +16,12 @@ const MERGE_PATCH = /^application\/(?:merge-patch\+)?json\s*(?:;|$)/i;
 const RESERVED_QUERY = new Set(['limit', 'cursor']);
 
 /** The wire document: id, the stored document, server metadata, and kind-specific extras. */
-export function toWire(kind: ObjectKind, row: ObjectRow): Record<string, unknown> {
+export function toWire(kind: ObjectKind, row: ObjectRow, extra?: Record<string, unknown>): Record<string, unknown> {
   return {
     id: row.id,
     ...(row.spec as object),
     ...kind.wireExtras?.(row),
+    ...extra,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
     createdBy: row.createdBy,
@@ -33,10 +34,10 @@ function editable(row: ObjectRow): unknown {
   return structuredClone(row.spec);
 }
 
-function respond(c: Context, kind: ObjectKind, row: ObjectRow, status: 200 | 201 = 200) {
+function respond(c: Context, kind: ObjectKind, row: ObjectRow, status: 200 | 201 = 200, extra?: Record<string, unknown>) {
   c.header('ETag', etagOf(row.version));
   if (status === 201) c.header('Location', `${kind.path}/${row.id}`);
-  return c.json(toWire(kind, row), status);
+  return c.json(toWire(kind, row, extra), status);
 }
 
 const registered = new WeakMap<object, ObjectKind[]>();
@@ -69,6 +70,9 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
     return result;
   }
 
+  /** The kind's read extras of one object, so write answers equal what GET shows. */
+  const extrasOf = async (tx: Tx, principal: WriteContext['principal'], row: ObjectRow) => (await kind.readExtras?.(tx, principal, [row]))?.get(row.id);
+
   function writable(row: ObjectRow) {
     const reason = kind.readOnly?.(row);
     if (reason) throw new PalisadeError('immutable', reason);
@@ -93,36 +97,42 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
       return condition ? [condition] : [];
     });
     const principal = c.get('principal');
-    const { rows, more } = await inTenant(c.get('db'), principal.tenantId, (tx) => listObjects(tx, principal.tenantId, kind, page, conditions));
+    const { rows, more, extras } = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
+      const page_ = await listObjects(tx, principal.tenantId, kind, page, conditions);
+      return { ...page_, extras: await kind.readExtras?.(tx, principal, page_.rows.filter((r) => !kind.hidden?.(principal, r))) };
+    });
     const visible = rows.filter((r) => !kind.hidden?.(principal, r));
     const last = rows.at(-1);
-    return c.json({ items: visible.map((r) => toWire(kind, r)), ...(more && last ? { nextCursor: encodeCursor(last.id) } : {}) });
+    return c.json({ items: visible.map((r) => toWire(kind, r, extras?.get(r.id))), ...(more && last ? { nextCursor: encodeCursor(last.id) } : {}) });
   });
 
   if (!kind.customCreate) app.post(path, manage, async (c) => {
     const principal = c.get('principal');
     const parsed = await validate(kind.input, await readJson(c));
     const spec = kind.normalize?.(parsed) ?? parsed;
-    const row = await write(c, async (tx) => {
+    const [row, extra] = await write(c, async (tx) => {
       const ctx = { tx, principal };
       await kind.beforeWrite?.(ctx, spec, undefined);
       const created = await insertObject(tx, kind, spec, principal);
       await kind.afterWrite?.(ctx, created, undefined);
-      return created;
+      return [created, await extrasOf(tx, principal, created)] as const;
     });
-    return respond(c, kind, row, 201);
+    return respond(c, kind, row, 201, extra);
   });
 
   app.get(`${path}/:id`, view, async (c) => {
     const principal = c.get('principal');
-    const row = await inTenant(c.get('db'), principal.tenantId, (tx) => load(c, { tx, principal }));
-    return respond(c, kind, row);
+    const [row, extra] = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
+      const found = await load(c, { tx, principal });
+      return [found, await extrasOf(tx, principal, found)] as const;
+    });
+    return respond(c, kind, row, 200, extra);
   });
 
   const replace = (patch: boolean) => async (c: Context<AppEnv>) => {
     const principal = c.get('principal');
     const body = await readJson(c, patch ? MERGE_PATCH : undefined);
-    const row = await write(c, async (tx) => {
+    const [row, extra] = await write(c, async (tx) => {
       const ctx = { tx, principal };
       const previous = await load(c, ctx, 'update');
       writable(previous);
@@ -132,9 +142,9 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
       await kind.beforeWrite?.(ctx, spec, previous);
       const updated = await updateObject(tx, kind, previous, spec, principal);
       await kind.afterWrite?.(ctx, updated, previous);
-      return updated;
+      return [updated, await extrasOf(tx, principal, updated)] as const;
     });
-    return respond(c, kind, row);
+    return respond(c, kind, row, 200, extra);
   };
   app.put(`${path}/:id`, manage, replace(false));
   app.patch(`${path}/:id`, manage, replace(true));

@@ -13,6 +13,7 @@ import { registerObjectRoutes } from '../objects/objects.routes.ts';
 import { checkPolicyReferences, referencesOf, requireGlobalScopeRight } from './policy-checks.ts';
 import { storeReferences } from './policy-references.ts';
 import { listRevisions, recordRevision } from './revisions.store.ts';
+import { notEnforcedIn } from '../agents/enforcement.store.ts';
 
 async function usesGlobalScope(ctx: WriteContext, row: ObjectRow<RuntimePolicySpec>): Promise<boolean> {
   const found = await ctx.tx
@@ -32,6 +33,11 @@ export const runtimePolicyKind: ObjectKind<typeof RuntimePolicyInput> = {
   rights: { view: 'runtimePolicies.view', manage: 'runtimePolicies.manage' },
   columns: (spec) => ({ enabled: spec.enabled, mode: spec.mode }),
   wireExtras: (row) => ({ revision: row.version }),
+  // The clusters whose live agents do not enforce a section this policy enables: never a silent gap.
+  readExtras: async (tx, principal, rows) => {
+    const gaps = await notEnforcedIn(tx, principal.tenantId, rows, new Date());
+    return new Map(rows.map((r) => [r.id, { enforcement: { notEnforcedIn: gaps.get(r.id) ?? [] } }]));
+  },
   filters: {
     name: nameFilter(runtimePolicies),
     enabled: booleanFilter('enabled', runtimePolicies.enabled),
