@@ -66,6 +66,12 @@ describe('palisade-agent run with a webhook section (spawned)', { timeout: 60_00
     // yet is dropped and counted; the aggregate is handed over at shutdown.
     expect(run.stdout).toMatch(/"event":"webhook_stopped","admissionAllowed":1,"admissionDenied":4,"auditEvents":4,"auditQueued":[01],"auditDroppedOverflow":0,"auditDroppedOverflowEnforce":\d,/);
     expect(server.statuses.at(-1)!.counters).toMatchObject({ activations: 1, admissionAllowed: 1, admissionDenied: 4, auditEvents: 4, auditDroppedClosed: 0 });
+    // What this admission instance enforces: the engine's checks' sections, never runtime profiles or file threats.
+    const enforcement = (server.statuses.at(-1) as { enforcement?: { component: string; instance: string; sections: string[] } }).enforcement;
+    expect(enforcement).toMatchObject({ component: 'admission', instance: expect.any(String), detectOnly: [] });
+    expect(enforcement!.sections).toEqual(expect.arrayContaining(['limitContainerPrivileges', 'registriesAllowed', 'volumesBlocked', 'capabilitiesBlock']));
+    expect(enforcement!.sections).not.toContain('containerRuntimeProfiles');
+    expect(enforcement!.sections).not.toContain('fileThreatProtection');
   });
 
   it('refuses a webhook configuration with a missing certificate or a bad setting (exit 2, naming the problem)', async () => {

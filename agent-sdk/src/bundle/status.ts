@@ -1,3 +1,4 @@
+import type { AgentEnforcement } from '../../../schema/enforcement.ts';
 import type { BundleVerificationCode } from './errors.ts';
 import { BundleVerificationError } from './errors.ts';
 import { ControlPlaneError, type TransportErrorCode } from './http.ts';
@@ -45,6 +46,8 @@ export interface StatusDocument {
   lastError: AgentError | null;
   counters: StatusCounters;
   agentVersion: string;
+  /** What this instance enforces (schema/enforcement.ts); set by the components that enforce something. */
+  enforcement?: AgentEnforcement;
 }
 
 export const zeroCounters = (): StatusCounters => ({ polls: 0, notModified: 0, downloads: 0, activations: 0, rejections: 0, errors: 0 });

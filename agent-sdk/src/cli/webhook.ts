@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { ADMISSION_SECTIONS } from '../engine/index.ts';
 import type { BundleClient } from '../bundle/client.ts';
 import type { StatusDocument } from '../bundle/status.ts';
 import type { RegistryAccessConfig, WebhookConfig } from '../config.ts';
@@ -25,7 +27,13 @@ export async function startWebhook(configFile: string, settings: WebhookConfig, 
   return server;
 }
 
-/** The status document with the webhook's decision and audit-queue counters added to `counters`. */
-export function withWebhookCounters(status: StatusDocument, webhook: WebhookServer | undefined): StatusDocument {
-  return webhook ? { ...status, counters: { ...status.counters, ...webhook.counters() } } : status;
+/**
+ * The status document with the webhook's decision and audit-queue counters added to `counters`, and what this
+ * admission instance enforces (`enforcement`: the engine's `ADMISSION_SECTIONS`; the instance is the pod's name from
+ * `POD_NAME`, set by the Deployment, else the host name).
+ */
+export function withWebhookCounters(status: StatusDocument, webhook: WebhookServer | undefined, instance = process.env.POD_NAME || hostname()): StatusDocument {
+  if (!webhook) return status;
+  const enforcement = { component: 'admission' as const, instance: instance.slice(0, 253), sections: [...ADMISSION_SECTIONS], detectOnly: [] };
+  return { ...status, counters: { ...status.counters, ...webhook.counters() }, enforcement };
 }
