@@ -73,8 +73,8 @@ describe('what agents enforce, per cluster and on each policy', () => {
     expect((await report(us.credential, { component: 'admission', instance: 'x', sections: ['teleportation'] })).status).toBe(422);
     expect((await report(us.credential, { component: 'sidecar', instance: 'x', sections: [] })).status).toBe(422);
     expect((await globex.json('GET', `/v1/clusters/${eu.clusterId}/status`)).status).toBe(404);
-    const [{ n }] = (await database.client.query<{ n: number }>(`SELECT count(*)::int AS n FROM agent_enforcement WHERE cluster_id = $1`, [us.clusterId])).rows;
-    expect(n).toBe(0);
+    const { rows } = await database.client.query<{ n: number }>(`SELECT count(*)::int AS n FROM agent_enforcement WHERE cluster_id = $1`, [us.clusterId]);
+    expect(rows[0]!.n).toBe(0);
   });
 
   it('derives with intersections: one admission replica lacking a section means the cluster lacks it', () => {
