@@ -41,12 +41,3 @@ describe('sections a policy enables but admission does not enforce', () => {
     expect(AuditEventV1.parse(events[0])).toEqual(events[0]);
   });
 });
-    const events = auditEvents(d, { object: pod(true) }, { newId: () => uuidv7(now.getTime()), now });
-    // A privileged container also breaks "enforced-only" (privileged holds every capability): no notEnforced there.
-    expect(events.map((e) => [e.policy!.name, e.notEnforced])).toEqual([
-      ['mixed', ['containerRuntimeProfiles', 'fileThreatProtection']],
-      ['enforced-only', undefined],
-    ]);
-    for (const e of events) expect(AuditEventV1.parse(e)).toEqual(e);
-  });
-});
