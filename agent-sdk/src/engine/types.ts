@@ -23,9 +23,11 @@ export interface AdmissionInput {
    * covers but that has no fact here fails `imageContentProtection` (signatures were not checked).
    */
   signatures?: SignatureFacts;
+  /**
    * Who sent the object (AdmissionReview `request.userInfo.username`). The object's `ownerReferences` count for
    * exclusions only when this is a trusted controller (`EvaluateOptions.trustedControllers`): anyone else can write
    * any owner into their own pod. Absent (a manifest on disk), they never count.
+   */
   requester?: string;
 }
 
