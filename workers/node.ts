@@ -10,23 +10,22 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
-import { eq } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { Agent, fetch as undiciFetch } from 'undici';
-import * as tables from '../schema/tables/index.ts';
 import { createApp } from './app.ts';
-import { importApiKey } from './auth/api-keys.crypto.ts';
 import { generateSigningKey, importSigningKey, type KeyRing } from './bundles/signing-keys.ts';
 import { oidcVerifier } from './auth/oidc.ts';
 import { configFromEnv } from './config.ts';
 import { sessionKeyFrom } from './console/session.ts';
 import type { Database, Db } from './db/db.ts';
 import { runRetention } from './audit/retention.ts';
-import { provisionTenant, type ProvisionedTenant } from './tenants/tenants.store.ts';
+import { bootstrap, type BootstrapOutcome } from './tenants/bootstrap.ts';
+import { keepDataDirSecure, lockDataDir, restrictUmask, secureDataDir } from './node/data-dir.ts';
+import { renderStartupFailure, StartupError } from './node/startup-error.ts';
 import { startDispatchLoop, type DispatchLoop } from './webhooks/dispatch-loop.ts';
 import { dispatchDue } from './webhooks/dispatcher.ts';
 import { pruneDeliveries } from './webhooks/retention.ts';
@@ -85,14 +84,7 @@ export async function openPostgres(url: string): Promise<NodeDatabase> {
   return { db, open: () => ({ db, close: async () => {} }), close: () => pool.end() };
 }
 
-/** On first start: a tenant and an admin key (PALISADE_BOOTSTRAP_KEY, or a new one printed once). */
-export async function bootstrap(db: Db, chosenKey: string | undefined): Promise<ProvisionedTenant | undefined> {
-  const [state] = await db.select().from(tables.platformState).where(eq(tables.platformState.key, 'bootstrap'));
-  if (state) return undefined;
-  const created = await provisionTenant(db, { name: 'default', by: 'bootstrap', adminKey: chosenKey ? await importApiKey(chosenKey) : undefined });
-  await db.insert(tables.platformState).values({ key: 'bootstrap', value: { tenantId: created.tenant.id, at: new Date().toISOString() } });
-  return created;
-}
+export { bootstrap, type BootstrapOutcome } from './tenants/bootstrap.ts';
 
 /**
  * The Node server's signing keys: generated once and kept under the data directory (`signing-key.json`, mode 0600).
@@ -220,18 +212,70 @@ export function pinnedFetch(options: GuardOptions & { resolve: Resolve; ca?: str
   return Object.assign(send as unknown as typeof fetch, { close: async () => void (await Promise.all([agents.http.close(), agents.https.close()])) });
 }
 
+/** What start-up tells the operator about the first tenant and PALISADE_BOOTSTRAP_KEY (never the chosen key). */
+function reportBootstrap(outcome: BootstrapOutcome, keySet: boolean): void {
+  switch (outcome.kind) {
+    case 'created':
+      console.log(`Created tenant "${outcome.tenant.name}" (${outcome.tenant.id}).`);
+      console.log(outcome.chosen ? 'Its admin API key is the value of PALISADE_BOOTSTRAP_KEY.' : `Its admin API key, shown only now:\n\n  ${outcome.apiKey}\n`);
+      return;
+    case 'key_added':
+      console.log(
+        `PALISADE_BOOTSTRAP_KEY: this data directory already had tenant "${outcome.tenant.name}"; the key is now its administrator API key "${outcome.keyName}" (list and revoke keys at /v1/api-keys).`,
+      );
+      return;
+    case 'key_unusable':
+      console.error(`palisade: warning: PALISADE_BOOTSTRAP_KEY is an API key of this installation that is ${outcome.reason}; it stays ${outcome.reason} and is refused (401). Set a new value to add a new administrator key.`);
+      return;
+    case 'no_tenant':
+      console.error('palisade: warning: PALISADE_BOOTSTRAP_KEY was not added: the first tenant (or its administrator role) no longer exists. Create tenants with POST /v1/tenants (PALISADE_OPERATOR_KEY).');
+      return;
+    case 'unchanged':
+      if (!keySet) console.log('Tenant "default" exists (its admin key was shown on the first start). Lost it? Restart with PALISADE_BOOTSTRAP_KEY set to a new key to add one.');
+  }
+}
+
+/** Listens on `port`, or fails with one line when the port is taken. */
+async function listen(app: { fetch: (req: Request) => Response | Promise<Response> }, port: number) {
+  const server = serve({ fetch: app.fetch, port });
+  await new Promise<void>((ok, fail) => {
+    server.once('listening', ok);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      fail(
+        err.code === 'EADDRINUSE'
+          ? new StartupError('port_in_use', `port ${port} is already in use (another Palisade server?); stop that process or set PORT to a free port`, { cause: err })
+          : err,
+      ),
+    );
+  });
+  return server;
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   const dataDir = resolve(env.PALISADE_DATA_DIR ?? '.palisade');
-  const database = env.DATABASE_URL ? await openPostgres(env.DATABASE_URL) : await openPglite(dataDir);
-  const keys = await loadKeyRing(dataDir);
-  const created = await bootstrap(database.db, env.PALISADE_BOOTSTRAP_KEY);
-  if (created) {
-    console.log(`Created tenant "${created.tenant.name}" (${created.tenant.id}).`);
-    console.log(env.PALISADE_BOOTSTRAP_KEY ? 'Its admin API key is the value of PALISADE_BOOTSTRAP_KEY.' : `Its admin API key, shown only now:\n\n  ${created.apiKey}\n`);
+  // Owner-only from here on: the data directory holds the database (secrets in its WAL) and the signing keys.
+  restrictUmask();
+  secureDataDir(dataDir);
+  if (!env.DATABASE_URL) {
+    const lock = lockDataDir(dataDir);
+    process.once('exit', () => lock.release());
   }
-  const config = configFromEnv(env);
   const port = Number(env.PORT ?? 8787);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StartupError('invalid_setting', `PORT must be a port number, not "${env.PORT}"`);
+  const config = configFromEnv(env);
+  const database = env.DATABASE_URL ? await openPostgres(env.DATABASE_URL) : await openPglite(dataDir);
+  const stopSecuring = keepDataDirSecure(dataDir);
+  let keys: KeyRing;
+  try {
+    keys = await loadKeyRing(dataDir);
+    const chosenKey = env.PALISADE_BOOTSTRAP_KEY || undefined;
+    reportBootstrap(await bootstrap(database.db, chosenKey), chosenKey !== undefined);
+  } catch (err) {
+    await database.close();
+    stopSecuring();
+    throw err;
+  }
   const issuer = env.PALISADE_ISSUER ?? `http://localhost:${port}`;
   let webhooks: DispatchLoop | undefined;
   const registriesAllowLoopback = config.app.registries?.allowLoopback ?? false;
@@ -246,6 +290,11 @@ async function main(): Promise<void> {
     wakeWebhookDispatcher: () => webhooks?.wake(),
     console: { sessionKey: loadSessionKey(dataDir, env.PALISADE_SESSION_KEY), assets: consoleAssets() },
   });
+  const server = await listen(app, port).catch(async (err: unknown) => {
+    await database.close();
+    stopSecuring();
+    throw err;
+  });
   // The webhook dispatcher: a background loop on this process (a pass a second, at once when woken).
   const allowLoopback = config.app.webhooks?.allowLoopback ?? false;
   const webhookFetch = pinnedFetch({ resolve: resolveWithNodeDns, allowLoopback });
@@ -256,15 +305,15 @@ async function main(): Promise<void> {
     { fetch: registryFetch, resolve: resolveWithNodeDns, allowLoopback: registriesAllowLoopback, credentialsKey, now: () => new Date() },
     (tenantId) => app.changes.tenantChanged(tenantId),
   );
-  const server = serve({ fetch: app.fetch, port }, (info) => {
-    console.log(`Palisade control plane on http://localhost:${info.port}, console at / (${env.DATABASE_URL ? 'Postgres' : `PGlite in ${dataDir}`})`);
-  });
+  const address = server.address();
+  console.log(`Palisade control plane on http://localhost:${typeof address === 'object' && address ? address.port : port}, console at / (${env.DATABASE_URL ? 'Postgres' : `PGlite in ${dataDir}`})`);
   const stop = () => {
     server.close();
     stopRetention();
     stopRegistrySync();
     void Promise.resolve(webhooks?.stop())
       .then(() => database.close())
+      .then(stopSecuring)
       .finally(() => process.exit(0));
   };
   process.once('SIGINT', stop);
@@ -272,8 +321,8 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().catch((err) => {
-    console.error(err);
+  main().catch((err: unknown) => {
+    console.error(renderStartupFailure(err));
     process.exit(1);
   });
 }
