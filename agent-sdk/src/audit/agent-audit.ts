@@ -33,6 +33,7 @@ export class AgentAudit {
         onUpload: (outcome, events) => {
           if (outcome.kind === 'retry') log({ event: 'audit_upload_failed', events, code: outcome.error.code, status: outcome.error.status, message: outcome.error.message });
           else if (outcome.kind !== 'acked' || outcome.rejected > 0) log({ event: 'audit_events_refused', events, outcome });
+          else log({ event: 'audit_shipped', events, accepted: outcome.accepted, duplicates: outcome.duplicates });
         },
       },
       dropReportMs: s.dropReportSeconds * 1000,

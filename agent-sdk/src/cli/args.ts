@@ -18,17 +18,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export const USAGE = `Usage:
-  palisade-agent enroll --url URL --token TOKEN --out DIR
-  palisade-agent bundle pull --config FILE [--json]
-  palisade-agent bundle verify --trust JWKS [--issuer ISS] [--tenant ID] [--cluster ID] [--config FILE] [--allow-expired] [--json] FILE
-  palisade-agent run --config FILE [--wait SECONDS]
-  palisade-agent trust refresh --config FILE [--json]
-  palisade-agent credential rotate --config FILE
-  palisade-agent evaluate --bundle FILE [--trust JWKS | --config FILE | --insecure-unsigned] [--cluster NAME] [--namespace NS] [--output table|json] INPUT...
-  palisade-agent --version
-
-Exit codes: 0 ok, 1 bundle rejected (evaluate: something denied), 2 usage error or bad file, 3 control plane unreachable or in error.`;
+export { USAGE } from './help.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

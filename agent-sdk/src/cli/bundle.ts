@@ -7,7 +7,7 @@ import { AgentFileError, loadAgentFiles, readAgentFile, readTrustFile, type Agen
 import { agentClient } from './agent-client.ts';
 import { EXIT, optional, parse, required, UsageError } from './args.ts';
 
-/** `palisade-agent bundle pull --config FILE`: one poll with the agent's state directory, then a summary. */
+/** `palisade-agent bundle pull --config FILE`: one poll with the agent's state directory, then where it is and a summary. */
 export async function pullCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string' }, json: { type: 'boolean' } });
   const files = await loadAgentFiles(required(values, 'config'));
@@ -25,7 +25,9 @@ export async function pullCommand(args: string[]): Promise<number> {
   }
   const bundle = client.active;
   if (bundle === null) throw new Error('no active bundle after a successful poll');
-  print(bundle, Boolean(values.json), result.outcome === 'activated' ? 'downloaded and verified' : 'not modified');
+  const saved = join(files.stateDir, STATE_FILES.jws);
+  const headline = result.outcome === 'activated' ? `downloaded and verified; saved to ${saved}` : `not modified; the stored bundle is ${saved}`;
+  print(bundle, Boolean(values.json), headline, { file: saved });
   return EXIT.ok;
 }
 
@@ -74,8 +76,8 @@ export async function verifyCommand(args: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-function print(bundle: VerifiedBundle, json: boolean, headline: string): void {
-  const summary = summarizeBundle(bundle);
+function print(bundle: VerifiedBundle, json: boolean, headline: string, extra: Record<string, unknown> = {}): void {
+  const summary = { ...summarizeBundle(bundle), ...extra };
   process.stdout.write(json ? JSON.stringify(summary, null, 2) + '\n' : `${headline}\n${formatSummary(summary)}\n`);
 }
 

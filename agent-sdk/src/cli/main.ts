@@ -7,6 +7,7 @@ import { pullCommand, verifyCommand } from './bundle.ts';
 import { credentialRotateCommand } from './credential.ts';
 import { enrollCommand } from './enroll.ts';
 import { evaluateCommand } from './evaluate.ts';
+import { COMMAND_HELP, commandHelp } from './help.ts';
 import { runCommand } from './run.ts';
 import { trustRefreshCommand } from './trust.ts';
 
@@ -22,35 +23,61 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
 /** Commands in two words. */
 const GROUPS = ['bundle', 'trust', 'credential'];
 
+const HELP_FLAGS = ['-h', '--help'];
+
+/** Whether the arguments ask for help (before a `--`, after which everything is an input). */
+function asksForHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((a) => HELP_FLAGS.includes(a));
+}
+
 /** Runs `palisade-agent` with the given arguments; resolves to the exit code. Messages go to stdout and stderr. */
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--version') {
     process.stdout.write(`${AGENT_VERSION}\n`);
     return EXIT.ok;
   }
-  if (argv[0] === '--help' || argv[0] === 'help') {
+  // `help`, `help COMMAND`, `-h`, `--help`
+  const helpArgs = argv[0] === 'help' ? argv.slice(1) : HELP_FLAGS.includes(argv[0] ?? '') ? [] : undefined;
+  const words = helpArgs ?? argv;
+  const name = commandName(words);
+  // Help without a command, or for a group (`bundle --help`, `help bundle`): the overview.
+  const group = GROUPS.includes(words[0] ?? '') && (words.length === 1 || HELP_FLAGS.includes(words[1] ?? ''));
+  if ((helpArgs !== undefined && (words.length === 0 || group)) || (group && asksForHelp(words))) {
     process.stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
-  const name = GROUPS.includes(argv[0] ?? '') ? `${argv[0]} ${argv[1] ?? ''}` : (argv[0] ?? '');
   const command = COMMANDS[name];
   try {
     if (command === undefined) throw new UsageError(argv.length === 0 ? 'no command given' : `unknown command "${name.trim()}"`);
-    return await command(argv.slice(name.split(' ').length));
+    const args = words.slice(name.split(' ').length);
+    if (helpArgs !== undefined || asksForHelp(args)) {
+      process.stdout.write(`${commandHelp(name)}\n`);
+      return EXIT.ok;
+    }
+    return await command(args);
   } catch (err) {
-    return failure(err);
+    return failure(err, name);
   }
 }
 
+/** The command the arguments name: one word, or two for the groups. */
+function commandName(args: string[]): string {
+  return GROUPS.includes(args[0] ?? '') ? `${args[0]} ${args[1] ?? ''}` : (args[0] ?? '');
+}
+
 /** One line on stderr naming the problem, and the exit code for its kind. */
-function failure(err: unknown): number {
-  const [message, code] = classify(err);
+function failure(err: unknown, name: string): number {
+  const [message, code] = classify(err, name);
   process.stderr.write(`palisade-agent: ${message}\n`);
   return code;
 }
 
-function classify(err: unknown): [string, number] {
-  if (err instanceof UsageError) return [`${err.message}\n\n${USAGE}`, EXIT.usage];
+function classify(err: unknown, name: string): [string, number] {
+  if (err instanceof UsageError) {
+    const usage = COMMAND_HELP[name] ? `${COMMAND_HELP[name].split('\n')[0]}\nRun palisade-agent ${name} --help for the options.` : USAGE;
+    return [`${err.message}\n\n${usage}`, EXIT.usage];
+  }
   if (err instanceof AgentFileError) return [err.message, EXIT.usage];
   if (err instanceof BundleVerificationError) return [`bundle rejected (${err.code}): ${err.message}`, EXIT.rejected];
   if (err instanceof ControlPlaneError) return [`control plane: ${err.message}`, EXIT.unavailable];

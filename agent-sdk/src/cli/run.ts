@@ -4,12 +4,14 @@ import { StatusReporter } from '../bundle/reporter.ts';
 import { loadAgentFiles } from '../node/agent-files.ts';
 import { agentClient } from './agent-client.ts';
 import { EXIT, optional, parse, required, UsageError } from './args.ts';
+import { log } from './log.ts';
 import { startWebhook, withWebhookCounters } from './webhook.ts';
 
 /**
  * `palisade-agent run --config FILE`: restores the last good bundle, polls for new ones and reports status until
  * SIGTERM or SIGINT; with a `webhook` section in the configuration, also serves the admission webhook over HTTPS.
- * Logs one JSON line per event on stdout. In a container, start it as the main process (`node
+ * Logs one JSON line per event on stdout (`log.ts`): each admission decision and each audit shipment at `info`, with
+ * bundle activations, polls and failures (`warn`). In a container, start it as the main process (`node
  * bin/palisade-agent.mjs run ...`): `npx` does not forward SIGTERM to it.
  */
 export async function runCommand(args: string[]): Promise<number> {
@@ -59,8 +61,4 @@ function logPoll(result: PollResult): void {
   else if (result.outcome === 'rejected' || result.outcome === 'failed')
     log({ event: result.outcome, code: (result.error as { code?: string }).code ?? 'internal', message: result.error.message });
   else log({ event: result.outcome });
-}
-
-function log(entry: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');
 }

@@ -7,12 +7,13 @@ import type { RegistryAccessConfig, WebhookConfig } from '../config.ts';
 import { verifierFromConfig } from '../signatures/from-config.ts';
 import { signatureStage } from '../signatures/stage.ts';
 import { WebhookServer } from '../webhook/server.ts';
+import { decisionEntry, type LogEntry } from './log.ts';
 
 /**
  * Starts the admission webhook of `palisade-agent run` (when the configuration has a `webhook` section), enforcing
  * whatever bundle `client` has active. Certificate paths are relative to the configuration file.
  */
-export async function startWebhook(configFile: string, settings: WebhookConfig, client: BundleClient, log: (entry: Record<string, unknown>) => void, registryAccess?: RegistryAccessConfig): Promise<WebhookServer> {
+export async function startWebhook(configFile: string, settings: WebhookConfig, client: BundleClient, log: (entry: LogEntry) => void, registryAccess?: RegistryAccessConfig): Promise<WebhookServer> {
   const base = dirname(resolve(configFile));
   const resolved = {
     ...settings,
@@ -21,7 +22,12 @@ export async function startWebhook(configFile: string, settings: WebhookConfig, 
     ...(settings.clientCaFile ? { clientCaFile: resolve(base, settings.clientCaFile) } : {}),
   };
   const signatures = signatureStage(await verifierFromConfig(registryAccess, base));
-  const server = await WebhookServer.create(resolved, { bundle: () => client.active, log, signatures });
+  const server = await WebhookServer.create(resolved, {
+    bundle: () => client.active,
+    log,
+    signatures,
+    onDecision: (request, outcome) => log(decisionEntry(request, outcome)),
+  });
   const address = await server.listen();
   log({ event: 'webhook_listening', address: address.address, port: address.port, failurePolicy: settings.failurePolicy, clientAuthentication: settings.clientCaFile ? 'certificate' : 'none' });
   return server;

@@ -6,7 +6,7 @@ import { bundleProblem, type ActiveBundle, type AdmitOptions } from './admission
 import type { SignatureStage } from '../signatures/stage.ts';
 import { clientAuthProblem } from './client-auth.ts';
 import type { WebhookMetrics } from './metrics.ts';
-import { handleValidate, problem, send } from './validate.ts';
+import { handleValidate, problem, send, type ValidateContext } from './validate.ts';
 
 /** The bundle in force, as the webhook needs it (a `VerifiedBundle` is one). */
 export interface ServedBundle extends ActiveBundle {
@@ -36,6 +36,7 @@ export interface RouteContext {
   aggregator: AuditAggregator;
   metrics: WebhookMetrics;
   signatures?: SignatureStage;
+  onDecision?: ValidateContext['onDecision'];
 }
 
 export function counters(metrics: WebhookMetrics, audit: AuditQueue<AuditEventV1>): WebhookCounters {
@@ -73,5 +74,5 @@ export function route(req: IncomingMessage, res: ServerResponse, path: string, c
   }
   const refused = clientAuthProblem(req, c.settings);
   if (refused) return problem(res, refused.status, refused.status === 401 ? 'Unauthorized' : 'Forbidden', refused.detail, true);
-  return handleValidate(req, res, { ...c.settings, admitOptions: () => options, audit: c.audit, aggregator: c.aggregator, metrics: c.metrics, ...(c.signatures ? { signatures: c.signatures } : {}) });
+  return handleValidate(req, res, { ...c.settings, admitOptions: () => options, audit: c.audit, aggregator: c.aggregator, metrics: c.metrics, ...(c.signatures ? { signatures: c.signatures } : {}), ...(c.onDecision ? { onDecision: c.onDecision } : {}) });
 }

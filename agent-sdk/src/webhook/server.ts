@@ -7,7 +7,7 @@ import { AuditAggregator, AuditQueue } from '../engine/index.ts';
 import type { SignatureStage } from '../signatures/stage.ts';
 import { CertificateReloader, loadKeyPair, type KeyPair } from './certificates.ts';
 import { WebhookMetrics } from './metrics.ts';
-import { counters, route, type ServedBundle, type WebhookCounters } from './routes.ts';
+import { counters, route, type RouteContext, type ServedBundle, type WebhookCounters } from './routes.ts';
 import { problem } from './validate.ts';
 import { uuidv7 } from './uuid.ts';
 
@@ -23,6 +23,8 @@ export interface WebhookDeps {
   log?: (entry: Record<string, unknown>) => void;
   /** Verifies image signatures before each decision (`imageContentProtection`); without it such rules fail closed. */
   signatures?: SignatureStage;
+  /** Told of every admission decision (`palisade-agent run` logs each). */
+  onDecision?: RouteContext['onDecision'];
 }
 
 /**
@@ -114,7 +116,7 @@ export class WebhookServer {
     let status = 500;
     try {
       const { settings, audit, aggregator, metrics } = this;
-      const context = { settings, audit, aggregator, metrics, bundle: this.deps.bundle(), now: new Date(this.now()), ...(this.deps.cluster ? { cluster: this.deps.cluster } : {}), ...(this.deps.signatures ? { signatures: this.deps.signatures } : {}) };
+      const context = { settings, audit, aggregator, metrics, bundle: this.deps.bundle(), now: new Date(this.now()), ...(this.deps.cluster ? { cluster: this.deps.cluster } : {}), ...(this.deps.signatures ? { signatures: this.deps.signatures } : {}), ...(this.deps.onDecision ? { onDecision: this.deps.onDecision } : {}) };
       status = await route(req, res, path, context);
     } catch (err) {
       if (!res.headersSent) status = problem(res, 500, 'Internal Server Error', (err as Error).message);

@@ -2,10 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditEventV1 } from '../../../schema/audit-event.ts';
 import { auditEvents, type AuditAggregator, type AuditQueue } from '../engine/index.ts';
 import type { SignatureStage } from '../signatures/stage.ts';
-import { admissionInput, admit, type AdmitOptions } from './admission.ts';
+import { admissionInput, admit, type AdmitOptions, type AdmitOutcome } from './admission.ts';
 import { HttpError, mediaType, readBody } from './body.ts';
 import type { WebhookMetrics } from './metrics.ts';
-import { MalformedReviewError, parseAdmissionReview, reviewResponse } from './review.ts';
+import { MalformedReviewError, parseAdmissionReview, reviewResponse, type AdmissionRequest } from './review.ts';
 import { uuidv7 } from './uuid.ts';
 
 export interface ValidateContext {
@@ -19,6 +19,8 @@ export interface ValidateContext {
   metrics: WebhookMetrics;
   /** Signature verification before the decision, within what is left of the request deadline. */
   signatures?: SignatureStage;
+  /** Told of every decision (e.g. to log it); must not throw. */
+  onDecision?: (request: AdmissionRequest, outcome: AdmitOutcome) => void;
 }
 
 /** Writes a JSON body; `Connection: close` when the request body may be left unread. */
@@ -66,6 +68,7 @@ export async function handleValidate(req: IncomingMessage, res: ServerResponse, 
   }
   const outcome = admit(request, options);
   ctx.metrics.decision(outcome.response.allowed ? 'allowed' : 'denied', outcome.reason, request.dryRun === true);
+  ctx.onDecision?.(request, outcome);
   if (outcome.decision && outcome.input && request.dryRun !== true) {
     const events = auditEvents(outcome.decision, outcome.input, { newId: () => uuidv7(options.now.getTime()), now: options.now });
     ctx.metrics.auditEvents += events.length;

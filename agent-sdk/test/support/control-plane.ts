@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { JWKS, StatusDocument } from '../../src/index.ts';
 import { CLUSTER, ISSUER, TENANT } from './bundles.ts';
 
@@ -18,6 +18,8 @@ export class FakeControlPlane {
   gzip = true;
   readonly requests: Array<{ method: string; path: string; url: string; headers: IncomingMessage['headers'] }> = [];
   readonly statuses: StatusDocument[] = [];
+  /** Audit events received on `POST /v1/agent/events` (NDJSON lines, parsed), each acknowledged as accepted. */
+  readonly events: Array<Record<string, unknown>> = [];
   private readonly server = createServer((req, res) => void this.handle(req, res));
 
   constructor(readonly jwks: JWKS) {}
@@ -40,7 +42,8 @@ export class FakeControlPlane {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     this.requests.push({ method: req.method ?? '', path, url: req.url ?? '', headers: req.headers });
-    const body = await read(req);
+    const raw = await read(req);
+    const body = raw.toString();
     if (req.method === 'POST' && path === '/v1/agent/enroll') {
       if ((JSON.parse(body) as { token?: string }).token !== TOKEN) return problem(res, 401, 'Unauthorized', 'unknown or used enrollment token');
       return json(res, 201, { clusterId: CLUSTER, tenantId: TENANT, issuer: ISSUER, credential: CREDENTIAL, jwks: this.jwks });
@@ -50,6 +53,12 @@ export class FakeControlPlane {
     if (req.method === 'POST' && path === '/v1/agent/status') {
       this.statuses.push(JSON.parse(body) as StatusDocument);
       return void res.writeHead(204).end();
+    }
+    if (req.method === 'POST' && path === '/v1/agent/events') {
+      const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+      const lines = text.split('\n').filter((l) => l !== '');
+      this.events.push(...lines.map((l) => JSON.parse(l) as Record<string, unknown>));
+      return json(res, 202, { accepted: lines.length, duplicates: 0, rejected: [] });
     }
     if (req.method === 'GET' && path === '/v1/agent/bundle') {
       if (this.bundleHandler) return this.bundleHandler(req, res);
@@ -72,9 +81,9 @@ function json(res: ServerResponse, status: number, value: unknown, type = 'appli
   res.writeHead(status, { 'content-type': type }).end(JSON.stringify(value));
 }
 
-function read(req: IncomingMessage): Promise<string> {
+function read(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks).toString())).on('error', reject);
+    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
   });
 }

@@ -1,0 +1,123 @@
+/**
+ * The help texts of `palisade-agent` (`-h`, `--help`, `help [COMMAND]`, `COMMAND --help`). Kept beside the parsers'
+ * option lists: a test checks that every option a command accepts is named in its help.
+ */
+
+const EXIT_CODES = 'Exit codes: 0 ok, 1 bundle rejected (evaluate: something denied), 2 usage error or bad file, 3 control plane unreachable or in error.';
+
+/** The configuration file every `--config` reads; the same text for each command that takes one. */
+export const CONFIG_FIELDS = `Configuration file (config.json, written by enroll; relative paths are relative to the file):
+  url             the control plane, e.g. https://palisade.example.com
+  clusterId       this cluster's id           tenantId   the tenant's id
+  issuer          the expected bundle issuer (iss claim)
+  credentialFile  the agent credential (mode 0600)
+  trustFile       the JWKS bundles are verified against (kept current by the agent; must be writable)
+  stateDir        where the last good bundle is kept (bundle.jws, bundle.json)
+  webhook         optional; run serves the admission webhook when present:
+                    certFile, keyFile (PEM, reloaded on change), listen (0.0.0.0), port (8443),
+                    failurePolicy (closed | open), expiryGraceSeconds (3600), requestDeadlineMs (2000),
+                    maxRequestBytes (4 MiB), auditQueueCapacity (10000), certReloadSeconds (10)
+  audit           optional; the audit spool and shipper of run:
+                    spoolDir (<stateDir>/audit-spool), maxSpoolEvents (100000), maxSpoolBytes (64 MiB),
+                    segmentBytes (4 MiB), batchEvents (500), batchBytes (512 KiB), batchMaxWaitMs (2000),
+                    gzip (true), uploadTimeoutMs (30000), dropReportSeconds (60)`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  enroll: `Usage: palisade-agent enroll --url URL --token TOKEN --out DIR
+
+Enrolls this cluster's agent with an enrollment token (POST /v1/clusters/{id}/enrollment-tokens) and writes
+DIR/config.json, DIR/credential (0600) and DIR/jwks.json (the trust anchor). HTTPS only, except to a loopback address.
+
+Options:
+  --url URL       the control plane's base URL
+  --token TOKEN   a one-time enrollment token (pet_...)
+  --out DIR       the directory to write (created if missing)`,
+
+  'bundle pull': `Usage: palisade-agent bundle pull --config FILE [--json]
+
+Polls the control plane once, verifies the signed bundle, stores it in stateDir (bundle.jws) and prints where it was
+saved and a summary. A bundle that fails verification is not stored; the previous one is kept.
+
+Options:
+  --config FILE   the agent's config.json
+  --json          print the summary as JSON
+
+${CONFIG_FIELDS}`,
+
+  'bundle verify': `Usage: palisade-agent bundle verify --trust JWKS [--issuer ISS] [--tenant ID] [--cluster ID] [--config FILE] [--allow-expired] [--json] FILE
+
+Verifies a signed bundle file offline (signature, issuer, tenant, cluster, expiry, contents) and prints a summary.
+
+Options:
+  --trust JWKS      the trust anchor (a JWKS file); or take it from --config
+  --issuer ISS      the expected issuer      --tenant ID   the expected tenant      --cluster ID   the expected cluster
+                    (each taken from --config when given, else from the bundle itself, with a warning)
+  --config FILE     an agent's config.json: trust file, issuer, tenant and cluster
+  --allow-expired   accept a bundle past its expiry
+  --json            print the summary as JSON`,
+
+  run: `Usage: palisade-agent run --config FILE [--wait SECONDS]
+
+Runs the agent until SIGTERM or SIGINT: restores the last good bundle, polls for new ones (long poll with --wait),
+refreshes the trust anchor hourly, reports status, spools and ships audit events, and with a webhook section in the
+configuration serves the admission webhook (POST /validate, /healthz, /readyz, /metrics) over HTTPS.
+Logs one JSON line per event on stdout, with a level: each admission decision and each audit shipment at info.
+
+Options:
+  --config FILE     the agent's config.json
+  --wait SECONDS    long-poll wait per bundle request, 0 to 300 (default 0)
+
+${CONFIG_FIELDS}`,
+
+  'trust refresh': `Usage: palisade-agent trust refresh --config FILE [--json]
+
+Fetches the control plane's signing keys and replaces the trust file, keeping the key of the stored bundle.
+
+Options:
+  --config FILE   the agent's config.json
+  --json          print the result as JSON
+
+${CONFIG_FIELDS}`,
+
+  'credential rotate': `Usage: palisade-agent credential rotate --config FILE
+
+Swaps the agent's credential for a new one (written to credentialFile); the old one works for 10 more minutes.
+
+Options:
+  --config FILE   the agent's config.json
+
+${CONFIG_FIELDS}`,
+
+  evaluate: `Usage: palisade-agent evaluate --bundle FILE [--trust JWKS | --config FILE | --insecure-unsigned] [--cluster NAME] [--namespace NS] [--output table|json] INPUT...
+
+Decides Kubernetes manifests with a bundle, offline. INPUT: YAML or JSON files (multi-document, kind: List,
+AdmissionReview), - for stdin. Exit 0 when everything is allowed, 1 when anything is denied, 2 for bad input.
+
+Options:
+  --bundle FILE          a signed bundle (bundle.jws), or with --insecure-unsigned the JSON of GET /v1/clusters/{id}/bundle
+  --trust JWKS           verify the signed bundle against this JWKS
+  --config FILE          verify it with an agent's config.json (trust file, issuer, tenant, cluster)
+  --insecure-unsigned    take unsigned bundle JSON (for trying policies before publishing)
+  --cluster NAME         the cluster name policy scopes match
+  --namespace NS         the namespace of inputs that name none (default "default")
+  --output table|json    the result format (default table)`,
+};
+
+export const USAGE = `Usage: palisade-agent COMMAND [OPTIONS]
+
+Commands:
+  enroll              enroll this cluster's agent and write its configuration
+  bundle pull         download, verify and store the bundle once
+  bundle verify       verify a bundle file offline
+  run                 keep the bundle current, serve the admission webhook, ship audit events
+  trust refresh       refresh the trust anchor (signing keys)
+  credential rotate   swap the agent credential for a new one
+  evaluate            decide manifests with a bundle, offline
+
+Run palisade-agent COMMAND --help for its options and configuration fields.
+Other options: -h, --help (this text), --version.
+
+${EXIT_CODES}`;
+
+/** The help of one command, with the exit codes. */
+export const commandHelp = (name: string): string | undefined => (COMMAND_HELP[name] ? `${COMMAND_HELP[name]}\n\n${EXIT_CODES}` : undefined);
