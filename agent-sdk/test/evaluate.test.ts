@@ -42,11 +42,11 @@ describe('palisade-agent evaluate', { timeout: 60_000 }, () => {
     expect(lines[3]).toBe('    NOT ENFORCED  policy "profiles" enables containerRuntimeProfiles, not enforced by this admission agent');
     expect(lines[4]).toMatch(/^pods\.yaml#1\s+Pod\s+team-a\s+bad\s+DENIED$/);
     expect(lines.slice(5, 13)).toEqual([
-      '    DENY   high      container "app": image "quay.io/evil/miner:latest" is not from an allowed registry (quay.io)  [policy "baseline" r4, registriesAllowed]',
+      '    DENY   high      container "app": image "quay.io/evil/miner:latest" is from registry quay.io, which is not in the allowed registries (ghcr.io/acme, docker.io/library)  [policy "baseline" r4, registriesAllowed]',
       '    DENY   critical  container "app" sets privileged=true  [policy "baseline" r4, limitContainerPrivileges.baseline.privileged]',
       '    DENY   high      pod sets hostNetwork=true  [policy "baseline" r4, limitContainerPrivileges.baseline.hostNamespaces]',
-      '    audit  low       container "app": image "quay.io/evil/miner:latest" is not pinned to a tag other than latest  [policy "hygiene" r2, bestPracticeCheck.imageTagNotLatest]',
-      '    audit  low       container "sidecar": image "docker.io/library/envoy" is not pinned to a tag other than latest  [policy "hygiene" r2, bestPracticeCheck.imageTagNotLatest]',
+      '    audit  low       container "app": image "quay.io/evil/miner:latest" uses the tag latest, which can change under it; use a version tag or a digest  [policy "hygiene" r2, bestPracticeCheck.imageTagNotLatest]',
+      '    audit  low       container "sidecar": image "docker.io/library/envoy" has no tag, so it runs whatever latest is; use a version tag or a digest  [policy "hygiene" r2, bestPracticeCheck.imageTagNotLatest]',
       '    audit  low       container "sidecar" sets no memory limit  [policy "hygiene" r2, bestPracticeCheck.memoryLimitsSet]',
       '    runtime profiles: app=web, sidecar=web',
       '    NOT ENFORCED  policy "profiles" enables containerRuntimeProfiles, not enforced by this admission agent',
@@ -73,7 +73,7 @@ describe('palisade-agent evaluate', { timeout: 60_000 }, () => {
     expect(results[2].findings).toContainEqual({
       policy: { id: '00000001-0000-4000-8000-000000000001', name: 'baseline', revision: 4 },
       mode: 'enforce', check: 'registriesAllowed', container: 'app', image: 'quay.io/evil/miner:latest',
-      message: 'image "quay.io/evil/miner:latest" is not from an allowed registry (quay.io)', severity: 'high',
+      message: 'image "quay.io/evil/miner:latest" is from registry quay.io, which is not in the allowed registries (ghcr.io/acme, docker.io/library)', severity: 'high',
     });
     expect(results[2].findings).toContainEqual(expect.objectContaining({ check: 'limitContainerPrivileges.baseline.hostNamespaces', message: 'pod sets hostNetwork=true' }));
     expect(results[2].findings.find((f: any) => f.check.endsWith('hostNamespaces'))).not.toHaveProperty('container');

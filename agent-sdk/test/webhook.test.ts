@@ -28,7 +28,7 @@ describe('POST /validate over HTTPS with AdmissionReview v1', () => {
     expect(await decide(body)).toEqual({
       uid: body.request.uid,
       allowed: true,
-      warnings: [NOT_ENFORCED, 'Palisade audit: container "app": image "ghcr.io/acme/web:latest" is not pinned to a tag other than latest [policy "hygiene", check bestPracticeCheck.imageTagNotLatest]'],
+      warnings: [NOT_ENFORCED, 'Palisade audit: container "app": image "ghcr.io/acme/web:latest" uses the tag latest, which can change under it; use a version tag or a digest [policy "hygiene", check bestPracticeCheck.imageTagNotLatest]'],
     });
     // A section a policy enables but this agent does not enforce never passes silently, even on a clean pod.
     const clean = review(goodPod());
@@ -42,15 +42,15 @@ describe('POST /validate over HTTPS with AdmissionReview v1', () => {
     expect(response.status.message).toBe(
       [
         'Palisade denied Pod "web" in namespace "shop" (bundle revision 7):',
-        '- container "app": image "quay.io/evil/miner:latest" is not from an allowed registry (quay.io) [policy "baseline", check registriesAllowed]',
+        '- container "app": image "quay.io/evil/miner:latest" is from registry quay.io, which is not in the allowed registries (ghcr.io/acme, docker.io/library) [policy "baseline", check registriesAllowed]',
         '- container "app" sets privileged=true [policy "baseline", check limitContainerPrivileges.baseline.privileged]',
         '- pod sets hostNetwork=true [policy "baseline", check limitContainerPrivileges.baseline.hostNamespaces]',
       ].join('\n'),
     );
     expect(response.warnings).toEqual([
       NOT_ENFORCED,
-      'Palisade audit: container "app": image "quay.io/evil/miner:latest" is not pinned to a tag other than latest [policy "hygiene", check bestPracticeCheck.imageTagNotLatest]',
-      'Palisade audit: container "sidecar": image "docker.io/library/envoy" is not pinned to a tag other than latest [policy "hygiene", check bestPracticeCheck.imageTagNotLatest]',
+      'Palisade audit: container "app": image "quay.io/evil/miner:latest" uses the tag latest, which can change under it; use a version tag or a digest [policy "hygiene", check bestPracticeCheck.imageTagNotLatest]',
+      'Palisade audit: container "sidecar": image "docker.io/library/envoy" has no tag, so it runs whatever latest is; use a version tag or a digest [policy "hygiene", check bestPracticeCheck.imageTagNotLatest]',
       'Palisade audit: container "sidecar" sets no memory limit [policy "hygiene", check bestPracticeCheck.memoryLimitsSet]',
     ]);
   });

@@ -37,7 +37,7 @@ export function grouped(findings: Finding[]): Finding[] {
  * @example
  * ```text
  * Palisade denied Pod "web" in namespace "shop" (bundle revision 12):
- * - container "app": image "quay.io/x/web:1" is not from an allowed registry (quay.io) [policy "prod", check registriesAllowed]
+ * - container "app": image "quay.io/x/web:1" is from registry quay.io, which is not in the allowed registries (ghcr.io/acme) [policy "prod", check registriesAllowed]
  * - container "app" sets privileged=true [policy "baseline", check limitContainerPrivileges.baseline.privileged]
  * - pod sets hostNetwork=true [policy "baseline", check limitContainerPrivileges.baseline.hostNamespaces]
  * ```

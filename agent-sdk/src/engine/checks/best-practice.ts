@@ -13,7 +13,10 @@ const resource = (kind: 'requests' | 'limits', name: 'cpu' | 'memory'): Rule => 
 const RULES: Record<string, Rule> = {
   /** An explicit tag other than `latest`; a reference pinned by digest passes whatever its tag, since the digest is what runs. */
   imageTagNotLatest: (c) =>
-    !c.ref || c.ref.digest !== undefined || (c.ref.tagExplicit && c.ref.tag !== 'latest') ? undefined : `image "${c.image}" is not pinned to a tag other than latest`,
+    !c.ref || c.ref.digest !== undefined || (c.ref.tagExplicit && c.ref.tag !== 'latest') ? undefined
+      : c.ref.tagExplicit
+        ? `image "${c.image}" uses the tag latest, which can change under it; use a version tag or a digest`
+        : `image "${c.image}" has no tag, so it runs whatever latest is; use a version tag or a digest`,
   imageDigestPinned: (c) => (!c.ref || c.ref.digest !== undefined ? undefined : `image "${c.image}" is not pinned by digest`),
   cpuRequestsSet: resource('requests', 'cpu'),
   cpuLimitsSet: resource('limits', 'cpu'),

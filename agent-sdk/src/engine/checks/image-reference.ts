@@ -15,5 +15,5 @@ export const imageReferenceCheck: Check = {
   run: (ctx) =>
     ctx.containers
       .filter((c) => c.imageError !== undefined)
-      .map((c) => ({ check: 'imageReference', container: c, message: `container "${c.name}": ${c.imageError}`, severity: 'high' as const })),
+      .map((c) => ({ check: 'imageReference', container: c, message: `container "${c.name}" cannot be checked: ${c.imageError}`, severity: 'high' as const })),
 };

@@ -22,6 +22,10 @@ export function registryAllows(entry: string, ref: ImageReference): boolean {
   return under(path) || (host === 'docker.io' && !path.includes('/') && under(`library/${path}`));
 }
 
+/** The allowed registries as the finding names them (the first ten; the list may be long). */
+const allowedList = (registries: readonly string[]) =>
+  registries.length === 0 ? 'none: the list is empty' : registries.slice(0, 10).join(', ') + (registries.length > 10 ? `, and ${registries.length - 10} more` : '');
+
 /** `registriesAllowed`: every image comes from one of the listed registries (an empty list admits none). */
 export const registriesAllowedCheck: Check = {
   section: 'registriesAllowed',
@@ -29,5 +33,5 @@ export const registriesAllowedCheck: Check = {
   run: (ctx, policy) =>
     ctx.containers
       .filter((c) => c.ref && !policy.registriesAllowed.registries.some((r) => registryAllows(r, c.ref!)))
-      .map((c) => ({ check: 'registriesAllowed', container: c, message: `image "${c.image}" is not from an allowed registry (${c.ref!.registry})`, severity: 'high' as const })),
+      .map((c) => ({ check: 'registriesAllowed', container: c, message: `image "${c.image}" is from registry ${c.ref!.registry}, which is not in the allowed registries (${allowedList(policy.registriesAllowed.registries)})`, severity: 'high' as const })),
 };

@@ -8,5 +8,5 @@ export const unregisteredImagesCheck: Check = {
   run: (ctx) =>
     ctx.containers
       .filter((c) => c.ref && registeredImages(ctx.bundle, c.ref).length === 0)
-      .map((c) => ({ check: 'blockUnregisteredImages', container: c, message: `image "${c.image}" is not registered`, severity: 'medium' as const })),
+      .map((c) => ({ check: 'blockUnregisteredImages', container: c, message: `image "${c.image}" is not registered (neither its digest nor its tag is in the image inventory)`, severity: 'medium' as const })),
 };

@@ -24,7 +24,7 @@ export const volumesBlockedCheck: Check = {
       const hit = blockedBy(raw, blocked);
       if (hit === undefined) continue;
       for (const container of mountedBy(ctx, String(v.name ?? '')))
-        out.push({ check: 'volumesBlocked', container, message: `volume "${v.name}" mounts host path ${raw}, blocked by ${hit}`, severity: 'high' });
+        out.push({ check: 'volumesBlocked', container, message: `volume "${v.name}" mounts host path ${raw}, which reaches the blocked path ${hit}`, severity: 'high' });
     }
     return out;
   },

@@ -50,7 +50,7 @@ export const hostProbesAndHostLifecycle: PrivilegeRule = {
   run: (ctx) =>
     perContainer(ctx, (c) => {
       const hosts = containerHosts(c);
-      return hosts.length ? `container "${c.name}" probes or hooks host ${hosts.join(', ')}` : undefined;
+      return hosts.length ? `container "${c.name}" sends probes or lifecycle hooks to host ${hosts.join(', ')}` : undefined;
     }),
 };
 

@@ -15,7 +15,7 @@ export const restrictedVolumes: PrivilegeRule = {
         const sources = Object.keys(v).filter((k) => k !== 'name' && hasSource(v, k));
         return sources.length > 0 && !ALLOWED_VOLUMES.some((k) => hasSource(v, k));
       })
-      .map((v) => ({ message: `volume "${v.name}" has a restricted type (${Object.keys(v).filter((k) => k !== 'name').join(', ')})` })),
+      .map((v) => ({ message: `volume "${v.name}" is of type ${Object.keys(v).filter((k) => k !== 'name').join(', ')}, which the restricted level does not allow` })),
 };
 
 /** Linux-only checks skip Windows pods (PSS v1.25+). */
@@ -81,9 +81,9 @@ export const capabilitiesRestricted: PrivilegeRule = {
       : perContainer(ctx, (c) => {
           const caps = sc(c).capabilities;
           const problems: string[] = [];
-          if (!list<unknown>(caps?.drop).includes('ALL')) problems.push('does not drop ALL');
+          if (!list<unknown>(caps?.drop).includes('ALL')) problems.push('does not drop ALL capabilities');
           const added = list<unknown>(caps?.add).filter((a) => a !== 'NET_BIND_SERVICE');
-          if (added.length) problems.push(`adds ${added.join(', ')}`);
-          return problems.length ? `container "${c.name}" ${problems.join(' and ')} capabilities` : undefined;
+          if (added.length) problems.push(`adds capabilities ${added.join(', ')}`);
+          return problems.length ? `container "${c.name}" ${problems.join(' and ')}` : undefined;
         }),
 };

@@ -35,7 +35,7 @@ export const appArmorProfile: PrivilegeRule = {
       if (!key.startsWith(APPARMOR_ANNOTATION) || appArmorAnnotationAllowed(value)) continue;
       const name = key.slice(APPARMOR_ANNOTATION.length);
       const container = evaluated.get(name);
-      if (container || !anyContainer.has(name)) out.push({ container, message: `annotation ${key}=${value}` });
+      if (container || !anyContainer.has(name)) out.push({ container, message: `annotation ${key}=${value} sets an AppArmor profile other than runtime/default or localhost/*` });
     }
     return out;
   },

@@ -22,11 +22,11 @@ const effective = (id: PrivilegeSetting, severity: PrivilegeRule['severity'], me
 
 const appArmorOf = (c: ContainerView, ctx: CheckContext): string | undefined => {
   const own = sc(c).appArmorProfile;
-  if (own) return appArmorTypeAllowed(own.type) ? undefined : `appArmorProfile.type=${own.type}`;
+  if (own) return appArmorTypeAllowed(own.type) ? undefined : `it sets appArmorProfile.type=${own.type}`;
   const annotation = ctx.workload.annotations[APPARMOR_ANNOTATION + c.name];
-  if (annotation !== undefined) return appArmorAnnotationAllowed(annotation) ? undefined : `AppArmor annotation ${annotation}`;
+  if (annotation !== undefined) return appArmorAnnotationAllowed(annotation) ? undefined : `its AppArmor annotation is ${annotation}`;
   const pod = podSc(ctx).appArmorProfile;
-  return pod && !appArmorTypeAllowed(pod.type) ? `pod appArmorProfile.type=${pod.type}` : undefined;
+  return pod && !appArmorTypeAllowed(pod.type) ? `the pod sets appArmorProfile.type=${pod.type}` : undefined;
 };
 
 /**
