@@ -7,8 +7,20 @@ const MAX_DEPTH = 8;
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (ch) => ENTITIES[ch]!);
 
+/**
+ * Escaped text with line-break opportunities after `/`, `.`, `_` and `,`: long paths and dotted names wrap between
+ * their parts, never inside a word (the page's CSS breaks a word only when one part alone is wider than the line).
+ */
+export const breakable = (escaped: string) => escaped.replace(/([/._,])(?=.)/g, '$1<wbr>');
+
+/** An escaped regular expression with break opportunities after its groups, classes, quantifiers and alternatives. */
+const breakablePattern = (escaped: string) => escaped.replace(/([)\]}|?*+])(?=.)/g, '$1<wbr>');
+
+/** A fragment identifier for a display name: `Runtime policies` → `runtime-policies` (ids take no spaces). */
+export const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+
 /** Inline Markdown the descriptions use: `code` and **bold**. */
-export const inline = (text: string) => esc(text).replace(/`([^`]+)`/g, '<code>$1</code>').replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
+export const inline = (text: string) => esc(text).replace(/`([^`]+)`/g, (_, c: string) => `<code>${breakable(c)}</code>`).replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
 
 /** Paragraphs and `- ` lists. */
 export function markdown(text: string): string {
@@ -28,7 +40,7 @@ export const refName = (schema: JsonSchema | undefined) => (typeof schema?.$ref 
 
 const asSchema = (value: unknown) => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonSchema) : undefined);
 const variantsOf = (s: JsonSchema) => ((s.oneOf ?? s.anyOf) as JsonSchema[] | undefined);
-const code = (value: unknown) => `<code>${esc(JSON.stringify(value))}</code>`;
+const code = (value: unknown) => `<code>${breakable(esc(JSON.stringify(value)))}</code>`;
 
 /** A one-line type: `string (uuid)`, `array of <a>Scope</a>`, `"audit" | "enforce"`. */
 export function typeOf(s: JsonSchema | undefined): string {
@@ -60,7 +72,7 @@ function notes(s: JsonSchema): string {
   range(s.minItems, s.maxItems, 'items');
   const bound = (n: unknown) => (typeof n === 'number' && Math.abs(n) < SAFE_INTEGER ? n : undefined);
   range(bound(s.minimum), bound(s.maximum), 'value');
-  if (typeof s.pattern === 'string' && typeof s.format !== 'string') parts.push(`pattern <code>${esc(s.pattern)}</code>`);
+  if (typeof s.pattern === 'string' && typeof s.format !== 'string') parts.push(`pattern <code>${breakablePattern(esc(s.pattern))}</code>`);
   if ('default' in s && typeof s.default !== 'object') parts.push(`default ${code(s.default)}`);
   if (s.additionalProperties === false && s.properties) parts.push('no other members');
   const items = asSchema(s.items);
