@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { enrolledCluster } from '../support/agent.ts';
 import { harness } from '../support/harness.ts';
 import { testPglite } from '../support/pglite.ts';
+import { loadedMachineRuns, PROPERTY_TEST_TIMEOUT } from '../support/property.ts';
 import { generateBatches, recountLines, recountSummary, rollupLines, summaryLines, type Query } from './recount.ts';
 import { sendEvents } from './support.ts';
 
@@ -25,9 +26,10 @@ const GROUPINGS: Array<[string[], 'hour' | 'day']> = [
 let run = 0;
 
 describe('audit rollups', () => {
-  it('equal a recount of the raw events (finding groups of old- and new-grain events, aggregate counts) after random batches with duplicates, several checks and invalid events', { timeout: 180_000 }, async () => {
+  it('equal a recount of the raw events (finding groups of old- and new-grain events, aggregate counts) after random batches with duplicates, several checks and invalid events', { timeout: PROPERTY_TEST_TIMEOUT }, async () => {
+    const runs = loadedMachineRuns(15);
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 30 }), async (seed, batches, maxBatch) => {
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 30 }), runs.counted(async (seed: number, batches: number, maxBatch: number) => {
         const tenant = await h.tenant(`t${run++}`);
         const agents = [await enrolledCluster(h, tenant, 'a'), await enrolledCluster(h, tenant, 'b')];
         const valid = new Set<string>();
@@ -54,8 +56,9 @@ describe('audit rollups', () => {
           expect(res.status).toBe(200);
           expect(summaryLines(res.body), `${groupBy} by ${bucket}`).toEqual(await recountSummary(q, tenant.id, groupBy, bucket));
         }
-      }),
-      { numRuns: 15 },
+      })),
+      runs.parameters,
     );
+    runs.expectRuns(5);
   });
 });

@@ -7,6 +7,7 @@ import { compileBundle, type BundleSources } from '../../workers/bundles/bundle.
 import { agentRequest, enrolledCluster } from '../support/agent.ts';
 import { harness, type TenantClient } from '../support/harness.ts';
 import { testPglite } from '../support/pglite.ts';
+import { loadedMachineRuns, PROPERTY_TEST_TIMEOUT } from '../support/property.ts';
 
 const database = await testPglite();
 afterAll(() => database.close());
@@ -69,9 +70,10 @@ async function observe(): Promise<{ revision: number; content: string }> {
 }
 
 describe('bundle revision', () => {
-  it('rises by exactly one when the content changes, and never otherwise', async () => {
+  it('rises by exactly one when the content changes, and never otherwise', { timeout: PROPERTY_TEST_TIMEOUT }, async () => {
+    const runs = loadedMachineRuns(12);
     await fc.assert(
-      fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 8 }), async (edits) => {
+      fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 8 }), runs.counted(async (edits: Edit[]) => {
         const policies: string[] = [];
         let before = await observe();
         for (const e of edits) {
@@ -80,9 +82,10 @@ describe('bundle revision', () => {
           expect(after.revision).toBe(after.content === before.content ? before.revision : before.revision + 1);
           before = after;
         }
-      }),
-      { numRuns: 12 },
+      })),
+      runs.parameters,
     );
+    runs.expectRuns(4);
   });
 });
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadedMachineRuns, PROPERTY_TEST_TIMEOUT } from '../support/property.ts';
 import { mustCreate, withTenants } from '../support/resource-checks.ts';
 
 /**
@@ -210,9 +211,10 @@ function expectClientProblem(res: { status: number; type: string | null; text: s
 }
 
 describe('malformed runtime policy documents', () => {
-  it('always get a 4xx problem+json, never a 5xx', async () => {
+  it('always get a 4xx problem+json, never a 5xx', { timeout: PROPERTY_TEST_TIMEOUT }, async () => {
+    const runs = loadedMachineRuns(100);
     await fc.assert(
-      fc.asyncProperty(request, async (r) => {
+      fc.asyncProperty(request, runs.counted(async (r: Request) => {
         const { body, type } = toHttp(r);
         expectClientProblem(await send('POST', PATH, body, type), 'POST');
         expectClientProblem(await send('PUT', `${PATH}/${putTarget.id}`, body, type), 'PUT');
@@ -220,9 +222,10 @@ describe('malformed runtime policy documents', () => {
         const patch = await send('PATCH', `${PATH}/${patchTarget}`, body, type === 'application/json' ? 'application/merge-patch+json' : type);
         expect(patch.status, `PATCH: ${patch.text.slice(0, 300)}`).toBeLessThan(500);
         if (patch.status >= 400) expect(patch.type).toBe('application/problem+json');
-      }),
-      { numRuns: 150 },
+      })),
+      runs.parameters,
     );
+    runs.expectRuns(30);
 
     // Nothing malformed was stored.
     const list = await acme.json('GET', `${PATH}?limit=200`);
