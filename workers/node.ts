@@ -251,7 +251,8 @@ async function listen(app: { fetch: (req: Request) => Response | Promise<Respons
   return server;
 }
 
-async function main(): Promise<void> {
+/** Starts the server (`npm start` runs it through `node/start.ts`, which checks the Node version first). */
+export async function main(): Promise<void> {
   const env = process.env;
   const dataDir = resolve(env.PALISADE_DATA_DIR ?? '.palisade');
   // Owner-only from here on: the data directory holds the database (secrets in its WAL) and the signing keys.
@@ -326,3 +327,4 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     process.exit(1);
   });
 }
+export { renderStartupFailure };
