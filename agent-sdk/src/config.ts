@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AuditSettings } from './audit/settings.ts';
 import type { JWKS } from './bundle/jws.ts';
+import { NodeAgentConfig } from './runtime/config.ts';
 
 /**
  * The admission webhook's settings (`webhook` in `config.json`). Paths are relative to the configuration file.
@@ -109,6 +110,8 @@ export const AgentConfig = z.strictObject({
   audit: AuditSettings.optional(),
   /** Registry access for signature verification; anonymous HTTPS with default limits when absent. */
   registryAccess: RegistryAccessConfig.optional(),
+  /** The node agent (`palisade-agent node`): sensors, enforcement, Kubernetes access (see `runtime/config.ts`). */
+  node: NodeAgentConfig.optional(),
 });
 export type AgentConfig = z.output<typeof AgentConfig>;
 

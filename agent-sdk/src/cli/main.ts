@@ -8,6 +8,7 @@ import { credentialRotateCommand } from './credential.ts';
 import { enrollCommand } from './enroll.ts';
 import { evaluateCommand } from './evaluate.ts';
 import { COMMAND_HELP, commandHelp } from './help.ts';
+import { nodeCommand } from './node.ts';
 import { runCommand } from './run.ts';
 import { trustRefreshCommand } from './trust.ts';
 
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   'trust refresh': trustRefreshCommand,
   'credential rotate': credentialRotateCommand,
   run: runCommand,
+  node: nodeCommand,
   evaluate: evaluateCommand,
 };
 /** Commands in two words. */
