@@ -55,7 +55,7 @@ export class FakeKube {
   }
 
   #notify(type: string, pod: Obj): void {
-    for (const w of this.#watchers) if ((pod as { spec: { nodeName: string } }).spec.nodeName === w.node) w.res.write(JSON.stringify({ type, object: pod }) + '\n');
+    for (const w of this.#watchers) if ((pod as unknown as { spec: { nodeName: string } }).spec.nodeName === w.node) w.res.write(JSON.stringify({ type, object: pod }) + '\n');
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -73,7 +73,7 @@ export class FakeKube {
         req.on('close', () => (this.#watchers = this.#watchers.filter((w) => w.res !== res)));
         return;
       }
-      const items = [...this.pods.values()].filter((p) => (p as { spec: { nodeName: string } }).spec.nodeName === node);
+      const items = [...this.pods.values()].filter((p) => (p as unknown as { spec: { nodeName: string } }).spec.nodeName === node);
       return json(200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv) }, items });
     }
     if (url.pathname === '/apis/cilium.io/v1alpha1/tracingpoliciesnamespaced' && req.method === 'GET') {

@@ -7,16 +7,27 @@ export type ParsedIp = { family: 4; value: number } | { family: 6; value: bigint
 
 /** Parses an IPv4 dotted quad into an unsigned 32-bit number; `undefined` when it is not one. */
 export function parseIpv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
+  // A character loop, not split + regex: this runs once per network event.
   let value = 0;
-  for (const p of parts) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    value = value * 256 + n;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return undefined;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return undefined; // no leading zeros
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return undefined;
+    } else return undefined;
   }
-  return value;
+  if (dots !== 3 || digits === 0) return undefined;
+  return value * 256 + part;
 }
 
 function parseIpv6(text: string): bigint | undefined {
@@ -107,8 +118,8 @@ function merge(ranges: Array<[bigint, bigint]>): Array<[bigint, bigint]> {
  */
 export class CidrSet {
   private constructor(
-    private readonly v4Start: Float64Array,
-    private readonly v4End: Float64Array,
+    private readonly v4Start: Uint32Array,
+    private readonly v4End: Uint32Array,
     private readonly v6: Array<[bigint, bigint]>,
   ) {}
 
@@ -122,7 +133,7 @@ export class CidrSet {
       (r.family === 4 ? v4 : v6).push([r.start, r.end]);
     }
     const m4 = merge(v4);
-    return new CidrSet(Float64Array.from(m4, (r) => Number(r[0])), Float64Array.from(m4, (r) => Number(r[1])), merge(v6));
+    return new CidrSet(Uint32Array.from(m4, (r) => Number(r[0])), Uint32Array.from(m4, (r) => Number(r[1])), merge(v6));
   }
 
   get size(): number {

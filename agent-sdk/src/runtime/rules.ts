@@ -33,6 +33,8 @@ export class RuntimeRules {
   /** Profiles whose rules could not be compiled (the bundle schema prevents it; kept for the status if it happens). */
   readonly errors: Array<{ profile: string; message: string }> = [];
   readonly #bindings = new Map<string, Map<string, ProfileBinding[]>>();
+  /** The same, by object: pods from the pod cache are the same object event after event, so no key is built. */
+  #byPod = new WeakMap<PodInfo, Map<string, ProfileBinding[]>>();
 
   constructor(readonly bundle: BundleContentV1, readonly revision: number, private readonly maxPods = 10_000) {
     for (const p of bundle.runtimeProfiles) {
@@ -58,19 +60,23 @@ export class RuntimeRules {
 
   /** The profiles bound to each container of a pod; cached per pod identity (labels and images included). */
   bindings(pod: PodInfo, now: Date): Map<string, ProfileBinding[]> {
+    let found = this.#byPod.get(pod);
+    if (found) return found;
     const key = podKey(pod);
-    let found = this.#bindings.get(key);
+    found = this.#bindings.get(key);
     if (!found) {
       found = profileBindings(this.bundle, pod, now);
       if (this.#bindings.size >= this.maxPods) this.#bindings.clear();
       this.#bindings.set(key, found);
     }
+    this.#byPod.set(pod, found);
     return found;
   }
 
   /** Forgets cached bindings (pods changed, or an exclusion may have expired). */
   clearBindings(): void {
     this.#bindings.clear();
+    this.#byPod = new WeakMap();
   }
 }
 
