@@ -41,3 +41,22 @@ export * from './engine/index.ts';
 export { admit, bundleProblem, type ActiveBundle, type AdmitOptions, type AdmitOutcome, type AdmitReason } from './webhook/admission.ts';
 export { parseAdmissionReview, reviewResponse, MalformedReviewError, ADMISSION_API_VERSION, type AdmissionRequest, type AdmissionResponse, type AdmissionReviewResponse } from './webhook/review.ts';
 export { WebhookConfig } from './config.ts';
+
+// Runtime (node agent): sensor adapters, compiled profiles, decisions on exec and connections, Tetragon policies.
+export type { RuntimeEvent, ExecEvent, NetworkEvent, SensorKind } from './runtime/event.ts';
+export { adaptTetragon, type Adapted, type AdaptDrop } from './runtime/tetragon.ts';
+export { adaptFalco } from './runtime/falco.ts';
+export { CidrSet, parseCidr, parseIp, type ParsedIp } from './runtime/cidr.ts';
+export { ExecutableRule, ExecutableSet } from './runtime/executables.ts';
+export { NetworkRule, type FqdnIndex } from './runtime/network.ts';
+export { profileBindings, type PodInfo, type ProfileBinding } from './runtime/mapping.ts';
+export { RuntimeRules, type CompiledProfile } from './runtime/rules.ts';
+export { decideRuntimeEvent, type RuntimeDecision, type RuntimeFinding } from './runtime/decide.ts';
+export { evaluateRuntimeEvent } from './runtime/evaluator.ts';
+export { PodCache } from './runtime/pods.ts';
+export { FqdnResolver, type ResolveFn } from './runtime/fqdn.ts';
+export { RuntimeProcessor, RUNTIME_DROP_REASONS, type RuntimeCounters, type RuntimeDropReason } from './runtime/processor.ts';
+export { runtimeAuditEvents, type Enforcement } from './runtime/runtime-audit.ts';
+export { compileTracingPolicy, type CompiledTracingPolicy, type PolicyTarget } from './runtime/tracing-policy.ts';
+export { planTracingPolicies, type PolicyPlan } from './runtime/policy-plan.ts';
+export { NodeAgentConfig } from './runtime/config.ts';

@@ -36,3 +36,10 @@ export { SignatureVerifier, type SignatureVerifierOptions } from './signatures/v
 export { signatureStage, type SignatureStage } from './signatures/stage.ts';
 export { verifierFromConfig } from './signatures/from-config.ts';
 export { publicGoodTrustedRoot } from './signatures/trust-root.ts';
+
+// The node agent (`palisade-agent node`): sensor files, Kubernetes pod watch and Tetragon policy sync, user-space kill.
+export { NodeAgent, type NodeAgentDeps } from './runtime/node-agent.ts';
+export { FileTail, type FileTailOptions } from './runtime/file-tail.ts';
+export { PodWatcher, k8sTracingPolicies, kubeConfig, syncTracingPolicies, type TracingPolicyApi } from './runtime/kube.ts';
+export { killIfSame } from './runtime/kill.ts';
+export { bpftraceExecSource, type BpftraceExecOptions } from './runtime/bpftrace-shim.ts';
