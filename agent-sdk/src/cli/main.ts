@@ -8,7 +8,6 @@ import { credentialRotateCommand } from './credential.ts';
 import { enrollCommand } from './enroll.ts';
 import { evaluateCommand } from './evaluate.ts';
 import { COMMAND_HELP, commandHelp } from './help.ts';
-import { nodeCommand } from './node.ts';
 import { runCommand } from './run.ts';
 import { trustRefreshCommand } from './trust.ts';
 
@@ -19,7 +18,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   'trust refresh': trustRefreshCommand,
   'credential rotate': credentialRotateCommand,
   run: runCommand,
-  node: nodeCommand,
+  // Loaded on use: the Kubernetes client it pulls in would slow every other command's start.
+  node: async (args) => (await import('./node.ts')).nodeCommand(args),
   evaluate: evaluateCommand,
 };
 /** Commands in two words. */
