@@ -100,7 +100,27 @@ Options:
   --insecure-unsigned    take unsigned bundle JSON (for trying policies before publishing)
   --cluster NAME         the cluster name policy scopes match
   --namespace NS         the namespace of inputs that name none (default "default")
-  --output table|json    the result format (default table)`,
+  --output table|json    the result format (default table)
+  --verify-signatures    verify image signatures for imageContentProtection rules (reaches the registries)
+  --registry-config FILE a .dockerconfigjson with registry credentials (needs --verify-signatures)
+  --plain-http HOST:PORT a registry reached over plain HTTP, repeatable (needs --verify-signatures)`,
+
+  node: `Usage: palisade-agent node --config FILE
+
+Runs the node agent (a DaemonSet, one per node) until SIGTERM or SIGINT: keeps the bundle current like run, maps
+runtime profiles onto the containers of this node, decides on the exec, connect and accept events its sensors report
+(Tetragon JSON export, Falco JSON alerts: detect only), keeps Tetragon TracingPolicyNamespaced objects in step with
+the bundle (blocking in the kernel), kills Enforce-mode exec violations the kernel did not refuse (after the fact),
+ships process and network audit events, and serves /metrics, /healthz and /readyz over HTTP.
+
+Options:
+  --config FILE     the agent's config.json, with a node section:
+                      nodeName (NODE_NAME), sensors [{kind: tetragon | falco, path, fromStart}], listen (0.0.0.0),
+                      port (9464), queueCapacity (65536), killDetectOnly (true), tetragonPolicies (true),
+                      podWatch (true), kubeconfig (in-cluster when absent), dnsMinRefreshSeconds (5),
+                      dnsMaxRefreshSeconds (300), syncSeconds (60)
+
+${CONFIG_FIELDS}`,
 };
 
 export const USAGE = `Usage: palisade-agent COMMAND [OPTIONS]
@@ -110,6 +130,7 @@ Commands:
   bundle pull         download, verify and store the bundle once
   bundle verify       verify a bundle file offline
   run                 keep the bundle current, serve the admission webhook, ship audit events
+  node                the node agent: runtime profiles on this node's containers (DaemonSet)
   trust refresh       refresh the trust anchor (signing keys)
   credential rotate   swap the agent credential for a new one
   evaluate            decide manifests with a bundle, offline
