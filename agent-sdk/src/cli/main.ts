@@ -9,6 +9,7 @@ import { enrollCommand } from './enroll.ts';
 import { evaluateCommand } from './evaluate.ts';
 import { COMMAND_HELP, commandHelp } from './help.ts';
 import { runCommand } from './run.ts';
+import { scanCommand } from './scan.ts';
 import { trustRefreshCommand } from './trust.ts';
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   // Loaded on use: the Kubernetes client it pulls in would slow every other command's start.
   node: async (args) => (await import('./node.ts')).nodeCommand(args),
   evaluate: evaluateCommand,
+  scan: scanCommand,
 };
 /** Commands in two words. */
 const GROUPS = ['bundle', 'trust', 'credential'];
