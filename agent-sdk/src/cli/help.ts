@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS } from '../scanner/types.ts';
 /**
  * The help texts of `palisade-agent` (`-h`, `--help`, `help [COMMAND]`, `COMMAND --help`). Kept beside the parsers'
  * option lists: a test checks that every option a command accepts is named in its help.
@@ -121,6 +122,27 @@ Options:
                       dnsMaxRefreshSeconds (300), syncSeconds (60)
 
 ${CONFIG_FIELDS}`,
+
+  scan: `Usage: palisade-agent scan [--signatures FILE]... [options] PATH...
+
+Scans files and directories for threats: the files themselves and, recursively, the archives and mail inside them
+(zip, gzip, bzip2, xz, tar, 7z, RAR, .eml). EICAR is always detected.
+
+Options:
+  --signatures FILE     Palisade signature set (*.json) or ClamAV database (*.hdb, *.hsb, *.ndb); repeatable.
+                        Unsupported ClamAV lines are reported on stderr as FILE:LINE: reason.
+  --output text|json    text (default): "PATH: NAME FOUND" per detection, "PATH: OK" per clean file, then a summary.
+  --exclude PATH        Leave out a path, everything under it, or paths matching a * mask; repeatable.
+  --archives all|selfExtractingOnly|off   Which archives to open (default all).
+  --no-mail             Do not open mail messages (they are then reported as not fully scanned).
+  --max-file-size MB    Largest object scanned (default ${DEFAULT_LIMITS.maxObjectBytes / 1024 / 1024}).
+  --max-depth N         Containers inside containers (default ${DEFAULT_LIMITS.maxDepth}).
+  --max-scan-time S     Seconds per file (default ${DEFAULT_LIMITS.maxScanMs / 1000}).
+  --quiet               Print only detections and files not fully scanned.
+  --jobs N              Scanning threads (default: the number of cores).
+
+A file is never reported OK unless all of it was read: limits, encryption and errors are reported as such.
+Exit codes: 0 everything clean, 1 a threat was found, 2 usage error or a file not fully scanned.`,
 };
 
 export const USAGE = `Usage: palisade-agent COMMAND [OPTIONS]
@@ -134,6 +156,7 @@ Commands:
   trust refresh       refresh the trust anchor (signing keys)
   credential rotate   swap the agent credential for a new one
   evaluate            decide manifests with a bundle, offline
+  scan                scan files, archives and mail for threats (ClamAV-like output)
 
 Run palisade-agent COMMAND --help for its options and configuration fields.
 Other options: -h, --help (this text), --version.

@@ -3,7 +3,7 @@ import { SignatureIndex } from '../scanner/signature-index.ts';
 import { ScanPool } from '../scanner/pool.ts';
 import { walkFiles } from '../scanner/scan-files.ts';
 import type { ScanResult } from '../scanner/scan.ts';
-import { DEFAULT_LIMITS, DEFAULT_SCAN_OPTIONS, type ScanOptions, type Verdict } from '../scanner/types.ts';
+import { DEFAULT_SCAN_OPTIONS, type ScanOptions, type Verdict } from '../scanner/types.ts';
 import { EXIT, optional, parse, UsageError } from './args.ts';
 
 const OPTIONS = {
@@ -19,26 +19,6 @@ const OPTIONS = {
   jobs: { type: 'string' },
 } as const;
 
-export const SCAN_HELP = `Usage: palisade-agent scan [--signatures FILE]... [options] PATH...
-
-Scans files and directories for threats: the files themselves and, recursively, the archives and mail inside them
-(zip, gzip, bzip2, xz, tar, 7z, RAR, .eml). EICAR is always detected.
-
-Options:
-  --signatures FILE     Palisade signature set (*.json) or ClamAV database (*.hdb, *.hsb, *.ndb); repeatable.
-                        Unsupported ClamAV lines are reported on stderr as FILE:LINE: reason.
-  --output text|json    text (default): "PATH: NAME FOUND" per detection, "PATH: OK" per clean file, then a summary.
-  --exclude PATH        Leave out a path, everything under it, or paths matching a * mask; repeatable.
-  --archives all|selfExtractingOnly|off   Which archives to open (default all).
-  --no-mail             Do not open mail messages (they are then reported as not fully scanned).
-  --max-file-size MB    Largest object scanned (default ${DEFAULT_LIMITS.maxObjectBytes / 1024 / 1024}).
-  --max-depth N         Containers inside containers (default ${DEFAULT_LIMITS.maxDepth}).
-  --max-scan-time S     Seconds per file (default ${DEFAULT_LIMITS.maxScanMs / 1000}).
-  --quiet               Print only detections and files not fully scanned.
-  --jobs N              Scanning threads (default: the number of cores).
-
-A file is never reported OK unless all of it was read: limits, encryption and errors are reported as such.
-Exit codes: 0 everything clean, 1 a threat was found, 2 usage error or a file not fully scanned.`;
 
 function positiveNumber(values: Record<string, unknown>, name: string): number | undefined {
   const raw = optional(values, name);
@@ -64,12 +44,8 @@ function describe(verdict: Verdict): string {
   }
 }
 
-/** `palisade-agent scan`: see `SCAN_HELP`. */
+/** `palisade-agent scan`: see its help in `help.ts`. */
 export async function scanCommand(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(`${SCAN_HELP}\n`);
-    return EXIT.ok;
-  }
   const { values, positionals } = parse(args, OPTIONS, Infinity);
   const output = optional(values, 'output') ?? 'text';
   if (output !== 'text' && output !== 'json') throw new UsageError(`--output is "${output}"; use text or json`);
