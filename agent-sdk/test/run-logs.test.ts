@@ -27,7 +27,7 @@ beforeAll(async () => {
   config = join(dir, 'config.json');
   await writeFile(config, JSON.stringify({
     url: server.url, clusterId: CLUSTER, tenantId: TENANT, issuer: ISSUER, credentialFile: 'credential', trustFile: 'jwks.json', stateDir: 'state',
-    webhook: { listen: '127.0.0.1', port: 0, certFile: 'tls.crt', keyFile: 'tls.key' },
+    webhook: { listen: '127.0.0.1', port: 0, certFile: 'tls.crt', keyFile: 'tls.key', allowUnauthenticated: true },
     audit: { batchMaxWaitMs: 0 },
   }));
 });

@@ -63,7 +63,7 @@ describe('finding messages', () => {
     expect(find('inventory', 'blockUnregisteredImages', 'quay')).toEqual([
       'container "quay": image "quay.io/x/y:1" is not registered (neither its digest nor its tag is in the image inventory)',
     ]);
-    expect(find('inventory', 'blockNonCompliantImages')).toEqual([`container "scanned": image "ghcr.io/acme/web:2.0" (${digest('2')}) failed its compliance scan`]);
+    expect(find('inventory', 'blockNonCompliantImages')).toEqual([`container "scanned": image "ghcr.io/acme/web:2.0" (${digest('2')}) is not compliant: assurance found it non-compliant`]);
     expect(find('volumes', 'volumesBlocked')).toEqual(['container "untagged": volume "host" mounts host path /etc/ssh, which reaches the blocked path /etc']);
     expect(find('registries', 'imageReference')).toEqual(['container "broken" cannot be checked: invalid image reference "nginx:-x": malformed tag']);
     expect(find('restricted', 'limitContainerPrivileges.restricted.capabilities_restricted', 'scanned')).toEqual([

@@ -56,7 +56,7 @@ describe('registry failures follow the stated failure policy', () => {
     const pair = await selfSigned();
     await writeFile(join(dir, 'tls.crt'), pair.cert);
     await writeFile(join(dir, 'tls.key'), pair.key);
-    const config = WebhookConfig.parse({ listen: '127.0.0.1', port: 0, certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), requestDeadlineMs: 1000 });
+    const config = WebhookConfig.parse({ listen: '127.0.0.1', port: 0, allowUnauthenticated: true, certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), requestDeadlineMs: 1000 });
     const served = { content: b, revision: 3, issuedAt: new Date(), expiresAt: new Date(Date.now() + 3600_000) };
     const server = await WebhookServer.create(config, { bundle: () => served, signatures: signatureStage(v) });
     const { port } = await server.listen();

@@ -5,6 +5,12 @@ import { initializeCA, initializeTSA } from '@sigstore/mock';
 import { COSIGN_SIGN_PREDICATE } from '../../src/signatures/verify.ts';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+
+/**
+ * The mock CA and TSA write their times at different precisions, so a timestamp taken within the second the signing
+ * certificate was issued can read as earlier than the certificate ("invalid time"): stamp in the next second.
+ */
+const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1001 - (Date.now() % 1000)));
 const ISSUER_V1 = '1.3.6.1.4.1.57264.1.1';
 const ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
 
@@ -40,7 +46,9 @@ export async function keylessBundle(m: MockSigstore, digest: string, identity: {
   const signature = sign('sha256', dsse.preAuthEncoding('application/vnd.in-toto+json', payload), key.privateKey);
   const bundle = bundleToJSON(toDSSEBundle({ artifact: payload, artifactType: 'application/vnd.in-toto+json', signature, certificate: Buffer.from(certificate.buffer, certificate.byteOffset, certificate.byteLength), singleCertificate: true } as never)) as Record<string, any>;
   if (o.timestamp !== false) {
-    const ts = await m.tsa.timestamp({ artifactHash: createHash('sha256').update(signature).digest(), hashAlgorithmOID: '2.16.840.1.101.3.4.2.1', nonce: randomInt(1, 2 ** 31), policyOID: '1.2.3.4' });
+    await nextSecond();
+    await nextSecond();
+  const ts = await m.tsa.timestamp({ artifactHash: createHash('sha256').update(signature).digest(), hashAlgorithmOID: '2.16.840.1.101.3.4.2.1', nonce: randomInt(1, 2 ** 31), policyOID: '1.2.3.4' });
     bundle.verificationMaterial.timestampVerificationData = { rfc3161Timestamps: [{ signedTimestamp: b64(new Uint8Array(ts.buffer, ts.byteOffset, ts.byteLength)) }] };
   }
   return bundle;
@@ -63,6 +71,7 @@ export async function legacyKeyless(m: MockSigstore, payload: Buffer, identity: 
   });
   const pem = `-----BEGIN CERTIFICATE-----\n${b64(new Uint8Array(der.buffer, der.byteOffset, der.byteLength)).replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
   const signature = sign('sha256', payload, key.privateKey);
+  await nextSecond();
   const ts = await m.tsa.timestamp({ artifactHash: createHash('sha256').update(signature).digest(), hashAlgorithmOID: '2.16.840.1.101.3.4.2.1', nonce: randomInt(1, 2 ** 31), policyOID: '1.2.3.4' });
   return { privateKey: key.privateKey, signature: signature.toString('base64'), annotations: { 'dev.sigstore.cosign/certificate': pem, 'dev.sigstore.cosign/rfc3161timestamp': JSON.stringify({ SignedRFC3161Timestamp: b64(new Uint8Array(ts.buffer, ts.byteOffset, ts.byteLength)) }) } };
 }

@@ -26,7 +26,7 @@ export const nonCompliantImagesCheck: Check = {
     for (const c of ctx.containers) {
       if (!c.ref) continue;
       const bad = registeredImages(ctx.bundle, c.ref).filter((e) => blocks(e, ctx.now));
-      if (bad.length > 0) out.push({ check: 'blockNonCompliantImages', container: c, message: `image "${c.image}" is not compliant (${bad[0]!.digest}): ${why(bad[0]!, ctx.now)}`, severity: 'high' });
+      if (bad.length > 0) out.push({ check: 'blockNonCompliantImages', container: c, message: `image "${c.image}" (${bad[0]!.digest}) is not compliant: ${why(bad[0]!, ctx.now)}`, severity: 'high' });
     }
     return out;
   },
