@@ -15,8 +15,6 @@ export const ApiKeyInput = z
 export type ApiKeyInput = z.infer<typeof ApiKeyInput>;
 export const ApiKey = ApiKeyInput.extend({
   ...Metadata.shape,
-  /** The visible start of the secret, to tell keys apart. */
-  prefix: z.string(),
   lastUsedAt: Timestamp.nullable(),
   revokedAt: Timestamp.nullable(),
 }).meta({ id: 'ApiKey' });

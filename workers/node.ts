@@ -17,6 +17,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { createApp } from './app.ts';
+import { bootstrapKeyProblem } from './auth/api-keys.crypto.ts';
 import { generateSigningKey, importSigningKey, type KeyRing } from './bundles/signing-keys.ts';
 import { oidcVerifier } from './auth/oidc.ts';
 import { configFromEnv } from './config.ts';
@@ -254,6 +255,8 @@ async function listen(app: { fetch: (req: Request) => Response | Promise<Respons
 /** Starts the server (`npm start` runs it through `node/start.ts`, which checks the Node version first). */
 export async function main(): Promise<void> {
   const env = process.env;
+  const weakKey = bootstrapKeyProblem(env.PALISADE_BOOTSTRAP_KEY);
+  if (weakKey) throw new StartupError('invalid_setting', weakKey);
   const dataDir = resolve(env.PALISADE_DATA_DIR ?? '.palisade');
   // Owner-only from here on: the data directory holds the database (secrets in its WAL) and the signing keys.
   restrictUmask();

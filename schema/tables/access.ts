@@ -30,14 +30,13 @@ export const roles = pgTable(
 ).enableRLS();
 
 /**
- * API keys, stored as SHA-256 of the secret. Before the tenant is known, the only row visible is the one whose hash the
+ * API keys, stored as SHA-256 of the secret and nothing else of it (principals are named `apiKey:<id>`). Before the tenant is known, the only row visible is the one whose hash the
  * transaction set in `app.key_hash`: knowing the secret is the capability.
  */
 export const apiKeys = pgTable(
   'api_keys',
   {
     ...objectColumns<{ roleIds: string[]; expiresAt?: string }>(),
-    prefix: text('prefix').notNull(),
     keyHash: text('key_hash').notNull(),
     expiresAt: timestampColumn('expires_at'),
     revokedAt: timestampColumn('revoked_at'),

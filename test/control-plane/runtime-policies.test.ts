@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { keyWithRights, type TenantClient } from '../support/harness.ts';
+import { apiKeySubject as subjectOf, keyWithRights, type TenantClient } from '../support/harness.ts';
 import { expectHiddenFromOtherTenant, expectProblem, expectViewOnly, mustCreate, pointers, twoTenants } from '../support/resource-checks.ts';
 
-const { h, acme, globex } = await twoTenants();
+const { database, h, acme, globex } = await twoTenants();
 
 /** Objects a full policy points at, created once in acme. */
 let scopeId: string;
@@ -13,7 +13,6 @@ let validatorId: string;
 
 const PATH = '/v1/runtime-policies';
 const uuid = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
-const apiKeySubject = (secret: string) => `apiKey:${secret.slice(0, 12)}`;
 
 const create = async (client: TenantClient, path: string, body: unknown) => (await mustCreate(client, path, body)).body.id as string;
 
@@ -85,8 +84,8 @@ describe('/v1/runtime-policies documents', () => {
       revision: 1,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
-      createdBy: apiKeySubject(acme.key),
-      updatedBy: apiKeySubject(acme.key),
+      createdBy: await subjectOf(database, acme.key),
+      updatedBy: await subjectOf(database, acme.key),
       // Read-only: the scope reaches no cluster yet, so there is no cluster where a section goes unenforced.
       enforcement: { notEnforcedIn: [] },
     });
@@ -387,6 +386,8 @@ describe('/v1/runtime-policies/{id}/revisions', () => {
     const editorKey = await keyWithRights(acme, ['runtimePolicies.view', 'runtimePolicies.manage']);
     const editor = h.as(acme, editorKey);
     const id = await create(acme, PATH, fullPolicy('audited'));
+    const subjects = new Map([[acme.key, await subjectOf(database, acme.key)], [editorKey, await subjectOf(database, editorKey)]]);
+    const apiKeySubject = (secret: string) => subjects.get(secret);
 
     const patched = await editor.json('PATCH', `${PATH}/${id}`, { description: 'tuned', capabilitiesBlock: { enabled: false }, volumesBlocked: { paths: ['/etc'] } });
     expect(patched.status).toBe(200);

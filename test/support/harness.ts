@@ -1,4 +1,7 @@
+import { eq } from 'drizzle-orm';
+import { apiKeys } from '../../schema/tables/index.ts';
 import { createApp, type AppDeps } from '../../workers/app.ts';
+import { sha256Hex } from '../../workers/ids.ts';
 import { generateSigningKey, type KeyRing } from '../../workers/bundles/signing-keys.ts';
 import type { Database } from '../../workers/db/db.ts';
 
@@ -83,4 +86,12 @@ export async function keyWithRights(admin: TenantClient, rights: string[]): Prom
   const role = await admin.json('POST', '/v1/roles', { name, rights });
   if (role.status !== 201) throw new Error(`role creation failed: ${JSON.stringify(role.body)}`);
   return keyWithRoles(admin, [name]);
+}
+
+/** How a key is named as createdBy/updatedBy/changedBy (`apiKey:<id>`), looked up by its hash as the database owner. */
+export async function apiKeySubject(database: Database, secret: string): Promise<string> {
+  const { db } = database.open();
+  const [row] = await db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.keyHash, await sha256Hex(secret)));
+  if (!row) throw new Error('no such key');
+  return `apiKey:${row.id}`;
 }

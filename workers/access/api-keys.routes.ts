@@ -45,7 +45,7 @@ export const apiKeyKind: ObjectKind<typeof ApiKeyInput> = {
   customCreate: true,
   // Postgres gets the instant, not the text: it refuses offsets beyond ±15:59, which ISO 8601 allows.
   columns: (spec) => ({ expiresAt: spec.expiresAt === undefined ? null : sql`to_timestamp(${Date.parse(spec.expiresAt) / 1000})` }),
-  wireExtras: (row) => ({ prefix: row.prefix, lastUsedAt: iso(row.lastUsedAt), revokedAt: iso(row.revokedAt) }),
+  wireExtras: (row) => ({ lastUsedAt: iso(row.lastUsedAt), revokedAt: iso(row.revokedAt) }),
   filters: { name: nameFilter(apiKeys) },
   beforeWrite: async (ctx, spec, previous) => {
     checkExpiry(spec, previous);
@@ -61,7 +61,7 @@ export function registerApiKeyRoutes(app: Hono<AppEnv>): void {
     const key = await mintApiKey();
     const row = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
       await checkRoles({ tx, principal }, spec.roleIds);
-      return insertObject(tx, apiKeyKind, spec, principal, { prefix: key.prefix, keyHash: key.hash });
+      return insertObject(tx, apiKeyKind, spec, principal, { keyHash: key.hash });
     });
     c.header('ETag', etagOf(row.version));
     c.header('Location', `${apiKeyKind.path}/${row.id}`);

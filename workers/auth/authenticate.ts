@@ -39,7 +39,7 @@ async function principalFromApiKey(db: Db, secret: string, now: Date): Promise<P
       .where(and(eq(apiKeys.keyHash, hash), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, new Date(now.getTime() - 60_000).toISOString()))));
     await enterTenant(tx, key.tenantId);
     const rights = await rightsOf(tx, inArray(roles.id, key.spec.roleIds));
-    return { tenantId: key.tenantId, subject: `apiKey:${key.prefix}`, rights };
+    return { tenantId: key.tenantId, subject: `apiKey:${key.id}`, rights };
   });
 }
 

@@ -6,7 +6,7 @@ import type { AppEnv } from '../app-env.ts';
 /** Who is calling, taken only from a verified credential. */
 export interface Principal {
   tenantId: string;
-  /** Recorded as createdBy/updatedBy: `apiKey:<prefix>` or `oidc:<sub>`. */
+  /** Recorded as createdBy/updatedBy/changedBy: `apiKey:<key id>` or `oidc:<sub>`, never any part of a secret. */
   subject: string;
   rights: ReadonlySet<Right>;
 }

@@ -60,7 +60,6 @@ export async function bootstrap(db: Db, chosenKey: string | undefined, now = new
       id: uuidv7(now.getTime()),
       name: keyName,
       spec: { name: keyName, roleIds: [admin.id] },
-      prefix: key.prefix,
       keyHash: key.hash,
       createdBy: 'bootstrap',
       updatedBy: 'bootstrap',

@@ -48,7 +48,6 @@ export async function provisionTenant(db: Db, input: { name: string; by: string;
         id: uuidv7(),
         name: 'initial administrator key',
         spec: { name: 'initial administrator key', roleIds: [admin.id] },
-        prefix: key.prefix,
         keyHash: key.hash,
         createdBy: by,
         updatedBy: by,
