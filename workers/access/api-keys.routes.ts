@@ -14,7 +14,7 @@ import { nameFilter, UUID_PATTERN } from '../objects/filters.ts';
 import type { ObjectKind, ObjectRow, WriteContext } from '../objects/object-kind.ts';
 import { registerObjectRoutes, toWire } from '../objects/objects.routes.ts';
 import { getObject, insertObject } from '../objects/objects.store.ts';
-import { refuseEscalation } from './roles.routes.ts';
+import { lastAdministrator, refuseEscalation, rightsOfRoles } from './guards.ts';
 
 const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
 
@@ -47,10 +47,22 @@ export const apiKeyKind: ObjectKind<typeof ApiKeyInput> = {
   columns: (spec) => ({ expiresAt: spec.expiresAt === undefined ? null : sql`to_timestamp(${Date.parse(spec.expiresAt) / 1000})` }),
   wireExtras: (row) => ({ lastUsedAt: iso(row.lastUsedAt), revokedAt: iso(row.revokedAt) }),
   filters: { name: nameFilter(apiKeys) },
+  // Whoever edits, revokes or deletes a key must hold every right it grants (before and after), and no change may leave
+  // the tenant without an administrator.
   beforeWrite: async (ctx, spec, previous) => {
+    if (previous) refuseEscalation(ctx.principal, await rightsOfRoles(ctx.tx, ctx.principal.tenantId, previous.spec.roleIds), 'change');
     checkExpiry(spec, previous);
     await checkRoles(ctx, spec.roleIds);
+    if (previous) await lastAdministrator.start(ctx);
   },
+  afterWrite: async (ctx, _row, previous) => {
+    if (previous) await lastAdministrator.finish(ctx);
+  },
+  beforeDelete: async (ctx, row) => {
+    refuseEscalation(ctx.principal, await rightsOfRoles(ctx.tx, ctx.principal.tenantId, row.spec.roleIds), 'change');
+    await lastAdministrator.start(ctx);
+  },
+  afterDelete: (ctx) => lastAdministrator.finish(ctx),
 };
 
 export function registerApiKeyRoutes(app: Hono<AppEnv>): void {
@@ -75,11 +87,15 @@ export function registerApiKeyRoutes(app: Hono<AppEnv>): void {
     const row = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
       const existing = UUID_PATTERN.test(id) ? await getObject(tx, principal.tenantId, apiKeyKind, id, 'update') : undefined;
       if (!existing) throw notFound(`API key ${id}`);
+      const ctx = { tx, principal };
+      refuseEscalation(principal, await rightsOfRoles(tx, principal.tenantId, (existing.spec as ApiKeyInput).roleIds), 'change');
+      await lastAdministrator.start(ctx);
       const [updated] = await tx
         .update(apiKeys)
         .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())`, version: existing.version + 1, updatedAt: sql`now()`, updatedBy: principal.subject })
         .where(and(eq(apiKeys.tenantId, principal.tenantId), eq(apiKeys.id, id)))
         .returning();
+      await lastAdministrator.finish(ctx);
       return updated!;
     });
     c.header('ETag', etagOf(row.version));

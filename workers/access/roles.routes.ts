@@ -4,17 +4,16 @@ import { Role, RoleInput } from '../../schema/access.ts';
 import { BUILTIN_ROLES, type Right } from '../../schema/rights.ts';
 import { apiKeys, roles } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
-import type { Principal } from '../auth/principal.ts';
+import { grantedRights } from '../auth/authenticate.ts';
 import { PalisadeError } from '../http/errors.ts';
 import { booleanFilter, nameFilter, specContains } from '../objects/filters.ts';
-import type { ObjectKind } from '../objects/object-kind.ts';
+import type { ObjectKind, ObjectRow } from '../objects/object-kind.ts';
 import { registerObjectRoutes } from '../objects/objects.routes.ts';
+import { lastAdministrator, refuseEscalation } from './guards.ts';
 
-/** No one hands out rights they do not hold themselves. */
-export function refuseEscalation(principal: Principal, rights: Iterable<Right>): void {
-  const missing = [...new Set(rights)].filter((r) => !principal.rights.has(r));
-  if (missing.length > 0) throw new PalisadeError('forbidden', `you cannot grant rights you do not hold: ${missing.join(', ')}`, { extensions: { missingRights: missing } });
-}
+export { refuseEscalation } from './guards.ts';
+
+const rightsOf = (row: ObjectRow<RoleInput>) => grantedRights({ name: row.name, builtin: row.builtin === true, rights: (row.rights as Right[] | undefined) ?? row.spec.rights });
 
 export const roleKind: ObjectKind<typeof RoleInput> = {
   noun: 'role',
@@ -28,8 +27,17 @@ export const roleKind: ObjectKind<typeof RoleInput> = {
   wireExtras: (row) => ({ builtin: row.builtin === true, ...(row.builtin ? { rights: BUILTIN_ROLES.find((r) => r.name === row.name)?.rights ?? row.spec.rights } : {}) }),
   filters: { name: nameFilter(roles), builtin: booleanFilter('builtin', roles.builtin) },
   readOnly: (row) => (row.builtin === true ? `the built-in role "${row.name}" cannot be changed or deleted` : undefined),
-  beforeWrite: async ({ principal }, spec) => refuseEscalation(principal, spec.rights),
+  // Rewriting a role changes what every key holding it may do: the editor must hold what it grants before and after.
+  beforeWrite: async (ctx, spec, previous) => {
+    if (previous) refuseEscalation(ctx.principal, rightsOf(previous), 'change');
+    refuseEscalation(ctx.principal, spec.rights);
+    if (previous) await lastAdministrator.start(ctx);
+  },
+  afterWrite: async (ctx, _row, previous) => {
+    if (previous) await lastAdministrator.finish(ctx);
+  },
   beforeDelete: async ({ tx, principal }, row) => {
+    refuseEscalation(principal, rightsOf(row), 'change');
     const users = await tx
       .select({ id: apiKeys.id, name: apiKeys.name })
       .from(apiKeys)
