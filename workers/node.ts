@@ -302,7 +302,7 @@ export async function main(): Promise<void> {
   // The webhook dispatcher: a background loop on this process (a pass a second, at once when woken).
   const allowLoopback = config.app.webhooks?.allowLoopback ?? false;
   const webhookFetch = pinnedFetch({ resolve: resolveWithNodeDns, allowLoopback });
-  webhooks = startDispatchLoop(() => dispatchDue(database.db, { fetch: webhookFetch, now: () => new Date(), resolve: resolveWithNodeDns, random: Math.random, allowLoopback }));
+  webhooks = startDispatchLoop((signal) => dispatchDue(database.db, { fetch: webhookFetch, now: () => new Date(), resolve: resolveWithNodeDns, random: Math.random, allowLoopback, signal }));
   const stopRetention = startRetentionTimer(database.db, undefined, undefined, config.app.webhooks?.deliveryRetentionDays);
   const stopRegistrySync = startRegistrySyncTimer(
     database.db,

@@ -105,6 +105,8 @@ export const webhookDeliveries = pgTable(
     status: text('status').$type<'pending' | 'delivered' | 'failed'>().notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestampColumn('next_attempt_at').notNull().defaultNow(),
+    /** Set while an attempt is in flight (claimed, not yet recorded): the dispatchers' per-endpoint and per-tenant caps count these. */
+    leaseUntil: timestampColumn('lease_until'),
     lastAttemptAt: timestampColumn('last_attempt_at'),
     lastStatusCode: integer('last_status_code'),
     lastError: text('last_error'),
@@ -114,6 +116,9 @@ export const webhookDeliveries = pgTable(
   (t) => [
     index('webhook_deliveries_due').on(t.status, t.nextAttemptAt),
     index('webhook_deliveries_webhook').on(t.tenantId, t.webhookId, t.createdAt),
+    // Fair claiming (workers/webhooks/dispatch.store.ts): the oldest due deliveries of each endpoint, and those in flight.
+    index('webhook_deliveries_endpoint_due').on(t.webhookId, t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('webhook_deliveries_in_flight').on(t.leaseUntil).where(sql`${t.leaseUntil} is not null`),
     // Retention (workers/webhooks/retention.ts): finished deliveries by their last activity.
     index('webhook_deliveries_finished')
       .on(sql`coalesce(${t.deliveredAt}, ${t.lastAttemptAt}, ${t.createdAt})`)

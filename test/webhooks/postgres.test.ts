@@ -48,7 +48,8 @@ describe.skipIf(skipWithoutPostgres('test/webhooks/postgres.test.ts'))('webhooks
       let sent = 0;
       try {
         for (;;) {
-          const r = await dispatchDue(handle.db, testDeps(clock, { fetch: slowFetch, batchSize: 4 }));
+          // Caps high enough that every dispatcher finds work (with the default two per endpoint, one would take it all).
+          const r = await dispatchDue(handle.db, testDeps(clock, { fetch: slowFetch, batchSize: 4, perEndpoint: 15, perTenant: 15 }));
           sent += r.attempted;
           if (r.attempted === 0) return sent;
         }
@@ -103,5 +104,48 @@ describe.skipIf(skipWithoutPostgres('test/webhooks/postgres.test.ts'))('webhooks
       await handle.close();
     }
     expect((await admin.query('select id, status from webhook_deliveries')).rows).toEqual([{ id: pending, status: 'pending' }]);
+  });
+
+  it('holds the per-endpoint cap across dispatchers running side by side', async () => {
+    const capped = await startReceiver();
+    const res = await acme.json('POST', '/v1/webhooks', { name: 'capped', url: capped.url });
+    expect(res.status).toBe(201);
+    const cluster = (await acme.json('POST', '/v1/clusters', { name: 'capped' })).body.id;
+    const handle = pgdb.database.open();
+    await inTenant(handle.db, acme.id, (tx) => enqueueDeliveries(tx, acme.id, cluster, Array.from({ length: 12 }, () => event())));
+    await handle.close();
+    let now = 0;
+    let most = 0;
+    const slowFetch: typeof fetch = async (input, init) => {
+      if (String(input) !== capped.url) return fetch(input, init);
+      most = Math.max(most, ++now);
+      try {
+        await new Promise((r) => setTimeout(r, 100));
+        return await fetch(input, init);
+      } finally {
+        now--;
+      }
+    };
+    const clock = testClock(new Date(Date.now() + 1000));
+    const dispatcher = async () => {
+      const h = pgdb.database.open();
+      try {
+        let sent = 0;
+        for (let idle = 0; idle < 20; ) {
+          const r = await dispatchDue(h.db, testDeps(clock, { fetch: slowFetch, pollMs: 20 }));
+          sent += r.attempted;
+          idle = r.attempted === 0 ? idle + 1 : 0;
+          if (r.attempted === 0) await new Promise((r) => setTimeout(r, 20));
+        }
+        return sent;
+      } finally {
+        await h.close();
+      }
+    };
+    const counts = await Promise.all([dispatcher(), dispatcher(), dispatcher()]);
+    expect(counts.every((c) => c >= 0)).toBe(true);
+    expect(capped.received).toHaveLength(12);
+    expect(most).toBe(2);
+    await capped.close();
   });
 });

@@ -27,7 +27,7 @@ export function webhookPaths(ops: Operations): Paths {
         right: 'webhooks.manage',
         body: { schema: WebhookInput },
         responses: { 201: ops.json('The webhook and its signing secret', WebhookCreated, { ETag: ETAG, Location: LOCATION }) },
-        problems: { 409: 'Another webhook has this name', 422: 'Invalid fields (an URL that is not https or points at a private, loopback, link-local or metadata address), or unknown policies or clusters in the filters' },
+        problems: { 409: 'Another webhook has this name, or the tenant already has the most webhooks allowed (20)', 422: 'Invalid fields (an URL that is not https or points at a private, loopback, link-local or metadata address), or unknown policies or clusters in the filters' },
       }),
     },
     [`${item}/rotate-secret`]: {

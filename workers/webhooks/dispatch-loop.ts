@@ -2,7 +2,8 @@ import type { DispatchResult } from './dispatcher.ts';
 
 /**
  * The dispatcher as a background loop, for servers that live on (Node): a pass every `intervalMs`, at once again
- * while a pass fills its batch, and at once on `wake()` (new deliveries). Its timer does not keep the process up.
+ * while a pass fills its batch, and at once on `wake()` (new deliveries; a running pass also finds them itself, as it
+ * looks for due deliveries while its attempts are in flight). Its timer does not keep the process up.
  * Workers run passes from a Queue consumer and a cron trigger instead (worker.ts).
  */
 export interface DispatchLoop {
@@ -11,13 +12,15 @@ export interface DispatchLoop {
   stop(): Promise<void>;
 }
 
-export function startDispatchLoop(pass: () => Promise<DispatchResult>, options: { intervalMs?: number; onError?: (err: unknown) => void } = {}): DispatchLoop {
+export function startDispatchLoop(pass: (signal: AbortSignal) => Promise<DispatchResult>, options: { intervalMs?: number; onError?: (err: unknown) => void } = {}): DispatchLoop {
   const intervalMs = options.intervalMs ?? 1000;
   const onError = options.onError ?? ((err) => console.error('webhook dispatcher:', err));
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
   let woken = false;
+  // A pass goes on claiming while deliveries come due; stopping tells it to finish what is in flight and end.
+  const stopping = new AbortController();
 
   const schedule = (ms: number) => {
     if (stopped) return;
@@ -29,7 +32,7 @@ export function startDispatchLoop(pass: () => Promise<DispatchResult>, options: 
   function run(): void {
     timer = undefined;
     woken = false;
-    running = pass()
+    running = pass(stopping.signal)
       .then((result) => result.more, (err: unknown) => (onError(err), false))
       .then((more) => {
         running = undefined;
@@ -45,6 +48,7 @@ export function startDispatchLoop(pass: () => Promise<DispatchResult>, options: 
     },
     async stop() {
       stopped = true;
+      stopping.abort();
       clearTimeout(timer);
       await running;
     },

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import { webhookDeliveries, webhooks } from '../../schema/tables/index.ts';
 import type { Db, Tx } from '../db/db.ts';
 
@@ -27,25 +27,63 @@ export interface ClaimedDelivery {
 
 const iso = (d: Date) => d.toISOString();
 
+/** How many attempts may be in flight at once, across every dispatcher: per endpoint and per tenant. */
+export interface ClaimCaps {
+  perEndpoint: number;
+  perTenant: number;
+}
+
+const rowsOf = async <T>(tx: Tx, query: ReturnType<typeof sql>) => ((await tx.execute(query)) as unknown as { rows: T[] }).rows;
+
 /**
- * Claims up to `limit` due deliveries of enabled endpoints (`FOR UPDATE SKIP LOCKED`, so dispatchers running side by
- * side never take the same one), counts the attempt and leases them until `leaseUntil`: a dispatcher that dies
- * mid-send leaves them due again then.
+ * Claims up to `limit` due deliveries of enabled endpoints, fairly: at most the oldest `perEndpoint` of each endpoint
+ * and `perTenant` of each tenant, minus what is already in flight there (leased by any dispatcher), taken round-robin
+ * across tenants (each tenant's first before any tenant's second). So one tenant's slow receiver or backlog holds at
+ * most its own few slots, never the others'. Claims are serialized by an advisory lock (a short transaction), so the
+ * caps hold with dispatchers running side by side; `FOR UPDATE SKIP LOCKED` also keeps them from taking the same
+ * delivery. Each claim counts the attempt and leases the delivery until `leaseUntil`: a dispatcher that dies mid-send
+ * leaves it due again (and no longer in flight) then.
  */
-export async function claimDue(db: Db, now: Date, leaseUntil: Date, limit: number): Promise<ClaimedDelivery[]> {
+export async function claimDue(db: Db, now: Date, leaseUntil: Date, limit: number, caps: ClaimCaps): Promise<ClaimedDelivery[]> {
+  if (limit <= 0) return [];
   return asSystem(db, async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('palisade:webhook-claim'))`);
+    const at = iso(now);
+    const picked = await rowsOf<{ id: string }>(tx, sql`
+      with in_flight as (
+        select tenant_id, webhook_id from webhook_deliveries where status = 'pending' and lease_until > ${at}::timestamptz
+      ), per_endpoint as (select webhook_id, count(*)::int as n from in_flight group by webhook_id
+      ), per_tenant as (select tenant_id, count(*)::int as n from in_flight group by tenant_id
+      ), candidates as (
+        select d.id, d.tenant_id, d.next_attempt_at, coalesce(pe.n, 0) + d.rank as endpoint_rank
+        from webhooks w
+        left join per_endpoint pe on pe.webhook_id = w.id
+        cross join lateral (
+          select x.id, x.tenant_id, x.next_attempt_at, row_number() over (order by x.next_attempt_at, x.id) as rank
+          from webhook_deliveries x
+          where x.webhook_id = w.id and x.status = 'pending' and x.next_attempt_at <= ${at}::timestamptz
+          order by x.next_attempt_at, x.id
+          limit ${caps.perEndpoint}
+        ) d
+        where w.enabled and coalesce(pe.n, 0) < ${caps.perEndpoint}
+      ), ranked as (
+        select c.*, coalesce(pt.n, 0) + row_number() over (partition by c.tenant_id order by c.endpoint_rank, c.next_attempt_at, c.id) as tenant_rank
+        from candidates c left join per_tenant pt on pt.tenant_id = c.tenant_id
+        where c.endpoint_rank <= ${caps.perEndpoint}
+      )
+      select id from ranked where tenant_rank <= ${caps.perTenant}
+      order by tenant_rank, endpoint_rank, next_attempt_at, id
+      limit ${limit}`);
+    if (picked.length === 0) return [];
     const due = await tx
       .select({ id: webhookDeliveries.id })
       .from(webhookDeliveries)
-      .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId))
-      .where(and(eq(webhookDeliveries.status, 'pending'), lte(webhookDeliveries.nextAttemptAt, iso(now)), eq(webhooks.enabled, true)))
-      .orderBy(asc(webhookDeliveries.nextAttemptAt))
-      .limit(limit)
-      .for('update', { of: webhookDeliveries, skipLocked: true });
+      .where(and(inArray(webhookDeliveries.id, picked.map((p) => p.id)), eq(webhookDeliveries.status, 'pending'), lte(webhookDeliveries.nextAttemptAt, at)))
+      .for('update', { skipLocked: true });
     if (due.length === 0) return [];
     const claimed = await tx
       .update(webhookDeliveries)
-      .set({ attempts: sql`${webhookDeliveries.attempts} + 1`, lastAttemptAt: iso(now), nextAttemptAt: iso(leaseUntil) })
+      .set({ attempts: sql`${webhookDeliveries.attempts} + 1`, lastAttemptAt: at, nextAttemptAt: iso(leaseUntil), leaseUntil: iso(leaseUntil) })
       .where(inArray(webhookDeliveries.id, due.map((d) => d.id)))
       .returning();
     const endpoints = await tx
@@ -81,13 +119,13 @@ export async function recordOutcome(db: Db, delivery: ClaimedDelivery, outcome: 
   await asSystem(db, async (tx) => {
     const d = webhookDeliveries;
     if (outcome.kind === 'delivered') {
-      await tx.update(d).set({ status: 'delivered', deliveredAt: iso(now), lastStatusCode: outcome.statusCode, lastError: null }).where(mine);
+      await tx.update(d).set({ leaseUntil: null, status: 'delivered', deliveredAt: iso(now), lastStatusCode: outcome.statusCode, lastError: null }).where(mine);
     } else if (outcome.kind === 'retry') {
-      await tx.update(d).set({ nextAttemptAt: iso(outcome.at), lastStatusCode: outcome.statusCode, lastError: outcome.error }).where(mine);
+      await tx.update(d).set({ leaseUntil: null, nextAttemptAt: iso(outcome.at), lastStatusCode: outcome.statusCode, lastError: outcome.error }).where(mine);
     } else if (outcome.kind === 'failed') {
-      await tx.update(d).set({ status: 'failed', lastStatusCode: outcome.statusCode, lastError: outcome.error }).where(mine);
+      await tx.update(d).set({ leaseUntil: null, status: 'failed', lastStatusCode: outcome.statusCode, lastError: outcome.error }).where(mine);
     } else {
-      const updated = await tx.update(d).set({ status: 'failed', lastStatusCode: outcome.statusCode, lastError: outcome.error }).where(mine).returning({ id: d.id });
+      const updated = await tx.update(d).set({ leaseUntil: null, status: 'failed', lastStatusCode: outcome.statusCode, lastError: outcome.error }).where(mine).returning({ id: d.id });
       if (updated.length === 0) return;
       const reason = `the endpoint answered 410 Gone at ${iso(now)}`;
       await tx

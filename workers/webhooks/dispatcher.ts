@@ -14,13 +14,22 @@ export interface DispatchDeps {
   allowLoopback: boolean;
   /** Per attempt; 15 s unless a test says otherwise. */
   timeoutMs?: number;
+  /** Attempts one pass makes at most before it answers `more` (500). */
   batchSize?: number;
+  /** Aborted: the pass claims nothing more and ends once its attempts in flight are recorded (the loop's stop). */
+  signal?: AbortSignal;
+  /** Attempts in flight at once in this dispatcher (16), and across dispatchers per endpoint (2) and per tenant (4). */
+  maxInFlight?: number;
+  perEndpoint?: number;
+  perTenant?: number;
+  /** While attempts are in flight, how often the pass looks for newly due deliveries (500 ms). */
+  pollMs?: number;
 }
 
 export interface DispatchResult {
   attempted: number;
   delivered: number;
-  /** The batch was full: more may be due at once. */
+  /** The pass stopped at its budget of attempts: more may be due at once. */
   more: boolean;
 }
 
@@ -94,22 +103,51 @@ async function attempt(d: ClaimedDelivery, deps: DispatchDeps): Promise<Outcome>
 }
 
 /**
- * Sends every delivery due now, one batch: claims them across tenants, attempts them side by side and records each
- * outcome. 2xx: delivered. 410: the endpoint is disabled and its pending deliveries fail. 429 and 503 honour
- * Retry-After. Anything else (other statuses, redirects, timeouts, refusals of the SSRF guard) is retried on the
- * schedule, and fails after the last attempt.
+ * Sends what is due now, fairly: claims (see `claimDue`) at most a few attempts per endpoint and per tenant, sends them
+ * side by side and records each outcome, and claims again as soon as one finishes, and every `pollMs` while any is in
+ * flight (deliveries stored meanwhile): a slow receiver holds its own slots until its timeout, never the pass. The pass
+ * ends when nothing is in flight and nothing more can be claimed, after `batchSize` attempts (`more`), or once
+ * `signal` is aborted.
+ * 2xx: delivered. 410: the endpoint is disabled and its pending deliveries fail. 429 and 503 honour Retry-After.
+ * Anything else (other statuses, redirects, timeouts, refusals of the SSRF guard) is retried on the schedule, and
+ * fails after the last attempt.
  */
 export async function dispatchDue(db: Db, deps: DispatchDeps): Promise<DispatchResult> {
-  const batchSize = deps.batchSize ?? 50;
-  const now = deps.now();
-  const leaseUntil = new Date(now.getTime() + (deps.timeoutMs ?? TIMEOUT_MS) + LEASE_MARGIN_MS);
-  const claimed = await claimDue(db, now, leaseUntil, batchSize);
-  const outcomes = await Promise.all(
-    claimed.map(async (d) => {
-      const outcome = await attempt(d, deps);
-      await recordOutcome(db, d, outcome, deps.now());
-      return outcome;
-    }),
-  );
-  return { attempted: claimed.length, delivered: outcomes.filter((o) => o.kind === 'delivered').length, more: claimed.length === batchSize };
+  const budget = deps.batchSize ?? 500;
+  const maxInFlight = deps.maxInFlight ?? 16;
+  const caps = { perEndpoint: deps.perEndpoint ?? 2, perTenant: deps.perTenant ?? 4 };
+  const pollMs = deps.pollMs ?? 500;
+  const inFlight = new Set<Promise<void>>();
+  let attempted = 0;
+  let delivered = 0;
+  let failure: unknown;
+
+  const claimMore = async (): Promise<number> => {
+    const now = deps.now();
+    const leaseUntil = new Date(now.getTime() + (deps.timeoutMs ?? TIMEOUT_MS) + LEASE_MARGIN_MS);
+    const claimed = await claimDue(db, now, leaseUntil, Math.min(maxInFlight - inFlight.size, budget - attempted), caps);
+    attempted += claimed.length;
+    for (const d of claimed) {
+      const run = attempt(d, deps)
+        .then(async (outcome) => {
+          if (outcome.kind === 'delivered') delivered++;
+          await recordOutcome(db, d, outcome, deps.now());
+        })
+        .catch((err: unknown) => void (failure ??= err))
+        .finally(() => inFlight.delete(run));
+      inFlight.add(run);
+    }
+    return claimed.length;
+  };
+
+  await claimMore();
+  while (inFlight.size > 0) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = new Promise<void>((resolve) => (timer = setTimeout(resolve, pollMs)));
+    await Promise.race([...inFlight, tick]);
+    clearTimeout(timer);
+    if (failure === undefined && attempted < budget && !deps.signal?.aborted) await claimMore().catch((err: unknown) => void (failure ??= err));
+  }
+  if (failure !== undefined) throw failure;
+  return { attempted, delivered, more: attempted >= budget };
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, count, eq, inArray, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { Webhook, WebhookInput } from '../../schema/webhooks.ts';
 import { clusters, runtimePolicies, webhooks } from '../../schema/tables/index.ts';
@@ -42,6 +42,18 @@ export function checkUrl(spec: WebhookInput, settings: WebhookSettings): void {
 
 export const WEBHOOKS_PATH = '/v1/webhooks';
 
+/** Endpoints per tenant: each may hold dispatcher slots (see claimDue), so a tenant cannot crowd others out by number. */
+export const MAX_WEBHOOKS_PER_TENANT = 20;
+
+async function checkCount({ tx, principal }: WriteContext): Promise<void> {
+  // Serializes creates per tenant, so two at once cannot both take the last place.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`webhooks:${principal.tenantId}`}))`);
+  const [row] = await tx.select({ n: count() }).from(webhooks).where(eq(webhooks.tenantId, principal.tenantId));
+  if ((row?.n ?? 0) >= MAX_WEBHOOKS_PER_TENANT) {
+    throw new PalisadeError('conflict', `a tenant may have at most ${MAX_WEBHOOKS_PER_TENANT} webhooks; delete one first`, { extensions: { limit: MAX_WEBHOOKS_PER_TENANT } });
+  }
+}
+
 /**
  * Webhook endpoints as generic objects: list, get, replace, patch, delete. Create is custom (the secret is answered
  * once). `enabled` is also a column, for the dispatcher; turning an endpoint back on clears why it was turned off.
@@ -61,9 +73,10 @@ export function webhookKind(settings: WebhookSettings): ObjectKind<typeof Webhoo
       return { previousSecretExpiresAt: until > settings.now().getTime() ? iso(until) : null, disabledReason: (row.disabledReason as string | null) ?? null };
     },
     filters: { name: nameFilter(webhooks), enabled: booleanFilter('enabled', webhooks.enabled) },
-    beforeWrite: async (ctx, spec) => {
+    beforeWrite: async (ctx, spec, previous) => {
       checkUrl(spec, settings);
       await checkReferences(ctx, spec);
+      if (!previous) await checkCount(ctx);
     },
   };
 }
