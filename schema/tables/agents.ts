@@ -30,7 +30,7 @@ export const enrollmentTokens = pgTable(
   (t) => [uniqueIndex('enrollment_tokens_hash').on(t.tokenHash), tenantPolicy('enrollment_tokens'), ...bySecret('enrollment_tokens', 'token_hash')],
 ).enableRLS();
 
-/** Credentials agents authenticate with; revocable, and rotation leaves the old one valid for an overlap. */
+/** Credentials agents authenticate with; revocable, and rotation (once per credential) leaves the old one valid for an overlap. */
 export const clusterCredentials = pgTable(
   'cluster_credentials',
   {
@@ -43,9 +43,13 @@ export const clusterCredentials = pgTable(
     expiresAt: timestampColumn('expires_at'),
     revokedAt: timestampColumn('revoked_at'),
     lastUsedAt: timestampColumn('last_used_at'),
+    /** The credential this one was rotated from; revocation follows the chain both ways. */
+    rotatedFrom: uuid('rotated_from'),
   },
   (t) => [
     uniqueIndex('cluster_credentials_hash').on(t.secretHash),
+    // A credential is rotated at most once: a second successor of the same one is refused by the database too.
+    uniqueIndex('cluster_credentials_rotated_from').on(t.rotatedFrom).where(sql`${t.rotatedFrom} is not null`),
     index('cluster_credentials_cluster').on(t.tenantId, t.clusterId),
     tenantPolicy('cluster_credentials'),
     ...bySecret('cluster_credentials', 'secret_hash'),

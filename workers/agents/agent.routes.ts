@@ -7,7 +7,7 @@ import type { AppEnv } from '../app-env.ts';
 import type { BundleService } from '../bundles/bundle.service.ts';
 import { jwksOf } from '../bundles/signing-keys.ts';
 import { inTenant } from '../db/db.ts';
-import { sqlState } from '../db/errors.ts';
+import { isUniqueViolation, sqlState } from '../db/errors.ts';
 import { readJson, validate } from '../http/body.ts';
 import { PalisadeError } from '../http/errors.ts';
 import { authenticateAgent, type CredentialCache } from './agent-auth.ts';
@@ -43,6 +43,9 @@ function gone(deps: AgentRouteDeps, clusterId: string): PalisadeError {
   deps.credentials.forgetCluster(clusterId);
   return new PalisadeError('unauthorized', 'the cluster credential is unknown, expired or revoked');
 }
+
+const alreadyRotated = (cause?: unknown) =>
+  new PalisadeError('conflict', 'this credential was already rotated; use its successor (a lost successor needs a new enrollment)', { cause });
 
 export function registerAgentRoutes(app: Hono<AppEnv>, deps: AgentRouteDeps): void {
   const { bundles } = deps;
@@ -90,22 +93,32 @@ export function registerAgentRoutes(app: Hono<AppEnv>, deps: AgentRouteDeps): vo
     const at = deps.now();
     const overlapEnd = new Date(at.getTime() + deps.rotationOverlapSeconds * 1000).toISOString();
     const issued = await inTenant(c.get('db'), agent.tenantId, async (tx) => {
+      const cred = clusterCredentials;
       // Checked again in the database, not from the cache: a credential revoked, expired or deleted (with its cluster)
-      // elsewhere must not mint its successor. The overlap only ever shortens the old credential's life.
+      // elsewhere must not mint its successor, nor one already rotated out (it would mint a second line of them).
+      // The overlap only ever shortens the old credential's life.
       const [current] = await tx
-        .update(clusterCredentials)
-        .set({ expiresAt: sql`least(coalesce(${clusterCredentials.expiresAt}, ${overlapEnd}::timestamptz), ${overlapEnd}::timestamptz)` })
+        .update(cred)
+        .set({ expiresAt: sql`least(coalesce(${cred.expiresAt}, ${overlapEnd}::timestamptz), ${overlapEnd}::timestamptz)` })
         .where(
           and(
-            eq(clusterCredentials.tenantId, agent.tenantId),
-            eq(clusterCredentials.id, agent.credentialId),
-            isNull(clusterCredentials.revokedAt),
-            or(isNull(clusterCredentials.expiresAt), gt(clusterCredentials.expiresAt, at.toISOString())),
+            eq(cred.tenantId, agent.tenantId),
+            eq(cred.id, agent.credentialId),
+            isNull(cred.revokedAt),
+            or(isNull(cred.expiresAt), gt(cred.expiresAt, at.toISOString())),
+            sql`not exists (select 1 from cluster_credentials successor where successor.rotated_from = ${cred.id})`,
           ),
         )
-        .returning({ expiresAt: clusterCredentials.expiresAt });
-      if (!current) return undefined;
-      return { ...(await issueCredential(tx, agent.tenantId, agent.clusterId)), previousExpiresAt: new Date(current.expiresAt!).toISOString() };
+        .returning({ expiresAt: cred.expiresAt });
+      if (!current) {
+        const [rotated] = await tx.select({ id: cred.id }).from(cred).where(and(eq(cred.tenantId, agent.tenantId), eq(cred.rotatedFrom, agent.credentialId)));
+        if (rotated) throw alreadyRotated();
+        return undefined;
+      }
+      const successor = await issueCredential(tx, agent.tenantId, agent.clusterId, agent.credentialId).catch((err: unknown) => {
+        throw isUniqueViolation(err) ? alreadyRotated(err) : err;
+      });
+      return { ...successor, previousExpiresAt: new Date(current.expiresAt!).toISOString() };
     });
     if (!issued) throw gone(deps, agent.clusterId);
     deps.credentials.forgetCluster(agent.clusterId);

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { clusterCredentials, clusterStatus } from '../../schema/tables/index.ts';
@@ -13,7 +13,7 @@ import { notFound } from '../http/errors.ts';
 import { UUID_PATTERN } from '../objects/filters.ts';
 import { getObject } from '../objects/objects.store.ts';
 import type { CredentialCache } from './agent-auth.ts';
-import { createEnrollmentToken } from './enrollment.store.ts';
+import { createEnrollmentToken, revokeCredentialChain } from './enrollment.store.ts';
 
 const TokenRequest = z.strictObject({ expiresInSeconds: z.int().min(60).max(7 * 24 * 3600).default(3600) }).meta({ id: 'EnrollmentTokenRequest' });
 const iso = (v: string | null) => (v === null ? null : new Date(v).toISOString());
@@ -45,22 +45,17 @@ export function registerClusterAgentRoutes(app: Hono<AppEnv>, deps: { bundles: B
       const clusterId = await clusterOr404(c, tx);
       return tx.select().from(clusterCredentials).where(and(eq(clusterCredentials.tenantId, principal.tenantId), eq(clusterCredentials.clusterId, clusterId))).orderBy(asc(clusterCredentials.id));
     });
-    return c.json({ items: rows.map((r) => ({ id: r.id, prefix: r.prefix, createdAt: iso(r.createdAt), expiresAt: iso(r.expiresAt), revokedAt: iso(r.revokedAt), lastUsedAt: iso(r.lastUsedAt) })) });
+    return c.json({ items: rows.map((r) => ({ id: r.id, prefix: r.prefix, createdAt: iso(r.createdAt), expiresAt: iso(r.expiresAt), revokedAt: iso(r.revokedAt), lastUsedAt: iso(r.lastUsedAt), rotatedFrom: r.rotatedFrom })) });
   });
 
+  /** Revokes the credential with its rotation chain (revokeCredentialChain). */
   app.post('/v1/clusters/:id/credentials/:credentialId/revoke', requireRight('clusters.manage'), async (c) => {
     const principal = c.get('principal');
     const credentialId = c.req.param('credentialId');
     const clusterId = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
       const id = await clusterOr404(c, tx);
-      const [row] = UUID_PATTERN.test(credentialId)
-        ? await tx
-            .update(clusterCredentials)
-            .set({ revokedAt: sql`coalesce(${clusterCredentials.revokedAt}, now())` })
-            .where(and(eq(clusterCredentials.tenantId, principal.tenantId), eq(clusterCredentials.clusterId, id), eq(clusterCredentials.id, credentialId)))
-            .returning({ id: clusterCredentials.id })
-        : [];
-      if (!row) throw notFound(`credential ${credentialId}`);
+      const revoked = UUID_PATTERN.test(credentialId) ? await revokeCredentialChain(tx, principal.tenantId, id, credentialId) : [];
+      if (revoked.length === 0) throw notFound(`credential ${credentialId}`);
       return id;
     });
     deps.credentials.forgetCluster(clusterId);

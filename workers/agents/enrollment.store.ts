@@ -11,10 +11,11 @@ export async function createEnrollmentToken(tx: Tx, input: { tenantId: string; c
   return token.secret;
 }
 
-export async function issueCredential(tx: Tx, tenantId: string, clusterId: string, expiresAt: Date | null = null) {
+/** A new credential for the cluster; `rotatedFrom` names the one it replaces (see `revokeCredentialChain`). */
+export async function issueCredential(tx: Tx, tenantId: string, clusterId: string, rotatedFrom: string | null = null) {
   const secret = await mintSecret('pcc');
   const id = uuidv7();
-  await tx.insert(clusterCredentials).values({ tenantId, id, clusterId, prefix: secret.prefix, secretHash: secret.hash, expiresAt: expiresAt?.toISOString() ?? null });
+  await tx.insert(clusterCredentials).values({ tenantId, id, clusterId, prefix: secret.prefix, secretHash: secret.hash, rotatedFrom });
   return { id, secret: secret.secret, prefix: secret.prefix };
 }
 
@@ -32,4 +33,26 @@ export async function redeemEnrollmentToken(db: Db, token: string, now: Date): P
     const credential = await issueCredential(tx, spent.tenantId, spent.clusterId);
     return { ...spent, credential: credential.secret };
   });
+}
+
+/**
+ * Revokes a credential with its whole rotation chain: those it was rotated from (still in their overlap) and those
+ * rotated from it, so a leaked credential cannot live on in a successor it minted. Answers the ids revoked, none when
+ * the credential is not the cluster's.
+ */
+export async function revokeCredentialChain(tx: Tx, tenantId: string, clusterId: string, credentialId: string): Promise<string[]> {
+  const result = (await tx.execute(sql`
+    with recursive up as (
+      select id, rotated_from from cluster_credentials where tenant_id = ${tenantId} and cluster_id = ${clusterId} and id = ${credentialId}
+      union all
+      select p.id, p.rotated_from from cluster_credentials p join up on p.id = up.rotated_from where p.tenant_id = ${tenantId}
+    ), chain as (
+      select id from up
+      union
+      select c.id from cluster_credentials c join chain on c.rotated_from = chain.id where c.tenant_id = ${tenantId}
+    )
+    update cluster_credentials set revoked_at = coalesce(revoked_at, now())
+    where tenant_id = ${tenantId} and cluster_id = ${clusterId} and id in (select id from chain)
+    returning id`)) as unknown as { rows: Array<{ id: string }> };
+  return result.rows.map((r) => r.id);
 }

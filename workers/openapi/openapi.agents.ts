@@ -89,7 +89,7 @@ export function agentPaths(ops: Operations): Paths {
         right: view,
         parameters: cluster,
         responses: {
-          200: ops.json('Every credential issued to the cluster', object({ items: { type: 'array', items: object({ id: string(), prefix: string(), createdAt: time(true), expiresAt: time(true), revokedAt: time(true), lastUsedAt: time(true) }) } })),
+          200: ops.json('Every credential issued to the cluster', object({ items: { type: 'array', items: object({ id: string(), prefix: string(), createdAt: time(true), expiresAt: time(true), revokedAt: time(true), lastUsedAt: time(true), rotatedFrom: { type: ['string', 'null'], description: 'The credential this one was rotated from' } }) } })),
         },
         problems: { 404: true },
       }),
