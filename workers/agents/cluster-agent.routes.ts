@@ -1,6 +1,7 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
+import type { BundleContentV1 } from '../../schema/bundle.ts';
 import { clusterCredentials, clusterStatus } from '../../schema/tables/index.ts';
 import { loadEnforcement } from './enforcement.store.ts';
 import type { AppEnv } from '../app-env.ts';
@@ -13,6 +14,7 @@ import { notFound } from '../http/errors.ts';
 import { UUID_PATTERN } from '../objects/filters.ts';
 import { getObject } from '../objects/objects.store.ts';
 import type { CredentialCache } from './agent-auth.ts';
+import { bundleView } from './bundle-view.ts';
 import { createEnrollmentToken, revokeCredentialChain } from './enrollment.store.ts';
 
 const TokenRequest = z.strictObject({ expiresInSeconds: z.int().min(60).max(7 * 24 * 3600).default(3600) }).meta({ id: 'EnrollmentTokenRequest' });
@@ -62,14 +64,22 @@ export function registerClusterAgentRoutes(app: Hono<AppEnv>, deps: { bundles: B
     return c.body(null, 204);
   });
 
-  /** Exactly the content the agent receives, unsigned, for people and for trying policies. */
+  /**
+   * The content the agent receives, unsigned, for people and for trying policies; what the caller may not view
+   * through the objects' own endpoints is left out (bundleView), and then no ETag or digest claims it is the bundle.
+   */
   app.get('/v1/clusters/:id/bundle', requireRight('clusters.view', 'runtimePolicies.view'), async (c) => {
     const principal = c.get('principal');
     const id = await inTenant(c.get('db'), principal.tenantId, (tx) => clusterOr404(c, tx));
     const bundle = await deps.bundles.current(c.get('db'), principal.tenantId, id);
     if (!bundle) throw notFound(`cluster ${id}`);
-    c.header('ETag', bundle.etag);
     c.header('Palisade-Bundle-Revision', String(bundle.revision));
+    const { view, redacted } = bundleView(JSON.parse(bundle.content) as BundleContentV1, principal.rights);
+    if (redacted.length > 0) {
+      c.header('Palisade-Bundle-Redacted', redacted.join(', '));
+      return c.json(view);
+    }
+    c.header('ETag', bundle.etag);
     c.header('Palisade-Bundle-Digest', bundle.digest);
     return c.body(bundle.content, 200, { 'content-type': 'application/json' });
   });

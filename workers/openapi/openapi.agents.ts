@@ -112,7 +112,13 @@ export function agentPaths(ops: Operations): Paths {
         summary: "The content of the cluster's current bundle, unsigned",
         right: [view, 'runtimePolicies.view'],
         parameters: cluster,
-        responses: { 200: ops.json('Exactly what the agent receives, without the signature', BundleContentV1, { ...BUNDLE_HEADERS, 'Palisade-Bundle-Digest': header('Digest of the content') }) },
+        responses: {
+          200: ops.json(
+            'What the agent receives, without the signature. What the caller may not view through its own endpoint (a section without its view right, scopes without scopes.view, the global scope without scopes.viewGlobal) is left out; the member `redacted` and the header Palisade-Bundle-Redacted then list its JSON Pointers, and ETag and digest are not sent.',
+            BundleContentV1,
+            { ...BUNDLE_HEADERS, 'Palisade-Bundle-Digest': header('Digest of the content (whole bundles only)'), 'Palisade-Bundle-Redacted': header('JSON Pointers of what was left out, comma-separated') },
+          ),
+        },
         problems: { 404: true },
       }),
     },
