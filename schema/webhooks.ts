@@ -80,7 +80,7 @@ export const WebhookDelivery = z
     lastError: z.string().nullable(),
     createdAt: Timestamp,
     deliveredAt: Timestamp.nullable(),
-    payload: z.record(z.string(), z.unknown()),
+    payload: z.record(z.string(), z.unknown()).optional().meta({ description: 'What was or will be sent; left out for audit events unless the caller holds audit.view' }),
   })
   .meta({ id: 'WebhookDelivery' });
 export type WebhookDelivery = z.infer<typeof WebhookDelivery>;

@@ -38,13 +38,13 @@ export function registerDeliveryRoutes(app: Hono<AppEnv>, settings: WebhookSetti
       return listDeliveries(tx, principal.tenantId, webhook.id, page, status);
     });
     const last = rows.at(-1);
-    return c.json({ items: rows.map(deliveryWire), ...(more && last ? { nextCursor: encodeCursor(last.id) } : {}) });
+    return c.json({ items: rows.map((r) => deliveryWire(r, principal.rights)), ...(more && last ? { nextCursor: encodeCursor(last.id) } : {}) });
   });
 
   app.get(`${base}/:deliveryId`, requireRight('webhooks.view'), async (c) => {
     const principal = c.get('principal');
     const row = await inTenant(c.get('db'), principal.tenantId, (tx) => loadDelivery(c, tx));
-    return c.json(deliveryWire(row));
+    return c.json(deliveryWire(row, principal.rights));
   });
 
   /** Failed → pending now, with a fresh schedule and the same `webhook-id`. */
@@ -56,6 +56,6 @@ export function registerDeliveryRoutes(app: Hono<AppEnv>, settings: WebhookSetti
       return requeueDelivery(tx, existing, settings.now());
     });
     await wake(settings);
-    return c.json(deliveryWire(row), 202);
+    return c.json(deliveryWire(row, principal.rights), 202);
   });
 }

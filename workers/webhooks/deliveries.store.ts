@@ -1,4 +1,5 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
+import type { Right } from '../../schema/rights.ts';
 import { webhookDeliveries } from '../../schema/tables/index.ts';
 import type { DeliveryStatus, WebhookDelivery } from '../../schema/webhooks.ts';
 import type { Tx } from '../db/db.ts';
@@ -9,7 +10,14 @@ export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 
 const iso = (v: string | null) => (v === null ? null : new Date(v).toISOString());
 
-export function deliveryWire(row: DeliveryRow): WebhookDelivery {
+/** Event types whose payload holds nothing from the audit log (a test ping names only the endpoint). */
+const PUBLIC_EVENT_TYPES: ReadonlySet<string> = new Set(['webhook.test']);
+
+/**
+ * A delivery as the API shows it. Its payload is an audit event (workloads, images, namespaces): shown only to those
+ * who may read audit events (`audit.view`), as `/v1/audit/events` would; anyone else sees the metadata only.
+ */
+export function deliveryWire(row: DeliveryRow, rights: ReadonlySet<Right>): WebhookDelivery {
   return {
     id: row.id,
     webhookId: row.webhookId,
@@ -22,7 +30,7 @@ export function deliveryWire(row: DeliveryRow): WebhookDelivery {
     lastError: row.lastError,
     createdAt: iso(row.createdAt)!,
     deliveredAt: iso(row.deliveredAt),
-    payload: row.payload as Record<string, unknown>,
+    ...(PUBLIC_EVENT_TYPES.has(row.eventType) || rights.has('audit.view') ? { payload: row.payload as Record<string, unknown> } : {}),
   };
 }
 

@@ -77,7 +77,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>, settings: WebhookSettin
     });
     await wake(settings);
     c.header('Location', `${kind.path}/${delivery!.webhookId}/deliveries/${delivery!.id}`);
-    return c.json(deliveryWire(delivery!), 202);
+    return c.json(deliveryWire(delivery!, c.get('principal').rights), 202);
   });
 
   registerDeliveryRoutes(app, settings);
