@@ -23,6 +23,7 @@ import { oidcVerifier } from './auth/oidc.ts';
 import { configFromEnv } from './config.ts';
 import { sessionKeyFrom } from './console/session.ts';
 import type { Database, Db } from './db/db.ts';
+import { loggableError } from './db/errors.ts';
 import { runRetention } from './audit/retention.ts';
 import { bootstrap, type BootstrapOutcome } from './tenants/bootstrap.ts';
 import { keepDataDirSecure, lockDataDir, restrictUmask, secureDataDir } from './node/data-dir.ts';
@@ -131,7 +132,7 @@ export function startRetentionTimer(db: Db, intervalMs = 3_600_000, firstAfterMs
       for (const [name, job] of jobs) {
         await job(now).then(
           ({ deleted }) => deleted > 0 && console.log(`${name}: deleted ${deleted}`),
-          (err: unknown) => console.error(`${name} failed`, err),
+          (err: unknown) => console.error(`${name} failed`, loggableError(err)),
         );
       }
     } finally {

@@ -12,6 +12,7 @@ import { configFromEnv } from './config.ts';
 import { sessionKeyFrom } from './console/session.ts';
 import type { Database, Db } from './db/db.ts';
 import { runRetention } from './audit/retention.ts';
+import { loggableError } from './db/errors.ts';
 import { nextDueAt } from './webhooks/dispatch.store.ts';
 import { dispatchDue } from './webhooks/dispatcher.ts';
 import { dohResolver } from './webhooks/doh.ts';
@@ -200,6 +201,12 @@ async function retention(env: WorkerEnv, at: Date): Promise<void> {
   }
 }
 
+/** Background work fails with an error the platform logs whole: database errors are rethrown without their parameters. */
+const withSafeErrors = <T>(work: Promise<T>): Promise<T> =>
+  work.catch((err: unknown) => {
+    throw new Error(loggableError(err));
+  });
+
 /** Built once per isolate (bindings do not change within one); a failed build is retried by the next request. */
 let app: ReturnType<typeof build> | undefined;
 
@@ -213,13 +220,13 @@ export default {
   },
   /** Queue consumer: any message means "deliveries may be due"; one pass serves the whole batch. */
   async queue(batch: MessageBatch, env: WorkerEnv): Promise<void> {
-    await dispatchWebhooks(env);
+    await withSafeErrors(dispatchWebhooks(env));
     batch.ackAll();
   },
   /** Cron triggers (wrangler.toml): hourly retention (audit events, webhook deliveries); otherwise retries come due without anyone waking the dispatcher. */
   async scheduled(controller: { cron: string; scheduledTime: number }, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
-    if (controller.cron === RETENTION_CRON) ctx.waitUntil(retention(env, new Date(controller.scheduledTime)));
-    else if (controller.cron === REGISTRY_SYNC_CRON) ctx.waitUntil(syncRegistries(env, new Date(controller.scheduledTime)));
-    else ctx.waitUntil(dispatchWebhooks(env));
+    if (controller.cron === RETENTION_CRON) ctx.waitUntil(withSafeErrors(retention(env, new Date(controller.scheduledTime))));
+    else if (controller.cron === REGISTRY_SYNC_CRON) ctx.waitUntil(withSafeErrors(syncRegistries(env, new Date(controller.scheduledTime))));
+    else ctx.waitUntil(withSafeErrors(dispatchWebhooks(env)));
   },
 };

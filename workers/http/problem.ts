@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Problem } from '../../schema/problem.ts';
+import { loggableError } from '../db/errors.ts';
 import { PalisadeError, type ErrorCode } from './errors.ts';
 
 const STATUS: Record<ErrorCode, { status: number; title: string }> = {
@@ -50,7 +51,7 @@ export function onError(err: Error, c: Context): Response {
     const code: ErrorCode = err.status === 413 ? 'payload_too_large' : err.status === 401 ? 'unauthorized' : 'malformed_request';
     return problemResponse(c, new PalisadeError(code, err.message || STATUS[code].title));
   }
-  console.error('unhandled error', c.req.method, c.req.path, err);
+  console.error('unhandled error', c.req.method, c.req.path, loggableError(err));
   const body: Problem = { type: PROBLEM_TYPE_BASE + 'internal', title: 'Internal Server Error', status: 500, detail: 'The server failed; the error was logged.' };
   return new Response(JSON.stringify(body), { status: 500, headers: { 'content-type': 'application/problem+json' } });
 }

@@ -1,3 +1,4 @@
+import { loggableError } from '../db/errors.ts';
 import type { DispatchResult } from './dispatcher.ts';
 
 /**
@@ -14,7 +15,7 @@ export interface DispatchLoop {
 
 export function startDispatchLoop(pass: (signal: AbortSignal) => Promise<DispatchResult>, options: { intervalMs?: number; onError?: (err: unknown) => void } = {}): DispatchLoop {
   const intervalMs = options.intervalMs ?? 1000;
-  const onError = options.onError ?? ((err) => console.error('webhook dispatcher:', err));
+  const onError = options.onError ?? ((err) => console.error('webhook dispatcher:', loggableError(err)));
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
