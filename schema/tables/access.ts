@@ -3,7 +3,7 @@ import { boolean, integer, jsonb, pgPolicy, pgTable, primaryKey, text, uniqueInd
 import type { FileThreatProtectionSettings } from '../file-threat-protection.ts';
 import type { RuntimePolicySpec } from '../runtime-policies.ts';
 import type { Right } from '../rights.ts';
-import { appRole, objectColumns, tenantId, tenantPolicy, timestampColumn } from './common.ts';
+import { appRole, bySecretCheck, objectColumns, tenantId, tenantPolicy, timestampColumn } from './common.ts';
 
 export const tenants = pgTable(
   'tenants',
@@ -55,7 +55,7 @@ export const apiKeys = pgTable(
       for: 'update',
       to: appRole,
       using: sql`key_hash = nullif(current_setting('app.key_hash', true), '')`,
-      withCheck: sql`key_hash = nullif(current_setting('app.key_hash', true), '')`,
+      withCheck: bySecretCheck('api_keys', 'key_hash'),
     }),
   ],
 ).enableRLS();

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgPolicy, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { appRole, tenantId, tenantPolicy, timestampColumn } from './common.ts';
+import { appRole, bySecretCheck, tenantId, tenantPolicy, timestampColumn } from './common.ts';
 import { clusters } from './objects.ts';
 
 /** Before the tenant is known, a secret's holder sees exactly the row its hash names (as for API keys). */
@@ -10,7 +10,7 @@ const bySecret = (table: string, column: string) => [
     for: 'update',
     to: appRole,
     using: sql.raw(`${column} = nullif(current_setting('app.key_hash', true), '')`),
-    withCheck: sql.raw(`${column} = nullif(current_setting('app.key_hash', true), '')`),
+    withCheck: bySecretCheck(table, column),
   }),
 ];
 

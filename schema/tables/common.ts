@@ -28,3 +28,13 @@ export const objectColumns = <Spec>() => ({
 });
 
 export { ts as timestampColumn };
+
+/**
+ * WITH CHECK of an UPDATE policy that lets the holder of a secret touch its row before the tenant is known: the row
+ * keeps its hash and its tenant. The subquery reads the row as it was (the statement's snapshot), through the
+ * table's SELECT policies, which show exactly that row.
+ */
+export const bySecretCheck = (table: string, column: string) =>
+  sql.raw(
+    `${column} = nullif(current_setting('app.key_hash', true), '') and tenant_id = (select t.tenant_id from ${table} t where t.${column} = nullif(current_setting('app.key_hash', true), ''))`,
+  );
