@@ -88,8 +88,23 @@ export const fileThreatProtectionSettings = pgTable(
   () => [tenantPolicy('file_threat_protection_settings')],
 ).enableRLS();
 
-/** Installation-wide facts (not tenant data), such as whether the first tenant was bootstrapped. */
-export const platformState = pgTable('platform_state', {
-  key: text('key').primaryKey(),
-  value: jsonb('value').notNull(),
-});
+/**
+ * Installation-wide facts (not tenant data), such as whether the first tenant was bootstrapped. Only the connecting
+ * (migrating) role reads it, at start: the app and system roles have no privileges on it (migration 0015) and, as the
+ * second lock, row-level security shows them no row.
+ */
+export const platformState = pgTable(
+  'platform_state',
+  {
+    key: text('key').primaryKey(),
+    value: jsonb('value').notNull(),
+  },
+  () => [
+    pgPolicy('platform_state_owner_only', {
+      for: 'all',
+      to: 'public',
+      using: sql`current_user not in ('palisade_app', 'palisade_system')`,
+      withCheck: sql`current_user not in ('palisade_app', 'palisade_system')`,
+    }),
+  ],
+).enableRLS();
