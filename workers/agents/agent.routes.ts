@@ -1,5 +1,6 @@
 import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { AgentEnforcement } from '../../schema/enforcement.ts';
 import { clusterCredentials, clusterStatus } from '../../schema/tables/index.ts';
@@ -16,14 +17,20 @@ import { serveBundle } from './bundle.download.ts';
 import { issueCredential, redeemEnrollmentToken } from './enrollment.store.ts';
 
 const EnrollRequest = z.strictObject({ token: z.string().min(1).max(512) });
+/** A status report is kept per cluster and shown to people: every field is bounded, and so is the body. */
+export const MAX_AGENT_STATUS_BYTES = 64 * 1024;
+const MAX_COUNTERS = 200;
 export const AgentStatus = z
   .object({
     activeRevision: z.int().min(0).nullable(),
-    activeDigest: z.string().nullable().optional(),
-    lastDownloadAt: z.string().nullable().optional(),
-    lastActivationAt: z.string().nullable().optional(),
-    lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable().optional(),
-    counters: z.record(z.string(), z.int().min(0)).optional(),
+    activeDigest: z.string().max(100).nullable().optional(),
+    lastDownloadAt: z.string().max(40).nullable().optional(),
+    lastActivationAt: z.string().max(40).nullable().optional(),
+    lastError: z.object({ code: z.string().max(100), message: z.string().max(2000), at: z.string().max(40) }).nullable().optional(),
+    counters: z
+      .record(z.string().max(128), z.int().min(0))
+      .refine((r) => Object.keys(r).length <= MAX_COUNTERS, `at most ${MAX_COUNTERS} counters`)
+      .optional(),
     agentVersion: z.string().max(64).optional(),
     /** What this instance enforces (schema/enforcement.ts); stored per cluster, component and instance. */
     enforcement: AgentEnforcement.optional(),
@@ -64,6 +71,7 @@ export function registerAgentRoutes(app: Hono<AppEnv>, deps: AgentRouteDeps): vo
   const agentOnly = authenticateAgent(deps.credentials, deps.now);
   app.use('/v1/agent/bundle', agentOnly);
   app.use('/v1/agent/status', agentOnly);
+  app.use('/v1/agent/status', bodyLimit({ maxSize: MAX_AGENT_STATUS_BYTES, onError: () => { throw new PalisadeError('payload_too_large', `a status report must not exceed ${MAX_AGENT_STATUS_BYTES} bytes`); } }));
   app.use('/v1/agent/credentials/*', agentOnly);
 
   app.get('/v1/agent/bundle', (c) => serveBundle(c, bundles));
