@@ -4,7 +4,7 @@ import { FileThreatProtectionSettingsInput } from './file-threat-protection.ts';
 import { Compliance } from './images.ts';
 import { RuntimePolicyInput } from './runtime-policies.ts';
 import { RuntimeProfileInput } from './runtime-profiles.ts';
-import { ScopeResource } from './scopes.ts';
+import { RegistryPrefix, ScopeResource } from './scopes.ts';
 import { SignatureValidatorInput } from './signature-validators.ts';
 
 /**
@@ -21,6 +21,10 @@ export const BundleScope = z.object({ ...Ref, global: z.boolean(), resources: z.
 
 export const BundlePolicy = RuntimePolicyInput.omit({ scopeIds: true }).extend({
   ...Ref,
+  /** References to registries are resolved to their prefixes, so the agent sees prefixes only. */
+  registriesAllowed: z
+    .strictObject({ enabled: z.boolean().default(false), registries: z.array(RegistryPrefix).max(500).default([]) })
+    .default({ enabled: false, registries: [] }),
   revision: z.int().min(1),
   /** The policy's scopes, resolved, so the agent can match namespaces without another lookup. */
   scopes: z.array(BundleScope).min(1),

@@ -84,6 +84,13 @@ const VerificationRule = z
   });
 
 /** A section switched off keeps its settings; every section is off unless given. */
+/**
+ * An allowed registry: a prefix (`ghcr.io/acme`), or a reference to a registry of `/v1/registries` (`{ "registryId" }`),
+ * which bundles carry as that registry's prefix at compile time.
+ */
+export const RegistryReference = z.strictObject({ registryId: Id }).meta({ id: 'RegistryReference' });
+export const AllowedRegistry = z.union([RegistryPrefix, RegistryReference]);
+
 const section = <T extends z.ZodRawShape>(shape: T, defaults: z.infer<z.ZodObject<T>>) =>
   z.strictObject({ enabled: z.boolean().default(false), ...shape }).default({ enabled: false, ...defaults } as never);
 
@@ -106,7 +113,7 @@ export const RuntimePolicyInput = z
       { preset: z.enum(['baseline', 'restricted']).optional(), settings: z.array(z.enum(PRIVILEGE_SETTINGS)).default([]) },
       { settings: [] },
     ),
-    registriesAllowed: section({ registries: z.array(RegistryPrefix).max(500).default([]) }, { registries: [] }),
+    registriesAllowed: section({ registries: z.array(AllowedRegistry).max(500).default([]) }, { registries: [] }),
     volumesBlocked: section({ paths: z.array(z.string().min(1).max(4096).regex(/^\//, 'must begin with `/`')).max(500).default([]) }, { paths: [] }),
   })
   .meta({ id: 'RuntimePolicyInput' });

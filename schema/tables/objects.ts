@@ -94,7 +94,7 @@ export const runtimePolicyReferences = pgTable(
   {
     tenantId: objectColumns().tenantId,
     policyId: uuid('policy_id').notNull().references(() => runtimePolicies.id, { onDelete: 'cascade' }),
-    targetKind: text('target_kind').$type<'scope' | 'runtimeProfile' | 'signatureValidator'>().notNull(),
+    targetKind: text('target_kind').$type<'scope' | 'runtimeProfile' | 'signatureValidator' | 'registry'>().notNull(),
     targetId: uuid('target_id').notNull(),
   },
   (t) => [

@@ -37,11 +37,20 @@ export function scopeCoversCluster(scope: { global: boolean; spec: ScopeInput },
 }
 
 /**
+ * Allowed registries as prefixes: references to `/v1/registries` become the registry's prefix. One that no longer
+ * resolves (deleting a referenced registry is refused, so only a race could cause it) allows nothing: fail closed.
+ */
+function allowedPrefixes(allowed: ReadonlyArray<string | { registryId: string }>, registryById: ReadonlyMap<string, string>): string[] {
+  return [...new Set(allowed.flatMap((r) => (typeof r === 'string' ? [r] : (registryById.get(r.registryId) ?? []))))];
+}
+
+/**
  * The bundle for one cluster: every enabled policy whose scopes reach the cluster and what those policies reference.
  * Pure and deterministic: arrays are sorted by id, so the same sources give the same canonical bytes.
  */
 export function compileBundle(src: BundleSources): BundleContentV1 {
   const scopeById = new Map(src.scopes.map((s) => [s.id, s]));
+  const registryById = new Map(src.registries.map((r) => [r.id, r.spec.url]));
   const policies: BundlePolicy[] = [];
   for (const p of [...src.policies].sort(byId)) {
     if (!p.spec.enabled) continue;
@@ -50,6 +59,7 @@ export function compileBundle(src: BundleSources): BundleContentV1 {
     const { scopeIds: _scopeIds, ...spec } = p.spec;
     policies.push({
       ...spec,
+      registriesAllowed: { ...spec.registriesAllowed, registries: allowedPrefixes(spec.registriesAllowed.registries, registryById) },
       id: p.id,
       revision: p.version,
       scopes: scopes.sort(byId).map((s) => ({ id: s.id, name: s.spec.name, global: s.global, resources: s.spec.resources })),

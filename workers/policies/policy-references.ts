@@ -3,9 +3,9 @@ import { runtimePolicies, runtimePolicyReferences } from '../../schema/tables/in
 import { PalisadeError } from '../http/errors.ts';
 import type { ObjectRow, WriteContext } from '../objects/object-kind.ts';
 
-export type ReferenceKind = 'scope' | 'runtimeProfile' | 'signatureValidator';
+export type ReferenceKind = 'scope' | 'runtimeProfile' | 'signatureValidator' | 'registry';
 
-const NOUN: Record<ReferenceKind, string> = { scope: 'scope', runtimeProfile: 'runtime profile', signatureValidator: 'signature validator' };
+const NOUN: Record<ReferenceKind, string> = { scope: 'scope', runtimeProfile: 'runtime profile', signatureValidator: 'signature validator', registry: 'registry' };
 
 /** 409 naming every policy that still uses the object. The object row is locked, so no policy can start using it meanwhile. */
 export async function refuseIfReferenced({ tx, principal }: WriteContext, kind: ReferenceKind, row: ObjectRow): Promise<void> {

@@ -9,6 +9,7 @@ import { requireRight } from '../auth/principal.ts';
 import type { ObjectKind } from '../objects/object-kind.ts';
 import { nameFilter, specContains, UUID_PATTERN } from '../objects/filters.ts';
 import { registerObjectRoutes } from '../objects/objects.routes.ts';
+import { refuseIfReferenced } from '../policies/policy-references.ts';
 import { urlProblem } from '../webhooks/ssrf.ts';
 import { sealCredentials } from './credentials.ts';
 import { registryEndpoint, syncRegistry, type SyncDeps } from './sync.ts';
@@ -60,7 +61,10 @@ export function registryKindWith(deps: RegistryRouteDeps): ObjectKind<typeof Reg
       }
       delete spec.credentials;
     },
-    beforeDelete: async ({ tx, principal }, row) => {
+    // Policies may name the registry in registriesAllowed ({ registryId }): it stays while they do.
+    beforeDelete: async (ctx, row) => {
+      await refuseIfReferenced(ctx, 'registry', row);
+      const { tx, principal } = ctx;
       const users = await tx
         .select({ id: images.id, name: images.name })
         .from(images)
