@@ -53,7 +53,7 @@ describe('principals are named by the key id, never by any part of the secret', 
     expect(revisions.map((r) => r.changedBy)).toEqual(revisions.map(() => `apiKey:${adminKey.id}`));
     const stored = await database.client.query<Record<string, unknown>>('select * from api_keys');
     expect(leaks(JSON.stringify(stored.rows), secret)).toBeUndefined();
-  });
+  }, 120_000);
 });
 
 describe('bootstrap keys', () => {
