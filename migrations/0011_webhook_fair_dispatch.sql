@@ -1,3 +1,0 @@
-ALTER TABLE "webhook_deliveries" ADD COLUMN "lease_until" timestamp(3) with time zone;--> statement-breakpoint
-CREATE INDEX "webhook_deliveries_endpoint_due" ON "webhook_deliveries" USING btree ("webhook_id","next_attempt_at") WHERE "webhook_deliveries"."status" = 'pending';--> statement-breakpoint
-CREATE INDEX "webhook_deliveries_in_flight" ON "webhook_deliveries" USING btree ("lease_until") WHERE "webhook_deliveries"."lease_until" is not null;

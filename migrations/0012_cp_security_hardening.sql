@@ -1,0 +1,11 @@
+ALTER TABLE "platform_state" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
+ALTER TABLE "cluster_credentials" ADD COLUMN "rotated_from" uuid;--> statement-breakpoint
+ALTER TABLE "webhook_deliveries" ADD COLUMN "lease_until" timestamp(3) with time zone;--> statement-breakpoint
+CREATE UNIQUE INDEX "cluster_credentials_rotated_from" ON "cluster_credentials" USING btree ("rotated_from") WHERE "cluster_credentials"."rotated_from" is not null;--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_endpoint_due" ON "webhook_deliveries" USING btree ("webhook_id","next_attempt_at") WHERE "webhook_deliveries"."status" = 'pending';--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_in_flight" ON "webhook_deliveries" USING btree ("lease_until") WHERE "webhook_deliveries"."lease_until" is not null;--> statement-breakpoint
+ALTER TABLE "api_keys" DROP COLUMN "prefix";--> statement-breakpoint
+CREATE POLICY "platform_state_owner_only" ON "platform_state" AS PERMISSIVE FOR ALL TO public USING (current_user not in ('palisade_app', 'palisade_system')) WITH CHECK (current_user not in ('palisade_app', 'palisade_system'));--> statement-breakpoint
+ALTER POLICY "api_keys_touch_by_secret" ON "api_keys" TO palisade_app USING (key_hash = nullif(current_setting('app.key_hash', true), '')) WITH CHECK (key_hash = nullif(current_setting('app.key_hash', true), '') and tenant_id = (select t.tenant_id from api_keys t where t.key_hash = nullif(current_setting('app.key_hash', true), '')));--> statement-breakpoint
+ALTER POLICY "cluster_credentials_touch_by_secret" ON "cluster_credentials" TO palisade_app USING (secret_hash = nullif(current_setting('app.key_hash', true), '')) WITH CHECK (secret_hash = nullif(current_setting('app.key_hash', true), '') and tenant_id = (select t.tenant_id from cluster_credentials t where t.secret_hash = nullif(current_setting('app.key_hash', true), '')));--> statement-breakpoint
+ALTER POLICY "enrollment_tokens_touch_by_secret" ON "enrollment_tokens" TO palisade_app USING (token_hash = nullif(current_setting('app.key_hash', true), '')) WITH CHECK (token_hash = nullif(current_setting('app.key_hash', true), '') and tenant_id = (select t.tenant_id from enrollment_tokens t where t.token_hash = nullif(current_setting('app.key_hash', true), '')));

@@ -1,2 +1,0 @@
-ALTER TABLE "cluster_credentials" ADD COLUMN "rotated_from" uuid;--> statement-breakpoint
-CREATE UNIQUE INDEX "cluster_credentials_rotated_from" ON "cluster_credentials" USING btree ("rotated_from") WHERE "cluster_credentials"."rotated_from" is not null;

@@ -1,2 +1,0 @@
-ALTER TABLE "platform_state" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
-CREATE POLICY "platform_state_owner_only" ON "platform_state" AS PERMISSIVE FOR ALL TO public USING (current_user not in ('palisade_app', 'palisade_system')) WITH CHECK (current_user not in ('palisade_app', 'palisade_system'));
