@@ -90,7 +90,7 @@ export const fileThreatProtectionSettings = pgTable(
 
 /**
  * Installation-wide facts (not tenant data), such as whether the first tenant was bootstrapped. Only the connecting
- * (migrating) role reads it, at start: the app and system roles have no privileges on it (migration 0013) and, as the
+ * (migrating) role reads it, at start: the app and system roles have no privileges on it (migration 0015) and, as the
  * second lock, row-level security shows them no row.
  */
 export const platformState = pgTable(

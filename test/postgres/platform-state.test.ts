@@ -14,12 +14,14 @@ function suite(open: () => Promise<{ db: Db; close(): Promise<void> }>) {
   let tenantId: string;
   beforeAll(async () => {
     backend = await open();
-    tenantId = (await bootstrap(backend.db, KEY))!.tenant.id;
+    const created = await bootstrap(backend.db, KEY);
+    if (created.kind !== 'created') throw new Error(`bootstrap: ${created.kind}`);
+    tenantId = created.tenant.id;
   });
   afterAll(() => backend?.close());
 
   it('bootstraps once: the connecting role still reads and writes it', async () => {
-    expect(await bootstrap(backend.db, KEY)).toBeUndefined();
+    expect(await bootstrap(backend.db, KEY)).toEqual({ kind: 'unchanged' });
   });
 
   it('is closed to tenant transactions and background jobs', async () => {
