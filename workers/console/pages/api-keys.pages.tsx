@@ -13,7 +13,7 @@ export function registerApiKeyPages(ui: Hono<ConsoleEnv>): void {
       <Layout title={`Revoke API key ${res.body.name}?`} page={c.get('page')}>
         <form method="post" action={`/api-keys/${res.body.id}/revoke`} class="confirm">
           <Csrf page={c.get('page')} />
-          <p>Anything using this key ({res.body.prefix}…) is refused from now on, this console too if you signed in with it.</p>
+          <p>Anything using this key (id {res.body.id}) is refused from now on, this console too if you signed in with it.</p>
           <button type="submit" class="danger">
             Revoke
           </button>{' '}

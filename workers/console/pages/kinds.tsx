@@ -174,7 +174,7 @@ const apiKeys: ResourcePage = {
   rowLinks: (i, rights) => (rights.has('apiKeys.manage') && !i.revokedAt ? [[`/api-keys/${i.id}/revoke`, `Revoke ${i.name}…`]] : []),
   columns: [
     ['Name', name],
-    ['Prefix', (i) => i.prefix],
+    ['Id', (i) => i.id],
     ['Last used', (i) => fmtTime(i.lastUsedAt)],
     ['Status', (i) => (i.revokedAt ? `revoked ${fmtTime(i.revokedAt)}` : i.expiresAt ? `expires ${fmtTime(i.expiresAt)}` : 'active')],
   ],
