@@ -84,11 +84,17 @@ async function keyRing(env: WorkerEnv): Promise<KeyRing> {
   return { current: await importSigningKey(JSON.parse(current)), previous: await list('PALISADE_SIGNING_KEYS_PREVIOUS'), next: await list('PALISADE_SIGNING_KEYS_NEXT') };
 }
 
-async function build(env: WorkerEnv, origin: string) {
+/** The database's connection string; through the local WebSocket proxy when one is bound (tests, wrangler dev). */
+function databaseUrl(env: WorkerEnv): string {
   const url = binding(env, 'DATABASE_URL');
   if (!url) throw new Error('the DATABASE_URL binding is not set');
   const proxy = binding(env, 'PALISADE_NEON_WS_PROXY');
   if (proxy) useLocalProxy(proxy);
+  return url;
+}
+
+async function build(env: WorkerEnv, origin: string) {
+  const url = databaseUrl(env);
   const config = configFromEnv(env);
   const signing = { issuer: binding(env, 'PALISADE_ISSUER') ?? origin, keys: await keyRing(env) };
   return createApp({
@@ -122,10 +128,7 @@ async function registryDeps(env: WorkerEnv) {
 const REGISTRY_SYNC_CRON = '*/5 * * * *';
 
 async function syncRegistries(env: WorkerEnv, at: Date): Promise<void> {
-  const url = binding(env, 'DATABASE_URL');
-  if (!url) throw new Error('the DATABASE_URL binding is not set');
-  const proxy = binding(env, 'PALISADE_NEON_WS_PROXY');
-  if (proxy) useLocalProxy(proxy);
+  const url = databaseUrl(env);
   const handle = neonDatabase(url).open();
   try {
     const deps = await registryDeps(env);
@@ -146,10 +149,7 @@ const REQUEUE_WITHIN_MS = 60_000;
  * most) and, when the next retry is due within a minute, queues a delayed wake for it.
  */
 async function dispatchWebhooks(env: WorkerEnv): Promise<void> {
-  const url = binding(env, 'DATABASE_URL');
-  if (!url) throw new Error('the DATABASE_URL binding is not set');
-  const proxy = binding(env, 'PALISADE_NEON_WS_PROXY');
-  if (proxy) useLocalProxy(proxy);
+  const url = databaseUrl(env);
   const handle = neonDatabase(url).open();
   try {
     const deps = {
@@ -183,10 +183,7 @@ const RETENTION_CRON = '17 * * * *';
  * (workers/webhooks/retention.ts). One failing does not stop the other; the run then fails with its error.
  */
 async function retention(env: WorkerEnv, at: Date): Promise<void> {
-  const url = binding(env, 'DATABASE_URL');
-  if (!url) throw new Error('the DATABASE_URL binding is not set');
-  const proxy = binding(env, 'PALISADE_NEON_WS_PROXY');
-  if (proxy) useLocalProxy(proxy);
+  const url = databaseUrl(env);
   const days = configFromEnv(env).app.webhooks?.deliveryRetentionDays;
   const handle = neonDatabase(url).open();
   try {

@@ -14,6 +14,7 @@ import { NodeAgent } from '../runtime/node-agent.ts';
 import { PodCache } from '../runtime/pods.ts';
 import { agentClient } from './agent-client.ts';
 import { EXIT, parse, required, UsageError } from './args.ts';
+import { stopSignal } from './stop-signal.ts';
 
 /** A name's IPv4 and IPv6 addresses with the shortest TTL of the answers. */
 export const systemResolve: ResolveFn = async (name) => {
@@ -63,10 +64,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
   watcher?.start();
   client.start();
   reporter.start();
-  const signal = await new Promise<string>((done) => {
-    process.once('SIGTERM', () => done('SIGTERM'));
-    process.once('SIGINT', () => done('SIGINT'));
-  });
+  const signal = await stopSignal();
   log({ event: 'stopping', signal });
   watcher?.stop();
   await agent.stop();

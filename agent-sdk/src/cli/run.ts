@@ -6,6 +6,7 @@ import { agentClient } from './agent-client.ts';
 import { EXIT, optional, parse, required, UsageError } from './args.ts';
 import { log } from './log.ts';
 import { startWebhook, withWebhookCounters } from './webhook.ts';
+import { stopSignal } from './stop-signal.ts';
 
 /**
  * `palisade-agent run --config FILE`: restores the last good bundle, polls for new ones and reports status until
@@ -43,10 +44,7 @@ export async function runCommand(args: string[]): Promise<number> {
   if (webhook) audit.attach(webhook.audit);
   client.start();
   reporter.start();
-  const signal = await new Promise<string>((done) => {
-    process.once('SIGTERM', () => done('SIGTERM'));
-    process.once('SIGINT', () => done('SIGINT'));
-  });
+  const signal = await stopSignal();
   log({ event: 'stopping', signal });
   await webhook?.close();
   if (webhook) log({ event: 'webhook_stopped', ...webhook.counters() });

@@ -37,7 +37,7 @@ const UNKNOWN_LINKS = new Set(['cwd', 'fd', 'exe', 'map_files']);
 /** Where the walk is inside `/proc/<pid>[/task/<tid>]`: the index of the entry after it, or -1 outside. */
 function processEntry(stack: string[]): number {
   if (stack[0] !== 'proc' || stack.length < 2 || !PROCESS.test(stack[1]!)) return -1;
-  if (stack[2] === 'task' && stack.length >= 4) return 4;
+  if (stack[2] === 'task' && stack.length >= 4 && /^\d+$/.test(stack[3]!)) return 4;
   return 2;
 }
 
@@ -73,7 +73,7 @@ export function resolveHostPath(raw: string): { path: string; anything: boolean 
   }
   const path = `/${stack.join('/')}`;
   // `/proc`, `/proc/<pid>`, `/proc/<pid>/task[/<tid>]` hold root and cwd links: whatever is mounted there reaches all.
-  const holdsLinks = stack[0] === 'proc' && (stack.length === 1 || (PROCESS.test(stack[1]!) && (stack.length === 2 || (stack[2] === 'task' && stack.length <= 4))));
+  const holdsLinks = stack[0] === 'proc' && (stack.length === 1 || (PROCESS.test(stack[1]!) && (stack.length === 2 || (stack[2] === 'task' && (stack.length === 3 || (stack.length === 4 && /^\d+$/.test(stack[3]!)))))));
   return { path, anything: holdsLinks };
 }
 

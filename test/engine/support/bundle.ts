@@ -14,17 +14,18 @@ export interface CompactPolicy extends Record<string, unknown> {
 export interface CompactBundle {
   cluster?: string;
   policies: CompactPolicy[];
-  /** Runtime profile names; mappings name them in `profileIds` and the test maps names to ids. */
-  runtimeProfiles?: string[];
+  /** Runtime profiles by name, or whole (name and spec); mappings name them in `profileIds`, mapped here to ids. */
+  runtimeProfiles?: Array<string | (Record<string, unknown> & { name: string })>;
   images?: Array<Record<string, unknown>>;
 }
 
 /** Expands a compact spec into a real bundle through the bundle schema (defaults, validation and all). */
 export function buildBundle(spec: CompactBundle): { bundle: BundleContentV1; profileNames: Map<string, string> } {
-  const profileIds = new Map((spec.runtimeProfiles ?? []).map((name, i) => [name, fakeId(3, i + 1)]));
+  const profiles = (spec.runtimeProfiles ?? []).map((p) => (typeof p === 'string' ? { name: p } : p));
+  const profileIds = new Map(profiles.map((p, i) => [p.name, fakeId(3, i + 1)]));
   const profileNames = new Map([...profileIds].map(([name, id]) => [id, name]));
   const policies = spec.policies.map((p, i) => {
-    const { scopes = ['global'], revision = 1, ...rest } = p;
+    const { scopes = ['global'], revision = 1, ...rest } = structuredClone(p);
     const mappings = (rest.containerRuntimeProfiles as { mappings?: Array<{ profileIds: string[] }> } | undefined)?.mappings;
     for (const m of mappings ?? []) m.profileIds = m.profileIds.map((n) => profileIds.get(n) ?? n);
     return {
@@ -39,7 +40,7 @@ export function buildBundle(spec: CompactBundle): { bundle: BundleContentV1; pro
     tenantId: fakeId(9, 1),
     cluster: { id: fakeId(8, 1), name: spec.cluster ?? 'test-cluster' },
     policies,
-    runtimeProfiles: [...profileIds].map(([name, id]) => ({ id, name })),
+    runtimeProfiles: profiles.map((p) => ({ ...p, id: profileIds.get(p.name)! })),
     signatureValidators: [],
     images: spec.images ?? [],
     registries: [],
