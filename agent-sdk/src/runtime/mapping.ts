@@ -38,7 +38,10 @@ export interface ProfileBinding {
 export function profileBindings(bundle: BundleContentV1, pod: PodInfo, now: Date): Map<string, ProfileBinding[]> {
   const object = {
     kind: 'Pod',
-    metadata: { name: pod.name, namespace: pod.namespace, labels: pod.labels, ownerReferences: pod.owners.map((o) => ({ ...o })) },
+    // No ownerReferences: a pod's author can write any owner into it, and this agent cannot tell who created the pod
+    // (the admission webhook trusts owners only from Kubernetes' controllers). Until owners are verified against the
+    // API, workload exclusions by owner (Deployment, Job, ...) do not take pods out of runtime profiles: fail closed.
+    metadata: { name: pod.name, namespace: pod.namespace, labels: pod.labels },
     spec: { containers: pod.containers.map((c) => ({ name: c.name, image: c.image })) },
   };
   const workload = extractWorkload(object)!;
@@ -47,7 +50,7 @@ export function profileBindings(bundle: BundleContentV1, pod: PodInfo, now: Date
   for (const policy of bundle.policies) {
     if (!policy.enabled || !policy.containerRuntimeProfiles.enabled) continue;
     if (!policyCovers(policy, bundle.cluster.name, pod.namespace)) continue;
-    const { skip, excluded } = applyExclusions(policy, workload, workload.owners, pod.namespace, all, now);
+    const { skip, excluded } = applyExclusions(policy, workload, [], pod.namespace, all, now);
     if (skip) continue;
     const ctx: CheckContext = { bundle, workload, spec: workload.spec, containers: all.filter((c) => !excluded.has(c)), allContainers: all };
     const ids = new Map<string, string[]>();
