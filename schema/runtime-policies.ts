@@ -124,6 +124,7 @@ export type RuntimePolicySpec = z.output<typeof RuntimePolicyInput>;
 export const PolicyEnforcement = z.object({
   notEnforcedIn: z.array(z.object({ clusterId: Id, clusterName: z.string(), sections: z.array(z.string()) })),
 });
+export type PolicyEnforcement = z.output<typeof PolicyEnforcement>;
 
 export const RuntimePolicy = RuntimePolicyInput.extend({ ...Metadata.shape, revision: z.int().min(1), enforcement: PolicyEnforcement.optional() }).meta({ id: 'RuntimePolicy' });
 export type RuntimePolicy = z.output<typeof RuntimePolicy>;

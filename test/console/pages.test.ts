@@ -113,6 +113,22 @@ describe('runtime policy pages', () => {
     expect(gone.status).toBe(303);
     expect((await acme.json('GET', `/v1/runtime-policies/${p.id}`)).status).toBe(404);
   });
+
+  it('says on the policy page and in the list which clusters do not enforce an enabled section', async () => {
+    const user = await signIn(h, acme);
+    const cluster = (await acme.json('POST', '/v1/clusters', { name: 'notice-eu1' })).body;
+    const scope = (await acme.json('POST', '/v1/scopes', { name: 'notice-clusters', resources: [{ type: 'cluster', cluster: 'notice-*' }] })).body;
+    const policy = (await acme.json('POST', '/v1/runtime-policies', { name: 'staging-registries', mode: 'enforce', scopeIds: [scope.id], registriesAllowed: { enabled: true, registries: ['ghcr.io/acme'] } })).body;
+    // No agent of notice-eu1 has reported: it enforces nothing yet.
+    expect(policy.enforcement.notEnforcedIn).toEqual([{ clusterId: cluster.id, clusterName: 'notice-eu1', sections: ['registriesAllowed'] }]);
+    const page = await user.get(`/policies/${policy.id}`);
+    expect(page.html).toContain('Not enforced everywhere');
+    expect(page.html).toMatch(new RegExp(`<a href="/clusters/${cluster.id}">notice-eu1</a>: registriesAllowed`));
+    const list = await user.get('/policies?name=staging-registries');
+    expect(list.html).toContain('not enforced in 1 cluster<');
+    const quiet = (await acme.json('POST', '/v1/runtime-policies', { name: 'staging-nothing', mode: 'audit', scopeIds: [scope.id] })).body;
+    expect((await user.get(`/policies/${quiet.id}`)).html).not.toContain('Not enforced everywhere');
+  });
 });
 
 describe('rights', () => {

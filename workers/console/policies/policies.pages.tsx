@@ -9,6 +9,7 @@ import { redirect } from '../console.routes.tsx';
 import type { ConsoleEnv } from '../console-env.ts';
 import { applyRowAction, showValue, unflatten, valueAt, type Raw } from '../forms.ts';
 import { Layout, ProblemBox, fmtTime } from '../ui.tsx';
+import { NotEnforcedNotice } from './policy-enforcement.tsx';
 import { PolicyForm, type Conflict, type PolicyFormRefs } from './policy-form.tsx';
 import { PolicyList, PolicyRow, type PolicyItem } from './policy-list.tsx';
 import { blankPolicyRow, isPolicyListField, policyToRaw, rawToPolicy, splitRegistries } from './policy-raw.ts';
@@ -118,10 +119,12 @@ export function registerPolicyPages(ui: Hono<ConsoleEnv>): void {
         {canManage(c) && <a href={`/policies/${id}/delete`}>Delete…</a>}
       </p>
     );
-    if (!canManage(c)) return c.html(<Layout title={res.body.name} page={c.get('page')}>{links}<pre class="doc">{JSON.stringify(res.body, null, 2)}</pre></Layout>);
+    const notice = <NotEnforcedNotice enforcement={res.body.enforcement} />;
+    if (!canManage(c)) return c.html(<Layout title={res.body.name} page={c.get('page')}>{links}{notice}<pre class="doc">{JSON.stringify(res.body, null, 2)}</pre></Layout>);
     return c.html(
       <Layout title={`Edit policy ${res.body.name}`} page={c.get('page')}>
         {links}
+        {notice}
         <PolicyForm raw={raw} refs={refs} action={`/policies/${id}`} etag={res.etag} page={c.get('page')} />
       </Layout>,
     );

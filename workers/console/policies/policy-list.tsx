@@ -1,5 +1,7 @@
 /** @jsxImportSource hono/jsx */
+import type { PolicyEnforcement } from '../../../schema/runtime-policies.ts';
 import { fmtTime, ProblemBox, type PageContext } from '../ui.tsx';
+import { NotEnforcedBadge } from './policy-enforcement.tsx';
 
 export interface PolicyItem {
   id: string;
@@ -10,6 +12,7 @@ export interface PolicyItem {
   revision: number;
   updatedAt: string;
   updatedBy: string;
+  enforcement?: PolicyEnforcement;
 }
 
 type Named = Array<{ id: string; name: string }>;
@@ -21,6 +24,7 @@ export function PolicyRow(props: { item: PolicyItem; scopes: Named; canManage: b
     <tr id={`policy-${item.id}`}>
       <th scope="row">
         <a href={`/policies/${item.id}`}>{item.name}</a>
+        <NotEnforcedBadge enforcement={item.enforcement} />
       </th>
       <td>{item.mode === 'enforce' ? 'Enforce' : 'Audit'}</td>
       <td>{item.scopeIds.map(scopeName).join(', ')}</td>
