@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { collectFindings, digestOfReference, normalizeSeverity, SEVERITY_RANK, type ParsedReport, type Severity } from './finding.ts';
 
 const Rating = z.looseObject({ source: z.looseObject({ name: z.string().optional() }).optional(), score: z.number().optional(), severity: z.string().optional(), method: z.string().optional() });
-const Component = z.looseObject({ 'bom-ref': z.string().optional(), name: z.string(), version: z.string().optional(), purl: z.string().optional(), get components() { return z.array(Component).optional(); } });
+const Component = z.looseObject({ 'bom-ref': z.string().optional(), group: z.string().optional(), name: z.string(), version: z.string().optional(), purl: z.string().optional(), get components() { return z.array(Component).optional(); } });
 const Tool = z.looseObject({ name: z.string().optional(), version: z.string().optional() });
 
-/** The parts of a CycloneDX (1.4 to 1.6) JSON BOM with vulnerabilities that decide compliance. */
+/** The parts of a CycloneDX (1.4 to 1.7) JSON BOM with vulnerabilities that decide compliance. */
 export const CycloneDxReport = z.looseObject({
   bomFormat: z.literal('CycloneDX'),
   specVersion: z.string(),
@@ -56,8 +56,14 @@ function digestOfPurl(purl: string | undefined): string | undefined {
   return m ? m[1]!.replace(/%3A/i, ':').toLowerCase() : undefined;
 }
 
+/** The package as the scanners name it: Maven `group:artifact`, npm `@scope/name`, else the component's name. */
+function packageName(c: z.infer<typeof Component>): string {
+  if (!c.group) return c.name;
+  return c.purl?.startsWith('pkg:maven/') ? `${c.group}:${c.name}` : `${c.group}/${c.name}`;
+}
+
 export function fromCycloneDx(bom: z.infer<typeof CycloneDxReport>, receivedAt: string): ParsedReport {
-  const byRef = new Map<string, { name: string; version?: string }>();
+  const byRef = new Map<string, z.infer<typeof Component>>();
   const walk = (list: Array<z.infer<typeof Component>> | undefined) => {
     for (const c of list ?? []) {
       if (c['bom-ref']) byRef.set(c['bom-ref'], c);
@@ -78,7 +84,7 @@ export function fromCycloneDx(bom: z.infer<typeof CycloneDxReport>, receivedAt: 
         return {
           id: v.id,
           aliases: (v.references ?? []).flatMap((r) => (r.id ? [r.id] : [])),
-          package: pkg?.name ?? a.ref,
+          package: pkg ? packageName(pkg) : a.ref,
           installedVersion: pkg?.version ?? a.versions?.find((x) => x.status === 'affected')?.version ?? '',
           fixedVersion: fixed,
           severity: severityOf(v.ratings ?? [], v.source?.name),
