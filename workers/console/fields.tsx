@@ -49,7 +49,7 @@ interface Common {
   hint?: string;
 }
 
-function wrap(ctx: FormCtx, p: Common, control: (attrs: Record<string, unknown>) => Child, cls = 'field') {
+function wrap(ctx: FormCtx, p: Common, control: (attrs: Record<string, unknown>) => Child, after?: Child, cls = 'field') {
   const errors = ctx.errorsAt(p.pointer);
   const id = fieldId(p.name);
   const describedBy = [p.hint ? `${id}-hint` : '', errors.length ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
@@ -62,6 +62,7 @@ function wrap(ctx: FormCtx, p: Common, control: (attrs: Record<string, unknown>)
         </p>
       )}
       {control({ id, name: p.name, 'aria-describedby': describedBy, 'aria-invalid': errors.length ? 'true' : undefined })}
+      {after}
       <Errors id={`${id}-error`} errors={errors} />
     </div>
   );
@@ -87,8 +88,29 @@ export const select = (ctx: FormCtx, p: Common & { value: string | string[]; opt
         </option>
       ))}
     </select>
-  ));
+  ), p.htmxRefresh ? <RefreshButton /> : undefined);
 };
+
+/** Without JavaScript a choice that changes which fields apply needs a button to show them (htmx does it on change). */
+const RefreshButton = () => (
+  <noscript>
+    <button type="submit" name="_action" value="refresh" formnovalidate class="link">
+      Show the fields for this choice
+    </button>
+  </noscript>
+);
+
+/**
+ * Options for a reference (`[id, label]`), keeping every chosen id the list lacks: objects the principal's roles do
+ * not show (the list is `undefined`), or one deleted meanwhile. Without them saving the form would silently drop the
+ * reference; with them the API keeps it, or says at the field why it cannot.
+ */
+export function refOptions<T extends { id: string }>(items: readonly T[] | undefined, chosen: readonly string[], label: (item: T) => string): Array<[string, string]> {
+  const known = (items ?? []).map((i): [string, string] => [i.id, label(i)]);
+  const ids = new Set(known.map(([id]) => id));
+  const missing = chosen.filter((id) => id !== '' && !ids.has(id)).map((id): [string, string] => [id, items ? `${id} (not found)` : `${id} (your roles do not show these)`]);
+  return [...known, ...missing];
+}
 
 /** A group of checkboxes sharing one name (a list), in a fieldset with a legend. */
 export function checkboxes(ctx: FormCtx, p: Common & { value: string[]; options: Array<[string, string]> }) {

@@ -14,15 +14,16 @@ export interface ResourcePage {
   noun: string;
   rights: { view: Right; manage: Right };
   columns: Array<[string, (item: Item) => Child]>;
-  /** A dedicated form; without one the document is edited as JSON, errors listed by pointer. */
-  form?: {
-    render(ctx: FormCtx, raw: Raw, refs: Record<string, Item[]>): Child;
+  /** The kind's form: fields named after the document's members, each API error shown at its field. */
+  form: {
+    /** `action` is where the form posts (choices that change which fields apply re-render through it). */
+    render(ctx: FormCtx, raw: Raw, refs: Record<string, Item[] | undefined>, action: string): Child;
     toDoc(raw: Raw): unknown;
     fromDoc(doc: Item | undefined): Raw;
     isList?(pattern: string): boolean;
     blank?(pattern: string): Raw | string;
-    /** Lists the form offers (roles, rights): fetched through the API, or what the user holds. */
-    refs?(api: ConsoleApi, rights: ReadonlySet<Right>): Promise<Record<string, Item[]>>;
+    /** Lists the form offers (roles, rights): fetched through the API, or what the user holds; absent when not viewable. */
+    refs?(api: ConsoleApi, rights: ReadonlySet<Right>): Promise<Record<string, Item[] | undefined>>;
   };
   /** Creation answers a secret once (`{ <member>: object, secret }`). */
   createdMember?: string;

@@ -9,25 +9,21 @@ import { applyRowAction, unflatten } from '../forms.ts';
 import { Csrf, Layout, ProblemBox, Table } from '../ui.tsx';
 import { registerApiKeyPages } from './api-keys.pages.tsx';
 import { registerClusterPages } from './clusters.pages.tsx';
-import { JsonEditor } from './json-form.tsx';
-import { RESOURCE_PAGES } from './kinds.tsx';
+import { RESOURCE_PAGES } from './kinds/index.ts';
 import type { Item, ResourcePage } from './resource-kind.ts';
 import { registerSettingsPages } from './settings.pages.tsx';
 import { registerWebhookPages } from './webhooks.pages.tsx';
 
 type C = Context<ConsoleEnv>;
-const META = new Set(['id', 'createdAt', 'updatedAt', 'createdBy', 'updatedBy', 'revision', 'global', 'builtin', 'prefix', 'lastUsedAt', 'revokedAt', 'previousSecretExpiresAt', 'disabledReason']);
-const editable = (item: Item) => JSON.stringify(Object.fromEntries(Object.entries(item).filter(([k]) => !META.has(k))), null, 2);
 
 interface FormState {
   kind: ResourcePage;
   action: string;
   etag?: string;
-  raw?: ReturnType<typeof unflatten>;
-  json?: string;
+  raw: ReturnType<typeof unflatten>;
   errors?: FieldError[];
   problem?: { title: string; detail?: string };
-  refs: Record<string, Item[]>;
+  refs: Record<string, Item[] | undefined>;
   csrf: string;
 }
 
@@ -35,12 +31,12 @@ function ResourceForm(s: FormState) {
   const { kind } = s;
   return (
     <form id="resource-form" method="post" action={s.action} hx-post={s.action} hx-target="this" hx-swap="outerHTML" novalidate>
-      {renderForm(kind.form ? (s.errors ?? []) : [], (ctx) => (
+      {renderForm(s.errors ?? [], (ctx) => (
         <>
           <ErrorSummary ctx={ctx} problem={s.problem} />
           <input type="hidden" name="_csrf" value={s.csrf} />
           {s.etag && <input type="hidden" name="_etag" value={s.etag} />}
-          {kind.form ? kind.form.render(ctx, s.raw ?? {}, s.refs) : <JsonEditor value={s.json ?? '{}'} errors={s.errors ?? []} />}
+          {kind.form.render(ctx, s.raw, s.refs, s.action)}
           <div class="actions">
             <button type="submit" name="_action" value="save" class="primary">
               Save
@@ -95,7 +91,7 @@ function registerKind(ui: Hono<ConsoleEnv>, kind: ResourcePage): void {
 
   ui.get(`${kind.path}/new`, async (c) => {
     if (!can(c, 'manage') || kind.readOnly) return page(c, `Add ${kind.noun}`, <p>Your roles do not grant {kind.rights.manage}.</p>, 403);
-    return page(c, `Add ${kind.noun}`, <ResourceForm kind={kind} action={`${kind.path}/new`} raw={kind.form?.fromDoc(undefined)} json="{}" refs={await refsOf(c)} csrf={c.get('page').csrf} />);
+    return page(c, `Add ${kind.noun}`, <ResourceForm kind={kind} action={`${kind.path}/new`} raw={kind.form.fromDoc(undefined)} refs={await refsOf(c)} csrf={c.get('page').csrf} />);
   });
 
   const submit = (existing: boolean) => async (c: C) => {
@@ -108,22 +104,12 @@ function registerKind(ui: Hono<ConsoleEnv>, kind: ResourcePage): void {
     const etag = get('_etag');
     const refs = await refsOf(c);
     const csrf = c.get('page').csrf;
-    const raw = kind.form ? unflatten([...form.entries()].filter((e): e is [string, string] => typeof e[1] === 'string'), kind.form.isList ?? (() => false)) : undefined;
-    const json = get('_document');
-    if (kind.form && verb !== 'save') {
-      applyRowAction(raw!, verb, kind.form.blank ?? (() => ''));
+    const raw = unflatten([...form.entries()].filter((e): e is [string, string] => typeof e[1] === 'string'), kind.form.isList ?? (() => false));
+    if (verb !== 'save') {
+      applyRowAction(raw, verb, kind.form.blank ?? (() => ''));
       return page(c, title, <ResourceForm kind={kind} action={action} etag={etag} raw={raw} refs={refs} csrf={csrf} />);
     }
-    let doc: unknown;
-    if (kind.form) doc = kind.form.toDoc(raw!);
-    else {
-      try {
-        doc = JSON.parse(json ?? '');
-      } catch (err) {
-        const problem = { title: 'Not JSON', detail: (err as Error).message };
-        return page(c, title, <ResourceForm kind={kind} action={action} etag={etag} json={json} refs={refs} csrf={csrf} problem={problem} errors={[{ pointer: '', detail: 'must be a JSON document' }]} />, 422);
-      }
-    }
+    const doc = kind.form.toDoc(raw);
     const api = c.get('api');
     const res = existing ? await api.call('PUT', `${kind.api}/${id}`, doc, etag ? { 'if-match': etag } : {}) : await api.call('POST', kind.api, doc);
     if (res.ok && kind.createdMember && !existing) {
@@ -145,7 +131,7 @@ function registerKind(ui: Hono<ConsoleEnv>, kind: ResourcePage): void {
     }
     if (res.ok) return redirect(c, kind.path);
     const status = res.status === 422 || res.status === 412 || res.status === 409 ? res.status : 200;
-    return page(c, title, <ResourceForm kind={kind} action={action} etag={etag} raw={raw} json={json} refs={refs} csrf={csrf} errors={res.problem?.errors ?? []} problem={res.problem ?? { title: `Error ${res.status}` }} />, status);
+    return page(c, title, <ResourceForm kind={kind} action={action} etag={etag} raw={raw} refs={refs} csrf={csrf} errors={res.problem?.errors ?? []} problem={res.problem ?? { title: `Error ${res.status}` }} />, status);
   };
   if (!kind.readOnly) ui.post(`${kind.path}/new`, submit(false));
 
@@ -155,7 +141,7 @@ function registerKind(ui: Hono<ConsoleEnv>, kind: ResourcePage): void {
     if (!res?.ok) return page(c, kind.title, <ProblemBox problem={res?.problem ?? { title: 'Not Found', detail: `no ${kind.noun} ${id}` }} />, 404);
     if (!can(c, 'manage') || kind.readOnly || res.body.builtin || res.body.global)
       return page(c, `${kind.noun}: ${res.body.name ?? id}`, <pre class="doc">{JSON.stringify(res.body, null, 2)}</pre>);
-    return page(c, `Edit ${kind.noun} ${res.body.name ?? ''}`, <ResourceForm kind={kind} action={`${kind.path}/${id}`} etag={res.etag} raw={kind.form?.fromDoc(res.body)} json={editable(res.body)} refs={await refsOf(c)} csrf={c.get('page').csrf} />);
+    return page(c, `Edit ${kind.noun} ${res.body.name ?? ''}`, <ResourceForm kind={kind} action={`${kind.path}/${id}`} etag={res.etag} raw={kind.form.fromDoc(res.body)} refs={await refsOf(c)} csrf={c.get('page').csrf} />);
   });
   if (!kind.readOnly) ui.post(`${kind.path}/:id`, submit(true));
 
