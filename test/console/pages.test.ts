@@ -261,6 +261,6 @@ describe('registries, roles and signature validators', () => {
     const policyForm = await admin.get('/policies/new');
     expect(policyForm.html).toContain('ghcr (ghcr.io/acme)');
     const withRule = await admin.post('/policies/new', [['name', ''], ['_action', 'add:imageContentProtection.rules']], { 'hx-request': 'true' });
-    expect(withRule.html).toMatch(/name="imageContentProtection.rules.0.validatorId".*>cosign<\/option>/s);
+    expect(withRule.html).toMatch(/name="imageContentProtection.rules.0.validatorId".*>cosign \(keyless\)<\/option>/s);
   });
 });

@@ -12,20 +12,26 @@ import { Layout, ProblemBox, fmtTime } from '../ui.tsx';
 import { NotEnforcedNotice } from './policy-enforcement.tsx';
 import { PolicyForm, type Conflict, type PolicyFormRefs } from './policy-form.tsx';
 import { PolicyList, PolicyRow, type PolicyItem } from './policy-list.tsx';
-import { blankPolicyRow, isPolicyListField, policyToRaw, rawToPolicy, splitRegistries } from './policy-raw.ts';
+import { blankPolicyRow, isPolicyListField, policyToRaw, rawToPolicy } from './policy-raw.ts';
+import { placeRegistryErrors, type RegistryChoice } from './policy-registries.tsx';
+import { keyFingerprint, type ValidatorChoice } from './policy-signatures.tsx';
+import type { Right } from '../../../schema/rights.ts';
 import { RevisionHistory } from './policy-history.tsx';
 
 type C = Context<ConsoleEnv>;
 
-async function loadRefs(api: ConsoleApi): Promise<PolicyFormRefs> {
+/** The lists the form offers, each only when the principal may view that kind (undefined otherwise). */
+async function loadRefs(api: ConsoleApi, rights: ReadonlySet<Right>): Promise<PolicyFormRefs> {
+  const when = <T,>(right: Right, path: string) => (rights.has(right) ? api.all<T>(path) : Promise.resolve(undefined));
   const [scopes, profiles, validators, registries] = await Promise.all([
-    api.all<{ id: string; name: string; global: boolean; resources: ScopeResource[] }>('/v1/scopes'),
-    api.all<{ id: string; name: string }>('/v1/runtime-profiles'),
-    api.all<{ id: string; name: string }>('/v1/signature-validators'),
-    api.all<{ url: string; name: string }>('/v1/registries'),
+    when<{ id: string; name: string; global: boolean; resources: ScopeResource[] }>('scopes.view', '/v1/scopes'),
+    when<{ id: string; name: string }>('runtimeProfiles.view', '/v1/runtime-profiles'),
+    when<ValidatorChoice & { verification: { publicKey?: string } }>('signatureValidators.view', '/v1/signature-validators'),
+    when<RegistryChoice>('registries.view', '/v1/registries'),
   ]);
+  const withFingerprints = validators && (await Promise.all(validators.map(async (v) => ({ ...v, fingerprint: v.verification.publicKey ? await keyFingerprint(v.verification.publicKey) : undefined }))));
   // The API hides the global scope from whoever lacks scopes.viewGlobal; registry-only scopes cannot hold a policy.
-  return { scopes: scopes.filter(scopeCoversWorkloads), profiles, validators, registries };
+  return { scopes: scopes?.filter(scopeCoversWorkloads), profiles, validators: withFingerprints, registries };
 }
 
 async function readRaw(c: C): Promise<{ raw: Raw; action: string; etag?: string; overwrite?: string }> {
@@ -77,7 +83,7 @@ export function registerPolicyPages(ui: Hono<ConsoleEnv>): void {
 
   ui.get('/policies/new', async (c) => {
     if (!canManage(c)) return c.html(<Layout title="Add policy" page={c.get('page')}><p>You may view runtime policies but not add them.</p></Layout>, 403);
-    const refs = await loadRefs(c.get('api'));
+    const refs = await loadRefs(c.get('api'), c.get('page').rights);
     return formPage(c, 'Add policy', <PolicyForm raw={policyToRaw({})} refs={refs} action="/policies/new" page={c.get('page')} />);
   });
 
@@ -88,7 +94,7 @@ export function registerPolicyPages(ui: Hono<ConsoleEnv>): void {
     const action = existing ? `/policies/${id}` : '/policies/new';
     const title = existing ? 'Edit policy' : 'Add policy';
     const { raw, action: verb, etag, overwrite } = await readRaw(c);
-    const refs = await loadRefs(api);
+    const refs = await loadRefs(api, c.get('page').rights);
     if (verb !== 'save' && verb !== 'overwrite') {
       applyRowAction(raw, verb, blankPolicyRow);
       return formPage(c, title, <PolicyForm raw={raw} refs={refs} action={action} etag={etag} page={c.get('page')} />);
@@ -102,7 +108,7 @@ export function registerPolicyPages(ui: Hono<ConsoleEnv>): void {
       return formPage(c, title, <PolicyForm raw={raw} refs={refs} action={action} etag={etag} page={c.get('page')} conflict={conflict} problem={res.problem} />, 412);
     }
     const status = res.status === 422 ? 422 : 200;
-    return formPage(c, title, <PolicyForm raw={raw} refs={refs} action={action} etag={etag} page={c.get('page')} errors={res.problem?.errors ?? []} problem={res.problem ?? { title: `Error ${res.status}` }} />, status);
+    return formPage(c, title, <PolicyForm raw={raw} refs={refs} action={action} etag={etag} page={c.get('page')} errors={placeRegistryErrors(res.problem?.errors ?? [], raw, refs.registries)} problem={res.problem ?? { title: `Error ${res.status}` }} />, status);
   };
   ui.post('/policies/new', submit(false));
 
@@ -111,8 +117,8 @@ export function registerPolicyPages(ui: Hono<ConsoleEnv>): void {
     const id = c.req.param('id');
     const res = UUID_PATTERN.test(id) ? await api.get(`/v1/runtime-policies/${id}`) : undefined;
     if (!res?.ok) return c.html(<Layout title="Policy not found" page={c.get('page')}><ProblemBox problem={res?.problem ?? { title: 'Not Found', detail: `no policy ${id}` }} /></Layout>, 404);
-    const refs = await loadRefs(api);
-    const raw = splitRegistries(policyToRaw(res.body), refs.registries.map((r) => r.url));
+    const refs = await loadRefs(api, c.get('page').rights);
+    const raw = policyToRaw(res.body);
     const links = (
       <p class="links">
         <a href={`/policies/${id}/history`}>Revision history</a>

@@ -3,16 +3,19 @@ import type { Child } from 'hono/jsx';
 import { LINUX_CAPABILITIES } from '../../../schema/capabilities.ts';
 import type { FieldError } from '../../../schema/problem.ts';
 import { BEST_PRACTICE_CHECKS, EXCLUSION_KINDS, PRIVILEGE_SETTINGS } from '../../../schema/runtime-policies.ts';
-import { checkboxes, ErrorSummary, listErrors, renderForm, RowButton, select, text, textarea, toggle, type FormCtx } from '../fields.tsx';
+import { checkboxes, ErrorSummary, listErrors, refOptions, renderForm, RowButton, select, text, textarea, toggle, type FormCtx } from '../fields.tsx';
 import { checked, list, obj, rows, str, type Raw } from '../forms.ts';
 import type { PageContext } from '../ui.tsx';
+import { RegistriesFields, type RegistryChoice } from './policy-registries.tsx';
+import { SignatureRules, type ValidatorChoice } from './policy-signatures.tsx';
 
+/** What the drop-downs offer; a list is undefined when the principal's roles do not show that kind. */
 export interface PolicyFormRefs {
   /** Scopes that can hold a runtime policy (registry-only scopes are left out; the global one only for its right). */
-  scopes: Array<{ id: string; name: string }>;
-  profiles: Array<{ id: string; name: string }>;
-  validators: Array<{ id: string; name: string }>;
-  registries: Array<{ url: string; name: string }>;
+  scopes: Array<{ id: string; name: string }> | undefined;
+  profiles: Array<{ id: string; name: string }> | undefined;
+  validators: ValidatorChoice[] | undefined;
+  registries: RegistryChoice[] | undefined;
 }
 
 export interface Conflict {
@@ -62,10 +65,7 @@ function body(ctx: FormCtx, p: PolicyFormProps) {
   const { raw, refs, action } = p;
   const ex = obj(raw.exclusions);
   const crp = obj(raw.containerRuntimeProfiles);
-  const icp = obj(raw.imageContentProtection);
   const lcp = obj(raw.limitContainerPrivileges);
-  const reg = obj(raw.registriesAllowed);
-  const profileOptions = refs.profiles.map((x): [string, string] => [x.id, x.name]);
   return (
     <>
       <ErrorSummary ctx={ctx} problem={p.problem} />
@@ -83,7 +83,7 @@ function body(ctx: FormCtx, p: PolicyFormProps) {
           hint: 'Scopes holding only registries are not offered: a runtime policy applies to clusters and namespaces.',
           value: list(raw.scopeIds),
           multiple: true,
-          options: refs.scopes.map((s) => [s.id, s.name]),
+          options: refOptions(refs.scopes, list(raw.scopeIds), (s) => s.name),
         })}
         {toggle(ctx, { name: 'enabled', label: 'Policy enabled', pointer: '/enabled', on: checked(raw.enabled) })}
       </fieldset>
@@ -94,6 +94,7 @@ function body(ctx: FormCtx, p: PolicyFormProps) {
           <div class="row" role="group" aria-label={`Exclusion ${i + 1}`}>
             {select(ctx, { name: `exclusions.items.${i}.kind`, label: 'Object', pointer: `/exclusions/items/${i}/kind`, value: str(x.kind), options: opts(EXCLUSION_KINDS) })}
             {text(ctx, { name: `exclusions.items.${i}.name`, label: 'Name (masks with *)', pointer: `/exclusions/items/${i}/name`, value: str(x.name) })}
+            {text(ctx, { name: `exclusions.items.${i}.namespace`, label: 'In namespaces (mask; not for Namespace)', pointer: `/exclusions/items/${i}/namespace`, value: str(x.namespace), hint: i === 0 ? 'Required for workloads (* for every namespace): a workload name alone is chosen by whoever creates it' : undefined })}
             {text(ctx, { name: `exclusions.items.${i}.expiresAt`, label: 'Expires (UTC, optional)', pointer: `/exclusions/items/${i}/expiresAt`, value: str(x.expiresAt), type: 'datetime-local' })}
             {text(ctx, { name: `exclusions.items.${i}.reason`, label: 'Reason (optional)', pointer: `/exclusions/items/${i}/reason`, value: str(x.reason) })}
             <RowButton action={`remove:exclusions.items.${i}`} label={`Remove exclusion ${i + 1}`} cls="link" />
@@ -165,7 +166,7 @@ function body(ctx: FormCtx, p: PolicyFormProps) {
                   <RowButton action={`add:${base}.podLabels`} label="Add label pair" />
                 </>
               )}
-              {select(ctx, { name: `${base}.profileIds`, label: 'Container runtime profiles', pointer: `${ptr}/profileIds`, value: list(m.profileIds), multiple: true, options: profileOptions })}
+              {select(ctx, { name: `${base}.profileIds`, label: 'Container runtime profiles', pointer: `${ptr}/profileIds`, value: list(m.profileIds), multiple: true, options: refOptions(refs.profiles, list(m.profileIds), (x) => x.name) })}
               <RowButton action={`remove:${base}`} label={`Remove pod mapping ${i + 1}`} cls="link" />
             </fieldset>
           );
@@ -176,16 +177,7 @@ function body(ctx: FormCtx, p: PolicyFormProps) {
       <Section ctx={ctx} id="fileThreatProtection" title="File threat protection" raw={raw} note={<p class="hint">Its scan settings apply to every active policy: <a href="/settings/file-threat-protection">File threat protection settings</a>.</p>} />
 
       <Section ctx={ctx} id="imageContentProtection" title="Image content protection" raw={raw}>
-        {listErrors(ctx, '/imageContentProtection/rules')}
-        {rows(icp.rules).map((r, i) => (
-          <div class="row" role="group" aria-label={`Signature verification rule ${i + 1}`}>
-            {text(ctx, { name: `imageContentProtection.rules.${i}.registryUrlTemplate`, label: 'Image registry URL template', pointer: `/imageContentProtection/rules/${i}/registryUrlTemplate`, value: str(r.registryUrlTemplate) })}
-            {select(ctx, { name: `imageContentProtection.rules.${i}.verify`, label: 'Signatures', pointer: `/imageContentProtection/rules/${i}/verify`, value: str(r.verify), options: [['true', 'Check'], ['false', "Don't check"]] })}
-            {select(ctx, { name: `imageContentProtection.rules.${i}.validatorId`, label: 'Signature validator', pointer: `/imageContentProtection/rules/${i}/validatorId`, value: str(r.validatorId), options: [['', '(none)'], ...refs.validators.map((v): [string, string] => [v.id, v.name])] })}
-            <RowButton action={`remove:imageContentProtection.rules.${i}`} label={`Remove rule ${i + 1}`} cls="link" />
-          </div>
-        ))}
-        <RowButton action="add:imageContentProtection.rules" label="Add signature verification rule" />
+        {SignatureRules({ ctx, section: obj(raw.imageContentProtection), validators: refs.validators, action })}
       </Section>
 
       <Section ctx={ctx} id="limitContainerPrivileges" title="Limit container privileges" raw={raw}>
@@ -194,8 +186,7 @@ function body(ctx: FormCtx, p: PolicyFormProps) {
       </Section>
 
       <Section ctx={ctx} id="registriesAllowed" title="Registries allowed" raw={raw}>
-        {refs.registries.length > 0 && select(ctx, { name: 'registriesAllowed.known', label: 'Registries', pointer: '/registriesAllowed/registriesKnown', value: list(reg.known), multiple: true, options: refs.registries.map((r) => [r.url, `${r.name} (${r.url})`]) })}
-        {textarea(ctx, { name: 'registriesAllowed.other', label: 'Other registry prefixes, one a line', pointer: '/registriesAllowed/registries', value: str(reg.other), hint: 'host[:port][/path], e.g. ghcr.io/acme' })}
+        {RegistriesFields({ ctx, raw, registries: refs.registries })}
       </Section>
 
       <Section ctx={ctx} id="volumesBlocked" title="Volumes blocked" raw={raw}>

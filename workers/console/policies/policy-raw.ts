@@ -1,5 +1,6 @@
 import type { RuntimePolicy } from '../../../schema/runtime-policies.ts';
 import { checked, isoToLocal, lines, list, localToIso, obj, rows, str, type Raw } from '../forms.ts';
+import { registriesToDoc, registriesToRaw } from './policy-registries.tsx';
 
 /** Form fields that hold a list even when one value is chosen (multiple selects and checkbox groups). */
 const LIST_FIELDS = new Set([
@@ -8,7 +9,7 @@ const LIST_FIELDS = new Set([
   'capabilitiesBlock.capabilities',
   'containerRuntimeProfiles.mappings.*.profileIds',
   'limitContainerPrivileges.settings',
-  'registriesAllowed.known',
+  'registriesAllowed.registryIds',
 ]);
 export const isPolicyListField = (pattern: string) => LIST_FIELDS.has(pattern);
 
@@ -16,7 +17,7 @@ export const isPolicyListField = (pattern: string) => LIST_FIELDS.has(pattern);
 export function blankPolicyRow(pattern: string): Raw | string {
   switch (pattern) {
     case 'exclusions.items':
-      return { kind: 'Namespace', name: '', expiresAt: '', reason: '' };
+      return { kind: 'Namespace', name: '', namespace: '', expiresAt: '', reason: '' };
     case 'containerRuntimeProfiles.mappings':
       return { by: 'labels', podLabels: [{ key: '', value: '' }], imageUrlTemplates: [''], profileIds: [] };
     case 'containerRuntimeProfiles.mappings.*.podLabels':
@@ -39,7 +40,7 @@ export function policyToRaw(doc: Partial<RuntimePolicy>): Raw {
     enabled: flag(d.enabled ?? true),
     mode: d.mode ?? 'audit',
     scopeIds: d.scopeIds ?? [],
-    exclusions: { enabled: flag(!!d.exclusions?.enabled), items: (d.exclusions?.items ?? []).map((x) => ({ kind: x.kind, name: x.name, expiresAt: isoToLocal(x.expiresAt), reason: x.reason ?? '' })) },
+    exclusions: { enabled: flag(!!d.exclusions?.enabled), items: (d.exclusions?.items ?? []).map((x) => ({ kind: x.kind, name: x.name, namespace: x.namespace ?? '', expiresAt: isoToLocal(x.expiresAt), reason: x.reason ?? '' })) },
     bestPracticeCheck: { enabled: flag(!!d.bestPracticeCheck?.enabled), checks: d.bestPracticeCheck?.checks ?? [] },
     blockNonCompliantImages: { enabled: flag(!!d.blockNonCompliantImages?.enabled) },
     blockUnregisteredImages: { enabled: flag(!!d.blockUnregisteredImages?.enabled) },
@@ -59,19 +60,10 @@ export function policyToRaw(doc: Partial<RuntimePolicy>): Raw {
       rules: (d.imageContentProtection?.rules ?? []).map((r) => ({ registryUrlTemplate: r.registryUrlTemplate, verify: String(r.verify), validatorId: r.validatorId ?? '' })),
     },
     limitContainerPrivileges: { enabled: flag(!!d.limitContainerPrivileges?.enabled), preset: d.limitContainerPrivileges?.preset ?? '', settings: d.limitContainerPrivileges?.settings ?? [] },
-    // Registries known to the tenant are chosen from a list; any other prefix is typed, one a line.
-    registriesAllowed: { enabled: flag(!!d.registriesAllowed?.enabled), known: [], other: (d.registriesAllowed?.registries ?? []).join('\n') },
+    // Registries of the tenant are picked ({ registryId }); any other prefix is typed, one a line.
+    registriesAllowed: { enabled: flag(!!d.registriesAllowed?.enabled), ...registriesToRaw(d.registriesAllowed?.registries) },
     volumesBlocked: { enabled: flag(!!d.volumesBlocked?.enabled), paths: (d.volumesBlocked?.paths ?? []).join('\n') },
   };
-}
-
-/** Splits saved registry prefixes into those the tenant's registries list (chosen) and the rest (typed). */
-export function splitRegistries(raw: Raw, knownUrls: string[]): Raw {
-  const section = obj(raw.registriesAllowed);
-  if (list(section.known).length > 0) return raw;
-  const all = lines(section.other);
-  const known = new Set(knownUrls);
-  return { ...raw, registriesAllowed: { ...section, known: all.filter((r) => known.has(r)), other: all.filter((r) => !known.has(r)).join('\n') } };
 }
 
 /** The form as an API document; nothing is judged here, the API's validation answers for every field. */
@@ -90,7 +82,8 @@ export function rawToPolicy(raw: Raw): Record<string, unknown> {
       enabled: on('exclusions'),
       items: rows(section('exclusions').items).map((x) => {
         const expiresAt = localToIso(str(x.expiresAt));
-        return { kind: str(x.kind), name: str(x.name), ...(str(x.reason) !== '' ? { reason: str(x.reason) } : {}), ...(expiresAt ? { expiresAt } : {}) };
+        const namespace = str(x.namespace).trim();
+        return { kind: str(x.kind), name: str(x.name), ...(namespace !== '' ? { namespace } : {}), ...(str(x.reason) !== '' ? { reason: str(x.reason) } : {}), ...(expiresAt ? { expiresAt } : {}) };
       }),
     },
     bestPracticeCheck: { enabled: on('bestPracticeCheck'), checks: list(section('bestPracticeCheck').checks) },
@@ -115,7 +108,7 @@ export function rawToPolicy(raw: Raw): Record<string, unknown> {
       })),
     },
     limitContainerPrivileges: { enabled: on('limitContainerPrivileges'), ...(preset !== '' ? { preset } : {}), settings: list(section('limitContainerPrivileges').settings) },
-    registriesAllowed: { enabled: on('registriesAllowed'), registries: [...new Set([...list(section('registriesAllowed').known), ...lines(section('registriesAllowed').other)])] },
+    registriesAllowed: { enabled: on('registriesAllowed'), registries: registriesToDoc(section('registriesAllowed')) },
     volumesBlocked: { enabled: on('volumesBlocked'), paths: lines(section('volumesBlocked').paths) },
   };
 }
