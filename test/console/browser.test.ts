@@ -83,6 +83,31 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
       await page.waitForURL(/\/runtime-profiles$/);
     });
 
+    await step(page, 'registry', async () => {
+      await page.goto(`${base}/registries/new`);
+      await page.getByLabel('Name', { exact: true }).fill('ghcr');
+      await page.getByLabel('Registry (host[:port][/path])').fill('ghcr.io/acme');
+      await a11y('/registries/new');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.waitForURL(/\/registries$/);
+    });
+
+    await step(page, 'validator-method-switch', async () => {
+      await page.goto(`${base}/signature-validators/new`);
+      await page.getByLabel('Name', { exact: true }).fill('gh-actions');
+      expect(await page.getByLabel('Public key (PEM)').count()).toBe(1);
+      // htmx re-renders the form on change: the key field goes, identity rows come.
+      await page.getByLabel('Verification').selectOption('keyless');
+      await expect.poll(() => page.getByLabel('Issuer', { exact: true }).count()).toBe(1);
+      expect(await page.getByLabel('Public key (PEM)').count()).toBe(0);
+      expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe('gh-actions');
+      await page.getByLabel('Issuer', { exact: true }).fill('https://token.actions.githubusercontent.com');
+      await page.getByLabel('or subject pattern').fill('^https://github\\.com/acme/.+$');
+      await a11y('/signature-validators/new keyless');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.waitForURL(/\/signature-validators$/);
+    });
+
     await step(page, 'policy-form', async () => {
       await page.goto(`${base}/policies`);
       await a11y('/policies');
@@ -100,6 +125,15 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
       await page.getByLabel('Container runtime profiles', { exact: true }).selectOption({ label: 'web' });
       await page.getByLabel('Limit container privileges: enabled').check();
       await page.getByLabel('Preset (Pod Security Standards)').selectOption('baseline');
+      await page.getByLabel('Image content protection: enabled').check();
+      await page.getByRole('button', { name: 'Add signature verification rule' }).click();
+      await page.getByLabel('Image registry URL template').fill('ghcr.io/acme/**');
+      await page.getByLabel('Signature validator').selectOption({ label: 'gh-actions (keyless)' });
+      // Choosing the validator shows what it accepts, by its method (keyless: the certificate identities).
+      await expect.poll(() => page.locator('.validator-summary').textContent()).toContain('https://token.actions.githubusercontent.com');
+      await page.getByLabel('Registries allowed: enabled').check();
+      await page.getByLabel('ghcr (ghcr.io/acme)').check();
+      await page.getByLabel('Other registry prefixes, one a line').fill('quay.io/acme');
       await page.getByLabel('Volumes blocked: enabled').check();
       await page.getByLabel('Host paths, one a line').fill('/var/run/docker.sock\netc');
       await a11y('/policies/new');
@@ -116,7 +150,12 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
       expect(await page.getByText('Policy saved.').count()).toBe(1);
     });
     const policy = (await acme.json('GET', '/v1/runtime-policies?name=prod-baseline')).body.items[0];
+    const registry = (await acme.json('GET', '/v1/registries?name=ghcr')).body.items[0];
+    const validator = (await acme.json('GET', '/v1/signature-validators?name=gh-actions')).body.items[0];
+    expect(validator.verification).toEqual({ method: 'keyless', identities: [{ issuer: 'https://token.actions.githubusercontent.com', subjectRegExp: '^https://github\\.com/acme/.+$' }] });
     expect(policy).toMatchObject({
+      registriesAllowed: { enabled: true, registries: [{ registryId: registry.id }, 'quay.io/acme'] },
+      imageContentProtection: { enabled: true, rules: [{ registryUrlTemplate: 'ghcr.io/acme/**', verify: true, validatorId: validator.id }] },
       mode: 'enforce',
       description: 'Baseline for production',
       capabilitiesBlock: { enabled: true, capabilities: ['ALL'] },
@@ -187,9 +226,11 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
     await page.goto(`${base}/policies`);
     await page.evaluate(() => document.querySelector('main')!.append(document.createElement('button')));
     expect((await axe(page)).map((v) => v.id)).toContain('button-name');
+    // The policy of the walk above: its edit form holds the registry picker and a validator summary.
+    const walked = (await acme.json('GET', '/v1/runtime-policies?name=prod-baseline')).body.items[0];
     for (const width of [1280, 375]) {
       await page.setViewportSize({ width, height: 800 });
-      for (const path of ['/policies', '/policies/new', '/scopes/new', '/runtime-profiles/new', '/clusters/new', '/runtime-profiles', '/scopes', '/signature-validators', '/signature-validators/new', '/images', '/registries', '/clusters', '/settings/file-threat-protection', '/audit', '/webhooks', '/api-keys', '/api-keys/new', '/roles']) {
+      for (const path of [...(walked ? [`/policies/${walked.id}`] : []), '/policies', '/policies/new', '/scopes/new', '/runtime-profiles/new', '/clusters/new', '/runtime-profiles', '/scopes', '/signature-validators', '/signature-validators/new', '/images', '/images/new', '/registries', '/registries/new', '/clusters', '/settings/file-threat-protection', '/audit', '/webhooks', '/api-keys', '/api-keys/new', '/roles']) {
         await step(page, `axe-${width}-${path}`, async () => {
           await page.goto(`${base}${path}`);
           if (process.env.PALISADE_CONSOLE_SHOTS) await page.screenshot({ path: `${process.env.PALISADE_CONSOLE_SHOTS}/${width}${path.replaceAll('/', '_')}.png`, fullPage: true });
