@@ -3,6 +3,65 @@ import type { Hono } from 'hono';
 import type { ConsoleEnv } from '../console-env.ts';
 import { Csrf, fmtTime, Layout, ProblemBox, Table } from '../ui.tsx';
 
+const list = (xs: string[] | undefined) => (xs && xs.length > 0 ? xs.join(', ') : 'none');
+
+/** What the agents of a cluster reported: bundle revision, last poll and download, errors, and what each instance enforces. */
+function AgentStatusView(props: { status: Record<string, any>; lastPoll: string | undefined }) {
+  const s = props.status;
+  const enforcement = (s.enforcement ?? { sections: [], detectOnly: [], instances: [] }) as { sections: string[]; detectOnly: string[]; instances: Array<{ component: string; instance: string; sections: string[]; detectOnly: string[]; reportedAt: string; live: boolean }> };
+  return (
+    <section aria-labelledby="status-h">
+      <h2 id="status-h">Status</h2>
+      {s.reportedAt ? (
+        <dl class="facts">
+          <dt>Bundle revision</dt>
+          <dd>{s.activeRevision ?? 'none active'}{s.activeDigest ? <> (<code>{s.activeDigest}</code>)</> : null}</dd>
+          <dt>Last poll</dt>
+          <dd>{fmtTime(props.lastPoll)}</dd>
+          <dt>Last report</dt>
+          <dd>{fmtTime(s.reportedAt)}</dd>
+          <dt>Last bundle download</dt>
+          <dd>{fmtTime(s.lastDownloadAt)}</dd>
+          <dt>Last activation</dt>
+          <dd>{fmtTime(s.lastActivationAt)}</dd>
+          <dt>Agent version</dt>
+          <dd>{s.agentVersion ?? '—'}</dd>
+          <dt>Last error</dt>
+          <dd>{s.lastError ? `${s.lastError.code}: ${s.lastError.message} (${fmtTime(s.lastError.at)})` : 'none'}</dd>
+          {Object.entries((s.counters ?? {}) as Record<string, number>).map(([k, v]) => (
+            <>
+              <dt>{k}</dt>
+              <dd>{v}</dd>
+            </>
+          ))}
+        </dl>
+      ) : (
+        <p>No agent has reported yet.</p>
+      )}
+      <h3>Sections its live agents enforce</h3>
+      <p>
+        Enforced: {list(enforcement.sections)}. Detected only (reported, not blocked): {list(enforcement.detectOnly)}.
+      </p>
+      {enforcement.instances.length > 0 && (
+        <Table
+          caption="Agent instances"
+          head={['Instance', 'Component', 'Enforces', 'Detects only', 'Last report', 'Live']}
+          rows={enforcement.instances.map((i) => (
+            <tr>
+              <th scope="row">{i.instance}</th>
+              <td>{i.component}</td>
+              <td>{list(i.sections)}</td>
+              <td>{list(i.detectOnly)}</td>
+              <td>{fmtTime(i.reportedAt)}</td>
+              <td>{i.live ? 'yes' : 'no (silent over 10 minutes; not counted)'}</td>
+            </tr>
+          ))}
+        />
+      )}
+    </section>
+  );
+}
+
 /** A cluster's agent: what it reported (bundle revision, last poll, what it enforces), its credentials, enrollment. */
 export function registerClusterPages(ui: Hono<ConsoleEnv>): void {
   ui.get('/clusters/:id/agent', async (c) => {
@@ -16,30 +75,12 @@ export function registerClusterPages(ui: Hono<ConsoleEnv>): void {
       c.get('page').rights.has('runtimePolicies.view') ? api.get(`/v1/clusters/${id}/bundle`) : Promise.resolve(undefined),
     ]);
     if (!cluster.ok) return c.html(<Layout title="Cluster" page={c.get('page')}><ProblemBox problem={cluster.problem} /></Layout>, 404);
-    const s = status.ok ? (status.body as Record<string, unknown>) : {};
-    const { reportedAt, ...reported } = s;
+    // Agents authenticate every poll with their credential: its last use is the last poll.
+    const lastPoll = (credentials.ok ? (credentials.body.items as Array<{ lastUsedAt: string | null }>) : []).map((k) => k.lastUsedAt).filter((t): t is string => !!t).sort().at(-1);
     const canManage = c.get('page').rights.has('clusters.manage');
     return c.html(
       <Layout title={`Agent of cluster ${cluster.body.name}`} page={c.get('page')}>
-        <section aria-labelledby="status-h">
-          <h2 id="status-h">Status</h2>
-          {reportedAt ? (
-            <dl class="facts">
-              <dt>Last report</dt>
-              <dd>{fmtTime(reportedAt as string)}</dd>
-              {Object.entries(reported).map(([k, v]) => (
-                <>
-                  <dt>{k}</dt>
-                  <dd>
-                    <code>{typeof v === 'string' ? v : JSON.stringify(v)}</code>
-                  </dd>
-                </>
-              ))}
-            </dl>
-          ) : (
-            <p>No agent has reported yet.</p>
-          )}
-        </section>
+        <AgentStatusView status={status.ok ? (status.body as Record<string, any>) : {}} lastPoll={lastPoll} />
         {bundle?.ok && (
           <section aria-labelledby="bundle-h">
             <h2 id="bundle-h">What it enforces</h2>
