@@ -149,7 +149,7 @@ describe('rights', () => {
 describe('other pages', () => {
   it('renders every page of the navigation for an administrator', async () => {
     const user = await signIn(h, acme);
-    for (const path of ['/runtime-profiles', '/scopes', '/signature-validators', '/images', '/registries', '/clusters', '/settings/file-threat-protection', '/audit', '/webhooks', '/api-keys', '/roles', '/scopes/new', '/runtime-profiles/new', '/clusters/new', '/api-keys/new']) {
+    for (const path of ['/runtime-profiles', '/scopes', '/signature-validators', '/images', '/registries', '/clusters', '/settings/file-threat-protection', '/audit', '/webhooks', '/api-keys', '/roles', '/scopes/new', '/runtime-profiles/new', '/clusters/new', '/api-keys/new', '/images/new', '/registries/new', '/signature-validators/new', '/webhooks/new', '/roles/new']) {
       const res = await user.get(path);
       expect(res.status, path).toBe(200);
       expect(res.html, path).toContain('<main id="main"');

@@ -73,6 +73,12 @@ describe('registries allowed: a picker of the tenant registries next to typed pr
     const saved = await writer.post(`/policies/${policy.id}`, [...base('picked'), ['_etag', etagOf(edit.html)], ['registriesAllowed.enabled', 'true'], ['registriesAllowed.registryIds', quay.id], ['registriesAllowed.other', 'registry.internal:5000/team'], ['description', 'by the writer']], { 'hx-request': 'true' });
     expect(saved.headers.get('hx-redirect')).toMatch(/^\/policies\?saved=/);
     expect((await policyNamed('picked')).registriesAllowed.registries).toEqual([{ registryId: quay.id }, 'registry.internal:5000/team']);
+    // Nor are validators or profiles offered to whoever cannot see them.
+    const rows = await writer.post('/policies/new', [['name', 'x'], ['imageContentProtection.rules.0.registryUrlTemplate', 'ghcr.io/**'], ['imageContentProtection.rules.0.verify', 'true'], ['containerRuntimeProfiles.mappings.0.by', 'labels'], ['_action', 'refresh']], { 'hx-request': 'true' });
+    expect(rows.html).toContain('Your roles do not show signature validators');
+    expect(rows.html).not.toContain('name="imageContentProtection.rules.0.validatorId"');
+    expect(rows.html).toContain('Your roles do not show runtime profiles');
+    expect(rows.html).not.toContain('name="containerRuntimeProfiles.mappings.0.profileIds"');
   });
 });
 

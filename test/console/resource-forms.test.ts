@@ -60,6 +60,14 @@ describe('images: a form with a field per member', () => {
     expect(list.html).not.toContain('Add image');
     expect(list.html).not.toContain('>Edit<');
     expect((await viewer.get('/images/new')).status).toBe(403);
+    // Managing images without seeing registries: no registry drop-down.
+    const writerRole = await acme.json('POST', '/v1/roles', { name: 'image-writer', rights: ['images.view', 'images.manage'] });
+    const writerKey = await acme.json('POST', '/v1/api-keys', { name: 'image-writer', roleIds: [writerRole.body.id] });
+    const writer = await signIn(h, acme, writerKey.body.secret);
+    const form = await writer.get('/images/new');
+    expect(form.status).toBe(200);
+    expect(form.html).toContain('name="digest"');
+    expect(form.html).not.toContain('name="registryId"');
   });
 });
 

@@ -166,7 +166,11 @@ function body(ctx: FormCtx, p: PolicyFormProps) {
                   <RowButton action={`add:${base}.podLabels`} label="Add label pair" />
                 </>
               )}
-              {select(ctx, { name: `${base}.profileIds`, label: 'Container runtime profiles', pointer: `${ptr}/profileIds`, value: list(m.profileIds), multiple: true, options: refOptions(refs.profiles, list(m.profileIds), (x) => x.name) })}
+              {refs.profiles || list(m.profileIds).length > 0 ? (
+                select(ctx, { name: `${base}.profileIds`, label: 'Container runtime profiles', pointer: `${ptr}/profileIds`, value: list(m.profileIds), multiple: true, options: refOptions(refs.profiles, list(m.profileIds), (x) => x.name) })
+              ) : (
+                <p class="hint">Your roles do not show runtime profiles, so this mapping cannot name one.</p>
+              )}
               <RowButton action={`remove:${base}`} label={`Remove pod mapping ${i + 1}`} cls="link" />
             </fieldset>
           );

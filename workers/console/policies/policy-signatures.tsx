@@ -82,7 +82,9 @@ export function SignatureRules(props: { ctx: FormCtx; section: Raw; validators: 
             <legend>Signature verification rule {i + 1}</legend>
             {text(ctx, { name: `${base}.registryUrlTemplate`, label: 'Image registry URL template', pointer: `${ptr}/registryUrlTemplate`, value: str(r.registryUrlTemplate), hint: i === 0 ? 'e.g. ghcr.io/acme/**; the most specific matching rule decides' : undefined })}
             {select(ctx, { name: `${base}.verify`, label: 'Signatures', pointer: `${ptr}/verify`, value: verify ? 'true' : 'false', options: [['true', 'Check'], ['false', "Don't check"]], htmxRefresh: action })}
-            {verify ? (
+            {verify && !validators && !str(r.validatorId) ? (
+              <p class="hint">Your roles do not show signature validators, so this rule cannot name one.</p>
+            ) : verify ? (
               <>
                 {select(ctx, {
                   name: `${base}.validatorId`,
