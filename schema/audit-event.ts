@@ -59,6 +59,27 @@ export const AuditWorkload = z.object({
 });
 export type AuditWorkload = z.infer<typeof AuditWorkload>;
 
+/** What a `fileThreat` event is about: one file in one container, its verdict, and what was done to it. */
+export const AuditFile = z.object({
+  /** The path as the container sees it. */
+  path: z.string().min(1).max(4096),
+  /** Inside archives and mail: each member down to the one that decided (the file itself first). */
+  member: z.array(z.string().max(4096)).max(32).optional(),
+  /** `infected`: a detection; the others say the file was not fully scanned (never `clean`). */
+  verdict: z.enum(['infected', 'limitExceeded', 'encrypted', 'error']),
+  /** The signature's name, for `infected`. */
+  signature: z.string().max(512).optional(),
+  /** Which limit, for `limitExceeded` (`objectSize`, `scanTime`, `archiveScanningOff`, ...); the error, for `error`. */
+  reason: z.string().max(1024).optional(),
+  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
+  size: z.int().min(0).optional(),
+  /** What started the scan: a change notification, the periodic full scan, or a request. */
+  trigger: z.enum(['change', 'fullScan', 'onDemand']),
+  /** Actions taken in order (the second only when the first failed); empty in audit mode and for non-detections. */
+  actions: z.array(z.object({ action: z.enum(['disinfect', 'remove', 'blockAccess']), ok: z.boolean(), detail: z.string().max(1024) })).max(2),
+});
+export type AuditFile = z.infer<typeof AuditFile>;
+
 export const AuditEventV1 = z
   .object({
     id: z.uuid({ version: 'v7' }),
@@ -85,6 +106,8 @@ export const AuditEventV1 = z
     omittedChecks: z.int().min(1).optional(),
     /** Sections the applied policies enable that the reporting agent does not enforce (see schema/enforcement.ts). */
     notEnforced: z.array(z.string().min(1).max(64)).max(32).optional(),
+    /** `fileThreat` events: the file, its verdict and the actions taken. */
+    file: AuditFile.optional(),
   })
   .meta({ id: 'AuditEventV1' });
 export type AuditEventV1 = z.infer<typeof AuditEventV1>;

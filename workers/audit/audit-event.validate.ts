@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AuditCheck, AuditEventV1, AuditPolicyRef, AuditWorkload, SEVERITY_RANK, type Severity } from '../../schema/audit-event.ts';
+import { AuditCheck, AuditEventV1, AuditFile, AuditPolicyRef, AuditWorkload, SEVERITY_RANK, type Severity } from '../../schema/audit-event.ts';
 import type { FieldError } from '../../schema/problem.ts';
 import { fieldErrors, unstorableMembers } from '../http/body.ts';
 
@@ -12,6 +12,7 @@ export const IngestedAuditEvent = z.strictObject({
   policy: z.strictObject(AuditPolicyRef.shape).optional(),
   checks: z.array(z.strictObject({ ...AuditCheck.shape, policy: z.strictObject(AuditPolicyRef.shape).optional() })).max(256),
   workload: z.strictObject(AuditWorkload.shape).optional(),
+  file: z.strictObject({ ...AuditFile.shape, actions: z.array(z.strictObject(AuditFile.shape.actions.element.shape)).max(2) }).optional(),
 }).meta({ id: 'AuditEventV1Input', description: 'AuditEventV1 as an agent sends it; unknown members are refused (tenant and cluster come from the credential)' });
 
 /** One event the batch could not store, by its 0-based position in the batch (array element or non-blank line). */
@@ -44,6 +45,7 @@ export function checkEvent(index: number, value: unknown, now: number, maxSkewMs
   if (highest && highest !== event.severity) errors.push({ pointer: '/severity', detail: `must be the highest severity among checks (${highest})` });
   if ((event.firstSeen === undefined) !== (event.lastSeen === undefined)) errors.push({ pointer: event.firstSeen === undefined ? '/firstSeen' : '/lastSeen', detail: 'firstSeen and lastSeen come together' });
   else if (event.firstSeen !== undefined && Date.parse(event.firstSeen) > Date.parse(event.lastSeen!)) errors.push({ pointer: '/firstSeen', detail: 'must not be after lastSeen' });
+  if ((event.kind === 'fileThreat') !== (event.file !== undefined)) errors.push({ pointer: '/file', detail: event.file ? 'only fileThreat events name a file' : 'a fileThreat event names its file' });
   if (errors.length > 0) return { ok: false, rejection: { index, reason: 'the event has invalid fields', errors } };
   // Ids in lower case, as Postgres answers them; the time in UTC milliseconds, as the column keeps it.
   const normalized: AuditEventV1 = { ...event, id: event.id.toLowerCase(), time: new Date(time).toISOString() };

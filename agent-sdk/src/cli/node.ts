@@ -6,12 +6,17 @@ import type { BundleContentV1 } from '../../../schema/bundle.ts';
 import { AgentAudit } from '../audit/agent-audit.ts';
 import { StatusReporter } from '../bundle/reporter.ts';
 import { AuditQueue } from '../engine/audit-queue.ts';
+import { chattrImmutable } from '../file-threat/actions.ts';
+import { procRoots, snapshotRoots } from '../file-threat/roots.ts';
+import { FileThreatService } from '../file-threat/service.ts';
+import { FileSignatureSource } from '../file-threat/signatures.ts';
 import { loadAgentFiles } from '../node/agent-files.ts';
 import type { ResolveFn } from '../runtime/fqdn.ts';
 import { killIfSame } from '../runtime/kill.ts';
 import { k8sTracingPolicies, kubeConfig, PodWatcher } from '../runtime/kube.ts';
 import { NodeAgent } from '../runtime/node-agent.ts';
 import { PodCache } from '../runtime/pods.ts';
+import { uuidv7 } from '../webhook/uuid.ts';
 import { agentClient } from './agent-client.ts';
 import { EXIT, parse, required, UsageError } from './args.ts';
 import { stopSignal } from './stop-signal.ts';
@@ -42,13 +47,25 @@ export async function nodeCommand(args: string[]): Promise<number> {
   const pods = new PodCache();
   const needsKube = settings.podWatch || settings.tetragonPolicies;
   const kc = needsKube ? kubeConfig(settings.kubeconfig ? resolve(dirname(resolve(configFile)), settings.kubeconfig) : undefined) : undefined;
+  const bundle = () => (client.active ? { content: client.active.content as BundleContentV1, revision: client.active.revision } : null);
+  const onAudit = (events: AuditEventV1[]) => events.forEach((e) => queue.push(e));
+  const ftp = settings.fileThreat;
+  const at = (p: string) => resolve(dirname(resolve(configFile)), p);
+  if (ftp && ftp.roots === 'snapshot' && !ftp.snapshotPath) throw new UsageError(`${configFile}: node.fileThreat.roots "snapshot" needs snapshotPath`);
+  const fileThreat = ftp
+    ? new FileThreatService({
+        config: { ...ftp, quarantineDir: at(ftp.quarantineDir) },
+        signatures: new FileSignatureSource(ftp.signatures.map(at), (err) => log({ event: 'file_threat_signatures_failed', message: err.message })),
+        roots: ftp.roots === 'snapshot' ? snapshotRoots(ftp.snapshotPath!) : procRoots(ftp.procDir),
+        bundle, pods: () => pods.all(), onAudit, newId: uuidv7, setImmutable: chattrImmutable, log,
+      })
+    : undefined;
   const agent = new NodeAgent({
-    node, settings, pods, log, resolve: systemResolve, kill: (pid, binary) => killIfSame(pid, binary),
-    bundle: () => (client.active ? { content: client.active.content as BundleContentV1, revision: client.active.revision } : null),
-    onAudit: (events) => events.forEach((e) => queue.push(e)),
+    node, settings, pods, log, resolve: systemResolve, kill: (pid, binary) => killIfSame(pid, binary), bundle, onAudit,
+    ...(fileThreat ? { fileThreat } : {}),
     ...(kc && settings.tetragonPolicies ? { policies: k8sTracingPolicies(kc) } : {}),
   });
-  const watcher = kc && settings.podWatch ? new PodWatcher(kc, node, pods, () => void agent.requestSync(), log) : undefined;
+  const watcher = kc && settings.podWatch ? new PodWatcher(kc, node, pods, () => (void agent.requestSync(), void fileThreat?.reconcile()), log) : undefined;
   const reporter = new StatusReporter({
     url: files.config.url, credential: files.credential, onError: (err) => log({ event: 'status_report_failed', message: err.message }),
     source: () => {
@@ -60,7 +77,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
   const audit = await AgentAudit.start(configFile, files, client, log);
   audit.attach(queue);
   const address = await agent.start(dirname(resolve(configFile)));
-  log({ event: 'node_agent_started', node, pid: process.pid, port: address.port, sensors: settings.sensors.map((s) => s.kind), detectOnly: agent.detectOnly });
+  log({ event: 'node_agent_started', node, pid: process.pid, port: address.port, sensors: settings.sensors.map((s) => s.kind), detectOnly: agent.detectOnly, fileThreat: fileThreat?.enforcing ?? false });
   watcher?.start();
   client.start();
   reporter.start();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FileThreatConfig } from '../file-threat/config.ts';
 
 /**
  * The node agent's settings (`node` in `config.json`, read by `palisade-agent node`). Paths are relative to the
@@ -38,5 +39,7 @@ export const NodeAgentConfig = z.strictObject({
   dnsMaxRefreshSeconds: z.int().min(1).max(86_400).default(300),
   /** How often the Tetragon policies are reconciled even without a change (drift repair). */
   syncSeconds: z.int().min(5).max(3600).default(60),
+  /** File Threat Protection in this node's covered containers (needs `podWatch`: container ids come from the API). */
+  fileThreat: FileThreatConfig.optional(),
 });
 export type NodeAgentConfig = z.output<typeof NodeAgentConfig>;

@@ -28,6 +28,11 @@ export function podInfo(pod: V1Pod): PodInfo {
     labels: { ...(pod.metadata?.labels ?? {}) },
     owners: (pod.metadata?.ownerReferences ?? []).map((o) => ({ kind: o.kind, name: o.name })),
     containers,
+    containerIds: Object.fromEntries(
+      [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])]
+        .filter((s) => s.containerID)
+        .map((s) => [s.name, s.containerID!.replace(/^[a-z0-9-]+:\/\//, '')]),
+    ),
   };
 }
 

@@ -14,6 +14,8 @@ export interface PodInfo {
   /** Owners (`ReplicaSet x-abc`, or the top-level workload a sensor reports), for workload exclusions. */
   owners: Array<{ kind: string; name: string }>;
   containers: Array<{ name: string; image: string }>;
+  /** Runtime container ids by container name (`containerd://<id>` in the pod status, scheme removed), when known. */
+  containerIds?: Record<string, string>;
 }
 
 /** One policy applying runtime profiles to one container. */

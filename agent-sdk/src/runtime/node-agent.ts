@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { AuditEventV1 } from '../../../schema/audit-event.ts';
 import type { BundleContentV1 } from '../../../schema/bundle.ts';
 import type { AgentEnforcement } from '../../../schema/enforcement.ts';
+import { scanRequest } from '../file-threat/scan-request.ts';
+import type { FileThreatService } from '../file-threat/service.ts';
 import { uuidv7 } from '../webhook/uuid.ts';
 import type { NodeAgentConfig } from './config.ts';
 import { FileTail } from './file-tail.ts';
@@ -30,6 +32,8 @@ export interface NodeAgentDeps {
   kill?: (pid: number, binary: string) => boolean;
   log?: Log;
   now?: () => Date;
+  /** File Threat Protection (`node.fileThreat`), started and stopped with the agent. */
+  fileThreat?: FileThreatService;
 }
 
 /**
@@ -99,13 +103,15 @@ export class NodeAgent {
     this.#timers.push(setInterval(() => (this.#rules?.clearBindings(), this.requestSync()), this.d.settings.syncSeconds * 1000));
     this.#server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
-      if (path === '/metrics') res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderNodeMetrics(this.processor.counters, this.gauges()));
+      if (path === '/metrics') res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderNodeMetrics(this.processor.counters, this.gauges()) + (this.d.fileThreat?.metrics() ?? ''));
+      else if (path === '/scan' && req.method === 'POST' && this.d.fileThreat) scanRequest(this.d.fileThreat, req, res);
       else if (path === '/healthz') res.writeHead(200).end('ok\n');
       else if (path === '/readyz') this.rules() ? res.writeHead(200).end('ready\n') : res.writeHead(503).end('no bundle\n');
       else res.writeHead(404).end();
     });
     await new Promise<void>((r) => this.#server!.listen(this.d.settings.port, this.d.settings.listen, r));
     this.rules();
+    await this.d.fileThreat?.start();
     return this.#server.address() as AddressInfo;
   }
 
@@ -114,6 +120,7 @@ export class NodeAgent {
     await Promise.all(this.#tails.map((t) => t.stop()));
     this.processor.drain(Infinity);
     await this.#syncing;
+    await this.d.fileThreat?.stop();
     await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
   }
 
@@ -160,11 +167,13 @@ export class NodeAgent {
 
   /** What this node agent enforces, for the status report (see `schema/enforcement.ts`). */
   enforcement(): AgentEnforcement {
-    return { component: 'node', instance: this.d.node, sections: ['containerRuntimeProfiles'], detectOnly: this.detectOnly ? ['containerRuntimeProfiles'] : [] };
+    // File Threat Protection counts once it scans: signatures loaded, and container ids known from the pod watch.
+    const ftp = this.d.fileThreat?.enforcing && this.d.settings.podWatch ? (['fileThreatProtection'] as const) : [];
+    return { component: 'node', instance: this.d.node, sections: ['containerRuntimeProfiles', ...ftp], detectOnly: this.detectOnly ? ['containerRuntimeProfiles'] : [] };
   }
 
   statusCounters(): Record<string, number> {
-    return runtimeStatusCounters(this.processor.counters, this.gauges());
+    return { ...runtimeStatusCounters(this.processor.counters, this.gauges()), ...this.d.fileThreat?.statusCounters() };
   }
 
   #log(entry: Record<string, unknown>): void {

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { matchesMask } from '../../../schema/masks.ts';
@@ -35,11 +36,17 @@ export async function* walkFiles(paths: readonly string[], exclusions: readonly 
   }
 }
 
-/** Scans one file from disk; one larger than the object limit is `limitExceeded(objectSize)` and is not read. */
+/**
+ * Scans one file from disk; one larger than the object limit is `limitExceeded(objectSize)` and is not read. A final
+ * symbolic link is not followed (ELOOP) and a FIFO or device is refused without blocking on it: the node agent scans
+ * paths inside containers, which a container can swap under it.
+ */
 export async function scanFile(index: SignatureIndex, options: ScanOptions, path: string, now?: () => number): Promise<ScanResult> {
-  const handle = await open(path, 'r');
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
-    const { size } = await handle.stat();
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new Error(`${path}: not a regular file`);
+    const { size } = stat;
     if (size > options.limits.maxObjectBytes) {
       return { verdict: { verdict: 'limitExceeded', kind: 'objectSize', path: [path] }, detections: [], objects: 0, bytes: 0 };
     }
