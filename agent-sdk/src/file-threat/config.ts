@@ -7,7 +7,7 @@ import { z } from 'zod';
  *
  * @example
  * ```ts
- * const ftp = FileThreatConfig.parse({ signatures: ['signatures/main.ndb'], fullScanMinutes: 60 });
+ * const ftp = FileThreatConfig.parse({ signatures: ['signatures/main.ndb'], fullScanSeconds: 3600 });
  * ```
  */
 export const FileThreatConfig = z.strictObject({
@@ -24,7 +24,7 @@ export const FileThreatConfig = z.strictObject({
   procDir: z.string().min(1).default('/proc'),
   snapshotPath: z.string().includes('{id}').optional(),
   /** Every file of every covered container is scanned this often (catches what change notifications missed). */
-  fullScanMinutes: z.int().min(1).max(10_080).default(60),
+  fullScanSeconds: z.int().min(1).max(604_800).default(3600),
   /** A changed file is scanned once no change was seen for this long (a file being written is not scanned half done). */
   settleMilliseconds: z.int().min(0).max(60_000).default(500),
   /** Files waiting for a scan; change notifications beyond it are dropped (counted; the container is rescanned soon). */

@@ -42,7 +42,7 @@ interface Target extends ContainerTarget {
 /**
  * File Threat Protection on this node: works out the covered containers (bundle × pods, `fileThreatCoverage`), reaches
  * their filesystems (`ContainerRoots`), watches them (`TreeWatcher`), scans changed files once they settle, every
- * file every `fullScanMinutes` and on request (`scanNow`), on the scan pool with the verdict cache, acts on
+ * file every `fullScanSeconds` and on request (`scanNow`), on the scan pool with the verdict cache, acts on
  * detections as the tenant's settings say (enforce mode and an Enforce-mode policy), and reports every detection and
  * every file not fully scanned as a `fileThreat` audit event.
  */
@@ -60,6 +60,7 @@ export class FileThreatService {
   #reconciling: Promise<void> | undefined;
   #reconcileAgain = false;
   #revision = -1;
+  #applied = '';
   #unsubscribe: (() => void) | undefined;
 
   constructor(private readonly d: FileThreatDeps) {
@@ -149,12 +150,16 @@ export class FileThreatService {
 
   #skip = (path: string): boolean => isExcluded(path, this.d.config.skipPaths) || isExcluded(path, this.settings()?.pathExclusions ?? []);
 
-  /** Takes the current signatures and settings; a change clears what was found and scans everything again. */
+  /** Takes the current signatures and settings; a change forgets what was reported and scans everything again. */
   #apply(): void {
     const set = this.d.signatures.current();
     const settings = this.settings();
     if (!set || !settings || this.#stopped) return;
-    if (!this.scanner.use(set, scanOptionsFrom(settings))) return;
+    const scanning = this.scanner.use(set, scanOptionsFrom(settings));
+    // New settings (actions, modes, exclusions) apply to the files already there, not only to new ones.
+    const applied = `${set.version}\0${JSON.stringify(settings)}`;
+    if (!scanning && applied === this.#applied) return;
+    this.#applied = applied;
     this.#reported.clear();
     this.#log({ event: 'file_threat_signatures_applied', version: set.version, signatures: set.signatures.length + 1, containers: this.#targets.size });
     for (const t of this.#targets.values()) void this.#fullScan(t, 'fullScan');
@@ -220,7 +225,7 @@ export class FileThreatService {
       void this.reconcile();
     }
     const now = Date.now();
-    const period = this.d.config.fullScanMinutes * 60_000;
+    const period = this.d.config.fullScanSeconds * 1000;
     for (const t of this.#targets.values()) {
       if (t.catchUp && this.queue.size < this.queue.capacity / 2) void this.#fullScan(t, 'fullScan');
       else if (now - t.lastFullScan >= period) void this.#fullScan(t, 'fullScan');

@@ -22,7 +22,8 @@ export async function* walkTree(
     yield { path: dir, dir: true };
     let entries;
     try {
-      entries = await readdir(hostPath(root, dir), { withFileTypes: true });
+      // In name order: the same tree is walked (and watched, up to the limit) the same way every time.
+      entries = (await readdir(hostPath(root, dir), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } catch (err) {
       onError(dir, err as Error);
       continue;
