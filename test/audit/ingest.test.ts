@@ -81,6 +81,19 @@ describe('POST /v1/agent/events', () => {
     expect(await stored(good.id)).toBeDefined();
   });
 
+  it('stores fileThreat events with their file (path, verdict, signature, actions), queryable by kind and check', async () => {
+    const file = { path: '/tmp/upload.zip', member: ['/tmp/upload.zip', 'bin/tool'], verdict: 'infected', signature: 'Win.Test.EICAR_HDB-1', digest: `sha256:${'ab'.repeat(32)}`, size: 912, trigger: 'change', actions: [{ action: 'disinfect', ok: false, detail: 'EACCES' }, { action: 'remove', ok: true, detail: 'removed' }] };
+    const threat = auditEvent(new Date(), { kind: 'fileThreat', severity: 'critical', checks: [{ id: 'fileThreatProtection', message: 'found', severity: 'critical' }], workload: { namespace: 'shop', kind: 'Pod', name: 'web-1', pod: 'web-1', container: 'app' }, file } as never);
+    const limit = auditEvent(new Date(), { kind: 'fileThreat', verdict: 'alerted', severity: 'low', checks: [{ id: 'fileThreatProtection.limitExceeded', message: 'not fully scanned', severity: 'low' }], file: { path: '/big', verdict: 'limitExceeded', reason: 'objectSize', trigger: 'fullScan', actions: [] } } as never);
+    const batch = [threat, limit, { ...auditEvent(), kind: 'fileThreat' }, { ...threat, id: auditEvent().id, file: { ...file, owner: 'root' } }, { ...auditEvent(), file }];
+    const res = await sendEvents(h, agent.credential, batch);
+    expect(res.body.accepted).toBe(2);
+    expect(res.body.rejected.map((r: { index: number; errors: Array<{ pointer: string }> }) => [r.index, r.errors.map((e) => e.pointer)])).toEqual([[2, ['/file']], [3, ['/file/owner']], [4, ['/file']]]);
+    expect(await stored(threat.id)).toMatchObject({ kind: 'fileThreat', file });
+    const listed = (await acme.json('GET', '/v1/audit/events?kind=fileThreat&check=fileThreatProtection.limitExceeded')).body.items;
+    expect(listed.map((e: { id: string }) => e.id)).toEqual([limit.id]);
+  });
+
   it('stores awkward text exactly, and ids in lower case', async () => {
     const odd = 'we"ird\\id,{x} \u00e9\u{1F600}';
     const event = auditEvent(new Date(), {
