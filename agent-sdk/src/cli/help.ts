@@ -112,7 +112,10 @@ Runs the node agent (a DaemonSet, one per node) until SIGTERM or SIGINT: keeps t
 runtime profiles onto the containers of this node, decides on the exec, connect and accept events its sensors report
 (Tetragon JSON export, Falco JSON alerts: detect only), keeps Tetragon TracingPolicyNamespaced objects in step with
 the bundle (blocking in the kernel), kills Enforce-mode exec violations the kernel did not refuse (after the fact),
-ships process and network audit events, and serves /metrics, /healthz and /readyz over HTTP.
+ships process and network audit events, and serves /metrics, /healthz and /readyz over HTTP. With fileThreat, it
+also scans the files of the containers that policies or profiles with File Threat Protection cover (on change, every
+fullScanSeconds, and on POST /scan from loopback), acts on detections as the tenant's settings say, and ships
+fileThreat audit events.
 
 Options:
   --config FILE     the agent's config.json, with a node section:
@@ -120,6 +123,12 @@ Options:
                       port (9464), queueCapacity (65536), killDetectOnly (true), tetragonPolicies (true),
                       podWatch (true), kubeconfig (in-cluster when absent), dnsMinRefreshSeconds (5),
                       dnsMaxRefreshSeconds (300), syncSeconds (60)
+                    fileThreat (optional; needs podWatch): signatures [files: *.json, *.hdb, *.hsb, *.ndb],
+                      signatureCheckSeconds (60), roots (proc: /proc/<pid>/root | snapshot), procDir (/proc),
+                      snapshotPath (with {id}, for roots snapshot), fullScanSeconds (3600), settleMilliseconds (500),
+                      queueCapacity (50000), maxWatchesPerContainer (20000), skipPaths ([/proc, /sys, /dev]),
+                      quarantineDir (/var/lib/palisade/quarantine), workers (cores - 1), cacheEntries (200000),
+                      reconcileSeconds (30)
 
 ${CONFIG_FIELDS}`,
 
@@ -152,7 +161,7 @@ Commands:
   bundle pull         download, verify and store the bundle once
   bundle verify       verify a bundle file offline
   run                 keep the bundle current, serve the admission webhook, ship audit events
-  node                the node agent: runtime profiles on this node's containers (DaemonSet)
+  node                the node agent: runtime profiles and file threats in this node's containers (DaemonSet)
   trust refresh       refresh the trust anchor (signing keys)
   credential rotate   swap the agent credential for a new one
   evaluate            decide manifests with a bundle, offline
