@@ -43,3 +43,11 @@ export { FileTail, type FileTailOptions } from './runtime/file-tail.ts';
 export { PodWatcher, k8sTracingPolicies, kubeConfig, syncTracingPolicies, type TracingPolicyApi } from './runtime/kube.ts';
 export { killIfSame } from './runtime/kill.ts';
 export { bpftraceExecSource, type BpftraceExecOptions } from './runtime/bpftrace-shim.ts';
+
+// File Threat Protection on nodes (`node.fileThreat`): covered containers, watches, scans, actions, fileThreat events.
+export { FileThreatService, type FileThreatDeps } from './file-threat/service.ts';
+export { FileThreatConfig } from './file-threat/config.ts';
+export { FileSignatureSource, type SignatureSet, type SignatureSource } from './file-threat/signatures.ts';
+export { procRoots, snapshotRoots, type ContainerRoots } from './file-threat/roots.ts';
+export { fileThreatCoverage, coveredContainers, type FileThreatBinding } from './file-threat/coverage.ts';
+export { applyActions, chattrImmutable, type ActionOutcome, type FileAction } from './file-threat/actions.ts';

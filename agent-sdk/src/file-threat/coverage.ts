@@ -5,6 +5,7 @@ import { containerViews } from '../engine/containers.ts';
 import type { PolicyRef } from '../engine/types.ts';
 import { extractWorkload } from '../engine/workload.ts';
 import { profileBindings, type PodInfo } from '../runtime/mapping.ts';
+import type { ContainerTarget } from './events.ts';
 
 /** A policy that turns File Threat Protection on for a container: by its own section, or through a mapped profile. */
 export interface FileThreatBinding {
@@ -51,6 +52,19 @@ export function fileThreatCoverage(bundle: BundleContentV1, pod: PodInfo, now: D
     for (const b of bindings) {
       const id = b.profileIds.find((p) => withFtp.has(p));
       if (id) add(container, { policy: b.policy, mode: b.mode, via: id });
+    }
+  }
+  return out;
+}
+
+/** The covered containers of these pods whose runtime id is known, by id (a container not started yet has none). */
+export function coveredContainers(bundle: BundleContentV1, pods: Iterable<PodInfo>, now: Date): Map<string, Omit<ContainerTarget, 'root'>> {
+  const out = new Map<string, Omit<ContainerTarget, 'root'>>();
+  for (const pod of pods) {
+    for (const [container, bindings] of fileThreatCoverage(bundle, pod, now)) {
+      const id = pod.containerIds?.[container];
+      const image = pod.containers.find((c) => c.name === container)?.image ?? '';
+      if (id) out.set(id, { id, namespace: pod.namespace, pod: pod.name, container, image, bindings });
     }
   }
   return out;

@@ -5,12 +5,12 @@ import type { FileThreatProtectionSettings } from '../../../schema/file-threat-p
 import type { PodInfo } from '../runtime/mapping.ts';
 import { isExcluded } from '../scanner/scan-files.ts';
 import { scanOptionsFrom } from '../scanner/types.ts';
-import { actionOf, applyActions } from './actions.ts';
 import type { FileThreatConfig } from './config.ts';
-import { fileThreatCoverage } from './coverage.ts';
-import { fileThreatEvent, type ContainerTarget } from './events.ts';
+import { coveredContainers } from './coverage.ts';
+import type { ContainerTarget } from './events.ts';
 import { FileScanner } from './file-scan.ts';
 import { fileThreatStatusCounters, newFileThreatCounters, renderFileThreatMetrics, type FileThreatGauges } from './metrics.ts';
+import { respond } from './respond.ts';
 import type { ContainerRoots } from './roots.ts';
 import { ScanQueue, type QueuedFile } from './scan-queue.ts';
 import type { SignatureSource } from './signatures.ts';
@@ -170,16 +170,7 @@ export class FileThreatService {
     const settings = active?.content.fileThreatProtection ?? null;
     const now = (this.d.now ?? (() => new Date()))();
     this.#apply();
-    const desired = new Map<string, Omit<ContainerTarget, 'root'>>();
-    if (active && settings) {
-      for (const pod of this.d.pods()) {
-        for (const [container, bindings] of fileThreatCoverage(active.content, pod, now)) {
-          const id = pod.containerIds?.[container];
-          const image = pod.containers.find((c) => c.name === container)?.image ?? '';
-          if (id) desired.set(id, { id, namespace: pod.namespace, pod: pod.name, container, image, bindings });
-        }
-      }
-    }
+    const desired = active && settings ? coveredContainers(active.content, this.d.pods(), now) : new Map<string, never>();
     const roots = desired.size > 0 ? await this.d.roots.resolve([...desired.keys()]) : new Map<string, string>();
     for (const [id, t] of this.#targets) {
       if (roots.get(id) === t.root) continue;
@@ -282,25 +273,13 @@ export class FileThreatService {
     if (this.#reported.has(finding) && f.trigger !== 'onDemand') return;
     if (this.#reported.size >= 100_000) this.#reported.clear();
     this.#reported.add(finding);
-    const infected = v.verdict === 'infected';
-    if (infected) this.counters.detections++;
-    const enforce = settings.interceptorMode === 'enforce' && t.bindings.some((b) => b.mode === 'enforce');
-    const now = this.d.now ?? (() => new Date());
-    const actions = infected && enforce
-      ? await applyActions(
-          { root: t.root, path: f.path, identity: r.identity, meta: { container: t.container, pod: t.pod, namespace: t.namespace, signature: v.name, ...(r.digest ? { digest: r.digest } : {}) } },
-          actionOf(settings.firstAction), actionOf(settings.secondAction),
-          { quarantineDir: this.d.config.quarantineDir, newId: this.d.newId, now, ...(this.d.setImmutable ? { setImmutable: this.d.setImmutable } : {}) },
-        )
-      : [];
-    for (const a of actions) this.counters.actions[a.action][a.ok ? 'ok' : 'failed']++;
-    const event = fileThreatEvent(
-      { target: t, path: f.path, verdict: v, trigger: f.trigger, enforce, actions, size: r.size, ...(r.digest ? { digest: r.digest } : {}) },
-      { revision: this.d.bundle()?.revision ?? 0, now: now(), newId: this.d.newId },
-    );
+    if (v.verdict === 'infected') this.counters.detections++;
+    const deps = { quarantineDir: this.d.config.quarantineDir, newId: this.d.newId, now: this.d.now ?? (() => new Date()), ...(this.d.setImmutable ? { setImmutable: this.d.setImmutable } : {}) };
+    const event = await respond({ target: t, file: f, verdict: v, identity: r.identity, size: r.size, ...(r.digest ? { digest: r.digest } : {}) }, settings, deps, this.d.bundle()?.revision ?? 0);
+    for (const a of event.file!.actions) this.counters.actions[a.action][a.ok ? 'ok' : 'failed']++;
     this.counters.auditEvents++;
     this.d.onAudit([event]);
-    this.#log({ event: infected ? 'file_threat_detected' : 'file_threat_not_fully_scanned', namespace: t.namespace, pod: t.pod, container: t.container, path: f.path, verdict: event.file });
+    this.#log({ event: v.verdict === 'infected' ? 'file_threat_detected' : 'file_threat_not_fully_scanned', namespace: t.namespace, pod: t.pod, container: t.container, path: f.path, verdict: event.file });
   }
 
   #log(entry: Record<string, unknown>): void {
