@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyActions } from '../../agent-sdk/src/file-threat/actions.ts';
+import { FileThreatConfig } from '../../agent-sdk/src/file-threat/config.ts';
+import { FileThreatService } from '../../agent-sdk/src/file-threat/service.ts';
+import { FileSignatureSource } from '../../agent-sdk/src/file-threat/signatures.ts';
+import { NodeAgent } from '../../agent-sdk/src/runtime/node-agent.ts';
 import { fileThreatCoverage } from '../../agent-sdk/src/file-threat/coverage.ts';
 import { namesContainer, procRoots, snapshotRoots } from '../../agent-sdk/src/file-threat/roots.ts';
 import { ScanQueue } from '../../agent-sdk/src/file-threat/scan-queue.ts';
@@ -62,6 +66,24 @@ describe('which containers File Threat Protection covers', () => {
   });
 });
 
+describe('the enforcement report', () => {
+  const sections = async (files: string[], podWatch = true) => {
+    const errors: string[] = [];
+    const source = new FileSignatureSource(files, (err) => errors.push(err.message));
+    await source.check();
+    const fileThreat = new FileThreatService({ config: FileThreatConfig.parse({}), signatures: source, roots: procRoots(dir), bundle: () => null, pods: () => [], onAudit: () => undefined, newId: uuidv7 });
+    const agent = new NodeAgent({ node: 'n', settings: NodeAgentConfig.parse({ sensors: [{ kind: 'tetragon', path: '/nonexistent' }], podWatch }), bundle: () => null, onAudit: () => undefined, resolve: async () => ({ addresses: [] }), fileThreat });
+    return { sections: agent.enforcement().sections, errors };
+  };
+
+  it('names fileThreatProtection only while the node scans: signatures loaded and container ids from the pod watch', async () => {
+    expect((await sections([])).sections).toEqual(['containerRuntimeProfiles', 'fileThreatProtection']);
+    const missing = await sections([join(dir, 'missing.ndb')]);
+    expect(missing).toEqual({ sections: ['containerRuntimeProfiles'], errors: [expect.stringContaining('missing.ndb')] });
+    expect((await sections([], false)).sections).toEqual(['containerRuntimeProfiles']);
+  });
+});
+
 describe('reaching container filesystems', () => {
   it('takes container ids from the pod status, without the runtime scheme', () => {
     const v1: V1Pod = {
@@ -91,6 +113,8 @@ describe('reaching container filesystems', () => {
     const c = NodeAgentConfig.parse({ sensors: [{ kind: 'tetragon', path: 't.log' }], fileThreat: {} });
     expect(c.fileThreat).toMatchObject({ roots: 'proc', procDir: '/proc', fullScanSeconds: 3600, skipPaths: ['/proc', '/sys', '/dev'], quarantineDir: '/var/lib/palisade/quarantine' });
     expect(NodeAgentConfig.safeParse({ sensors: [{ kind: 'tetragon', path: 't.log' }], fileThreat: { snapshotPath: '/run/x' } }).success).toBe(false);
+    const noPath = NodeAgentConfig.safeParse({ sensors: [{ kind: 'tetragon', path: 't.log' }], fileThreat: { roots: 'snapshot' } });
+    expect(noPath.error?.issues.map((i) => i.path.join('/'))).toEqual(['fileThreat/snapshotPath']);
   });
 });
 

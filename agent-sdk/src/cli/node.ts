@@ -51,7 +51,6 @@ export async function nodeCommand(args: string[]): Promise<number> {
   const onAudit = (events: AuditEventV1[]) => events.forEach((e) => queue.push(e));
   const ftp = settings.fileThreat;
   const at = (p: string) => resolve(dirname(resolve(configFile)), p);
-  if (ftp && ftp.roots === 'snapshot' && !ftp.snapshotPath) throw new UsageError(`${configFile}: node.fileThreat.roots "snapshot" needs snapshotPath`);
   const fileThreat = ftp
     ? new FileThreatService({
         config: { ...ftp, quarantineDir: at(ftp.quarantineDir) },
@@ -78,6 +77,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
   audit.attach(queue);
   const address = await agent.start(dirname(resolve(configFile)));
   log({ event: 'node_agent_started', node, pid: process.pid, port: address.port, sensors: settings.sensors.map((s) => s.kind), detectOnly: agent.detectOnly, fileThreat: fileThreat?.enforcing ?? false });
+  if (fileThreat && !settings.podWatch) log({ event: 'file_threat_without_pod_watch', message: 'container ids come from the pod watch: no container is scanned, and the section is not reported enforced' });
   watcher?.start();
   client.start();
   reporter.start();

@@ -41,5 +41,7 @@ export const FileThreatConfig = z.strictObject({
   cacheEntries: z.int().min(0).max(10_000_000).default(200_000),
   /** How often the covered containers are worked out again without a pod or bundle change. */
   reconcileSeconds: z.int().min(1).max(3600).default(30),
+}).superRefine((c, ctx) => {
+  if (c.roots === 'snapshot' && c.snapshotPath === undefined) ctx.addIssue({ code: 'custom', path: ['snapshotPath'], message: 'roots "snapshot" needs snapshotPath (with {id})' });
 });
 export type FileThreatConfig = z.output<typeof FileThreatConfig>;

@@ -25,6 +25,7 @@ export interface TreeWatcherOptions {
 export class TreeWatcher {
   readonly #watches = new Map<string, FSWatcher>();
   #closed = false;
+  #exhausted = false;
   /** True once a directory was left unwatched for the watch limit. */
   limited = false;
 
@@ -55,7 +56,7 @@ export class TreeWatcher {
 
   #watch(dir: string): void {
     if (this.#watches.has(dir)) return;
-    if (this.#watches.size >= this.o.maxWatches) {
+    if (this.#watches.size >= this.o.maxWatches || this.#exhausted) {
       this.limited = true;
       return;
     }
@@ -64,6 +65,11 @@ export class TreeWatcher {
       w.on('error', (err) => (this.#unwatch(dir), this.o.onError?.(dir, err)));
       this.#watches.set(dir, w);
     } catch (err) {
+      // The node's inotify watches (`fs.inotify.max_user_watches`) are used up: a limit like ours, reported once.
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+        this.#exhausted = true;
+        this.limited = true;
+      }
       this.o.onError?.(dir, err as Error);
     }
   }
