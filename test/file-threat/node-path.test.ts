@@ -29,7 +29,12 @@ const events: AuditEventV1[] = [];
 const pods = new PodCache();
 pods.set(pod());
 let bundle = { content: ftpBundle({ interceptorMode: 'audit', pathExclusions: ['/var/cache'] }), revision: 1 };
-const setSettings = (settings: Record<string, unknown>, mode: 'audit' | 'enforce' = 'enforce') => (bundle = { content: ftpBundle(settings, mode), revision: bundle.revision + 1 });
+/** New settings in a new bundle revision; resolves once the agent has rescanned the container under them. */
+const setSettings = async (settings: Record<string, unknown>, mode: 'audit' | 'enforce' = 'enforce') => {
+  const scans = service.counters.fullScans;
+  bundle = { content: ftpBundle(settings, mode), revision: bundle.revision + 1 };
+  await until('the rescan under the new settings', () => service.counters.fullScans > scans && !service.busy);
+};
 const sigFiles = writeSignatures(join(dir, 'sigs'));
 const signatures = new FileSignatureSource(sigFiles);
 for (const d of ['app', 'tmp', 'var/cache', 'proc']) mkdirSync(join(root, d), { recursive: true });
@@ -85,22 +90,22 @@ describe('File Threat Protection on a node', { timeout: 60_000 }, () => {
   });
 
   it('an Audit-mode policy never changes files, even with the settings in enforce mode', async () => {
-    setSettings({ interceptorMode: 'enforce', firstAction: 'remove' }, 'audit');
+    await setSettings({ interceptorMode: 'enforce', firstAction: 'remove' }, 'audit');
     write('tmp/eicar-2.com', EICAR);
     const e = await eventFor(events, '/tmp/eicar-2.com');
-    expect(e).toMatchObject({ verdict: 'alerted', mode: 'audit', file: { actions: [] } });
+    expect(e).toMatchObject({ verdict: 'alerted', mode: 'audit', file: { trigger: 'change', actions: [] } });
     expect(existsSync(join(root, 'tmp/eicar-2.com'))).toBe(true);
   });
 
   it('recommended (disinfect): a zip with a planted signature is copied to the owner-only quarantine, then removed', async () => {
-    setSettings({ interceptorMode: 'enforce', firstAction: 'recommended', archiveScanning: 'all' });
+    await setSettings({ interceptorMode: 'enforce', firstAction: 'recommended', archiveScanning: 'all' });
     const data = zip([{ name: 'readme.txt', data: Buffer.from('hello') }, { name: 'bin/tool', data: Buffer.concat([Buffer.alloc(300, 7), PLANTED, Buffer.alloc(50, 1)]) }]);
     write('app/upload.zip', data);
     const e = await eventFor(events, '/app/upload.zip');
     accepted(e);
     expect(e).toMatchObject({
       verdict: 'blocked', mode: 'enforce',
-      file: { verdict: 'infected', signature: 'Palisade.Test.Planted', member: ['/app/upload.zip', 'bin/tool'], actions: [{ action: 'disinfect', ok: true }] },
+      file: { verdict: 'infected', signature: 'Palisade.Test.Planted', member: ['/app/upload.zip', 'bin/tool'], trigger: 'change', actions: [{ action: 'disinfect', ok: true }] },
     });
     expect(existsSync(join(root, 'app/upload.zip'))).toBe(false);
     expect(statSync(quarantine).mode & 0o777).toBe(0o700);
@@ -115,18 +120,18 @@ describe('File Threat Protection on a node', { timeout: 60_000 }, () => {
   });
 
   it('remove: a file known by its SHA-256 is unlinked', async () => {
-    setSettings({ interceptorMode: 'enforce', firstAction: 'remove' });
+    await setSettings({ interceptorMode: 'enforce', firstAction: 'remove' });
     write('app/known.bin', HASH_TARGET);
     const e = await eventFor(events, '/app/known.bin');
-    expect(e).toMatchObject({ verdict: 'blocked', file: { signature: 'Palisade.Test.HashTarget', actions: [{ action: 'remove', ok: true, detail: 'removed' }] } });
+    expect(e).toMatchObject({ verdict: 'blocked', file: { signature: 'Palisade.Test.HashTarget', trigger: 'change', actions: [{ action: 'remove', ok: true, detail: 'removed' }] } });
     expect(existsSync(join(root, 'app/known.bin'))).toBe(false);
   });
 
   it('blockAccess: mode 000 and, as root on a file system that has it, immutable', async () => {
-    setSettings({ interceptorMode: 'enforce', firstAction: 'blockAccess' });
+    await setSettings({ interceptorMode: 'enforce', firstAction: 'blockAccess' });
     write('app/blocked.com', EICAR);
     const e = await eventFor(events, '/app/blocked.com');
-    expect(e).toMatchObject({ verdict: 'blocked', file: { actions: [{ action: 'blockAccess', ok: true }] } });
+    expect(e).toMatchObject({ verdict: 'blocked', file: { trigger: 'change', actions: [{ action: 'blockAccess', ok: true }] } });
     expect(statSync(join(root, 'app/blocked.com')).mode & 0o777).toBe(0);
     if (process.getuid?.() === 0) {
       expect(e.file!.actions[0]!.detail).toBe('mode 000, immutable');
@@ -135,7 +140,7 @@ describe('File Threat Protection on a node', { timeout: 60_000 }, () => {
   });
 
   it('path exclusions and the virtual file systems are neither watched nor scanned', async () => {
-    setSettings({ interceptorMode: 'audit', pathExclusions: ['/var/cache', '/app/*.tmp'] });
+    await setSettings({ interceptorMode: 'audit', pathExclusions: ['/var/cache', '/app/*.tmp'] });
     write('var/cache/eicar.com', EICAR);
     write('proc/eicar.com', EICAR);
     write('app/x.tmp', EICAR);
@@ -148,7 +153,7 @@ describe('File Threat Protection on a node', { timeout: 60_000 }, () => {
   });
 
   it('a file past a limit is an event, never clean: too large to scan, and an archive while archive scanning is off', async () => {
-    setSettings({ interceptorMode: 'enforce', firstAction: 'remove', skipObjectsLargerThanMb: 1, archiveScanning: 'off' });
+    await setSettings({ interceptorMode: 'enforce', firstAction: 'remove', skipObjectsLargerThanMb: 1, archiveScanning: 'off' });
     write('app/big.bin', Buffer.alloc(2 * 1024 * 1024, 1));
     write('app/bundle.zip', zip([{ name: 'a.txt', data: Buffer.from('fine') }]));
     const big = await eventFor(events, '/app/big.bin');
@@ -162,7 +167,7 @@ describe('File Threat Protection on a node', { timeout: 60_000 }, () => {
   });
 
   it('scan only new and modified: unchanged files are cache hits; a new signature set invalidates the cache', async () => {
-    setSettings({ interceptorMode: 'audit', scanOnlyNewAndModified: true });
+    await setSettings({ interceptorMode: 'audit', scanOnlyNewAndModified: true });
     write('app/later.txt', 'this text becomes a threat when the signatures change\n');
     await until('settled', async () => (await new Promise((r) => setTimeout(r, 300)), !service.busy));
     const hits = service.counters.cacheHits;
