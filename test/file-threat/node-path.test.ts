@@ -47,7 +47,7 @@ let base: string;
 beforeAll(async () => {
   const settings = NodeAgentConfig.parse({
     sensors: [{ kind: 'tetragon', path: join(dir, 'tetragon.log') }], listen: '127.0.0.1', port: 0, tetragonPolicies: false,
-    fileThreat: { signatures: sigFiles, procDir: join(dir, 'proc'), quarantineDir: quarantine, workers: 1, settleMilliseconds: 100 },
+    fileThreat: { signatures: sigFiles, procDir: join(dir, 'proc'), quarantineDir: quarantine, workers: 1, settleMilliseconds: 100, notScannedWindowSeconds: 1 },
   });
   writeFileSync(join(dir, 'tetragon.log'), '');
   service = new FileThreatService({
@@ -164,6 +164,25 @@ describe('File Threat Protection on a node', { timeout: 60_000 }, () => {
     // Not acted on (not a detection), and what the scanner answers for it is not clean.
     expect(existsSync(join(root, 'app/big.bin'))).toBe(true);
     expect(await service.scanner.scan(join(root, 'app/big.bin'), false)).toMatchObject({ kind: 'scanned', verdict: { verdict: 'limitExceeded', kind: 'objectSize' } });
+  });
+
+  it('many files not fully scanned for one reason: the first at once, the others as one event with their count', async () => {
+    // The window bundle.zip opened (the test before) ends first: these four open their own.
+    await new Promise((r) => setTimeout(r, 1200));
+    const from = events.length;
+    mkdirSync(join(root, 'app/zips'));
+    for (let i = 0; i < 4; i++) write(`app/zips/z${i}.zip`, zip([{ name: `m${i}.txt`, data: Buffer.from(`member ${i}`) }]));
+    const mine = () => events.slice(from).filter((e) => e.file?.reason === 'archiveScanningOff');
+    await until('the aggregate', () => mine().reduce((n, e) => n + (e.count ?? 1), 0) === 4);
+    const [first, ...rest] = mine();
+    expect(first!.count).toBeUndefined();
+    expect(rest.length).toBeGreaterThanOrEqual(1);
+    expect(mine().length).toBeLessThan(4);
+    const aggregate = rest.find((e) => e.count !== undefined)!;
+    accepted(aggregate);
+    expect(aggregate).toMatchObject({ kind: 'fileThreat', verdict: 'alerted', firstSeen: expect.any(String), lastSeen: aggregate.time, file: { verdict: 'limitExceeded', path: expect.stringMatching(/^\/app\/zips\/z\d\.zip$/) } });
+    expect(aggregate.checks[0]!.message).toMatch(/^\d files? not fully scanned for the same reason since the first was reported; the last: /);
+    expect(first!.file!.path).not.toBe(aggregate.file!.path);
   });
 
   it('scan only new and modified: unchanged files are cache hits; a new signature set invalidates the cache', async () => {

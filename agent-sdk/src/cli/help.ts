@@ -128,7 +128,7 @@ Options:
                       snapshotPath (with {id}, for roots snapshot), fullScanSeconds (3600), settleMilliseconds (500),
                       queueCapacity (50000), maxWatchesPerContainer (20000), skipPaths ([/proc, /sys, /dev]),
                       quarantineDir (/var/lib/palisade/quarantine), workers (cores - 1), cacheEntries (200000),
-                      reconcileSeconds (30)
+                      notScannedWindowSeconds (300), reconcileSeconds (30)
 
 ${CONFIG_FIELDS}`,
 

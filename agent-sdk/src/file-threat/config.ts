@@ -39,6 +39,11 @@ export const FileThreatConfig = z.strictObject({
   workers: z.int().min(1).max(256).optional(),
   /** Entries of the "scan only new and modified" cache (file identity → digest → verdict). */
   cacheEntries: z.int().min(0).max(10_000_000).default(200_000),
+  /**
+   * Files not fully scanned for one reason in one container are reported as the first at once, then one event with
+   * the count per this many seconds (0: one event per file). Detections are always one event each.
+   */
+  notScannedWindowSeconds: z.int().min(0).max(86_400).default(300),
   /** How often the covered containers are worked out again without a pod or bundle change. */
   reconcileSeconds: z.int().min(1).max(3600).default(30),
 }).superRefine((c, ctx) => {

@@ -6,6 +6,7 @@ import type { PodInfo } from '../runtime/mapping.ts';
 import { isExcluded } from '../scanner/scan-files.ts';
 import { scanOptionsFrom } from '../scanner/types.ts';
 import type { FileThreatConfig } from './config.ts';
+import { NotScannedAggregator } from './aggregate.ts';
 import { coveredContainers } from './coverage.ts';
 import type { ContainerTarget } from './events.ts';
 import { FileScanner } from './file-scan.ts';
@@ -55,6 +56,7 @@ export class FileThreatService {
   readonly #reported = new Set<string>();
   readonly #timers: Array<ReturnType<typeof setInterval>> = [];
   readonly #concurrency: number;
+  readonly #aggregator: NotScannedAggregator;
   #running = 0;
   #stopped = false;
   #reconciling: Promise<void> | undefined;
@@ -68,6 +70,7 @@ export class FileThreatService {
     this.scanner = new FileScanner(d.config.cacheEntries, workers);
     this.queue = new ScanQueue(d.config.queueCapacity, d.config.settleMilliseconds);
     this.#concurrency = workers * 2;
+    this.#aggregator = new NotScannedAggregator(d.config.notScannedWindowSeconds * 1000, d.newId);
   }
 
   /** The tenant's settings in the active bundle; null when no policy turns File Threat Protection on. */
@@ -103,6 +106,7 @@ export class FileThreatService {
     this.#stopped = true;
     this.#unsubscribe?.();
     for (const t of this.#timers) clearInterval(t);
+    this.#emit(this.#aggregator.drain());
     for (const t of this.#targets.values()) t.watcher.close();
     this.queue.release();
     await this.#reconciling;
@@ -221,6 +225,7 @@ export class FileThreatService {
       if (t.catchUp && this.queue.size < this.queue.capacity / 2) void this.#fullScan(t, 'fullScan');
       else if (now - t.lastFullScan >= period) void this.#fullScan(t, 'fullScan');
     }
+    this.#emit(this.#aggregator.due(now));
     this.#pump();
   }
 
@@ -277,9 +282,14 @@ export class FileThreatService {
     const deps = { quarantineDir: this.d.config.quarantineDir, newId: this.d.newId, now: this.d.now ?? (() => new Date()), ...(this.d.setImmutable ? { setImmutable: this.d.setImmutable } : {}) };
     const event = await respond({ target: t, file: f, verdict: v, identity: r.identity, size: r.size, ...(r.digest ? { digest: r.digest } : {}) }, settings, deps, this.d.bundle()?.revision ?? 0);
     for (const a of event.file!.actions) this.counters.actions[a.action][a.ok ? 'ok' : 'failed']++;
-    this.counters.auditEvents++;
-    this.d.onAudit([event]);
+    this.#emit(this.#aggregator.offer(event, Date.now()));
     this.#log({ event: v.verdict === 'infected' ? 'file_threat_detected' : 'file_threat_not_fully_scanned', namespace: t.namespace, pod: t.pod, container: t.container, path: f.path, verdict: event.file });
+  }
+
+  #emit(events: AuditEventV1[]): void {
+    if (events.length === 0) return;
+    this.counters.auditEvents += events.length;
+    this.d.onAudit(events);
   }
 
   #log(entry: Record<string, unknown>): void {
