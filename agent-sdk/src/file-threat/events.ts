@@ -41,7 +41,8 @@ const clip = (text: string, max: number) => (text.length <= max ? text : `${text
  * ```
  */
 export function fileThreatEvent(o: FileThreatOutcome, at: { revision: number; now: Date; newId: () => string }): AuditEventV1 {
-  const v = o.verdict;
+  // Paths as the container sees them: an error message may name the host path (`/proc/<pid>/root/...`).
+  const v = o.verdict.verdict === 'error' ? { ...o.verdict, message: o.verdict.message.split(o.target.root).join('') } : o.verdict;
   const infected = v.verdict === 'infected';
   const stopped = o.actions.some((a) => a.ok);
   const severity: Severity = infected ? 'critical' : 'low';

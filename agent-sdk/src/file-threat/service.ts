@@ -45,7 +45,16 @@ interface Target extends ContainerTarget {
  * their filesystems (`ContainerRoots`), watches them (`TreeWatcher`), scans changed files once they settle, every
  * file every `fullScanSeconds` and on request (`scanNow`), on the scan pool with the verdict cache, acts on
  * detections as the tenant's settings say (enforce mode and an Enforce-mode policy), and reports every detection and
- * every file not fully scanned as a `fileThreat` audit event.
+ * every file not fully scanned as a `fileThreat` audit event. The settings' `scanMode` cannot be honoured as named (no
+ * fanotify from Node: files are scanned after they are written, never on open) and `heuristicLevel` does not apply
+ * (signatures only).
+ *
+ * @example
+ * ```ts
+ * const ftp = new FileThreatService({ config: FileThreatConfig.parse({ signatures }), signatures: new FileSignatureSource(signatures),
+ *   roots: procRoots(), bundle, pods: () => podCache.all(), onAudit: (events) => spool(events), newId: uuidv7 });
+ * await ftp.start(); // then ftp.scanNow(), ftp.metrics(), ftp.enforcing; await ftp.stop()
+ * ```
  */
 export class FileThreatService {
   readonly counters = newFileThreatCounters();
