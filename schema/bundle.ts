@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Labels } from './common.ts';
+import { BundleFileSignatures } from './file-signature-sets.ts';
 import { FileThreatProtectionSettingsInput } from './file-threat-protection.ts';
 import { Compliance } from './images.ts';
 import { RuntimePolicyInput } from './runtime-policies.ts';
@@ -62,6 +63,11 @@ export const BundleContentV1 = z
     registries: z.array(z.object({ ...Ref, url: z.string() })),
     /** Present when an enabled policy turns File Threat Protection on. */
     fileThreatProtection: FileThreatProtectionSettingsInput.nullable(),
+    /**
+     * With File Threat Protection: the tenant's effective signature set the agent must scan with, by version and
+     * digest (`GET /v1/agent/file-signatures`; a set with another digest is refused). Absent otherwise.
+     */
+    fileSignatures: BundleFileSignatures.optional(),
   })
   .meta({ id: 'BundleContentV1' });
 export type BundleContentV1 = z.output<typeof BundleContentV1>;

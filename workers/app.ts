@@ -30,6 +30,9 @@ import { registerRuntimePolicyRoutes } from './policies/policies.routes.ts';
 import { registerRegistryRoutes } from './registries/registries.routes.ts';
 import { registerRuntimeProfileRoutes } from './runtime-profiles/runtime-profiles.routes.ts';
 import { registerScopeRoutes } from './scopes/scopes.routes.ts';
+import { MAX_SIGNATURE_SET_UPLOAD_BYTES } from '../schema/file-signature-sets.ts';
+import { EFFECTIVE_SIGNATURES_PATH, FILE_SIGNATURE_SETS_PATH, registerFileSignatureRoutes } from './file-signatures/file-signature-sets.routes.ts';
+import { SignatureSetService } from './file-signatures/signature-set.service.ts';
 import { registerFileThreatProtectionRoutes } from './settings/file-threat-protection.routes.ts';
 import { registerSignatureValidatorRoutes } from './signature-validators/signature-validators.routes.ts';
 import { registerTenantRoutes } from './tenants/tenants.routes.ts';
@@ -53,6 +56,8 @@ export interface AppConfig {
   registries?: { allowLoopback?: boolean };
   /** Largest accepted scan report (POST .../scan-results); 16 MiB by default. */
   maxScanReportBytes?: number;
+  /** Largest accepted signature set upload (/v1/file-signature-sets); 8 MiB by default. */
+  maxSignatureSetBytes?: number;
 }
 
 export interface AppDeps {
@@ -79,13 +84,14 @@ export interface AppDeps {
 }
 
 /** The one control-plane app; entry files give it a database and configuration for their runtime. */
-export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleService; changes: ChangeFeed } {
+export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleService; signatureSets: SignatureSetService; changes: ChangeFeed } {
   const app = new Hono<AppEnv>();
   const now = deps.now ?? (() => new Date());
   const changes = new ChangeFeed();
   const cacheMaxAgeMs = deps.cacheMaxAgeMs ?? 60_000;
   const bundles = new BundleService({ issuer: deps.signing.issuer, keys: deps.signing.keys, ttlSeconds: deps.signing.ttlSeconds ?? 24 * 3600, cacheMaxAgeMs, now }, changes);
   const credentials = new CredentialCache(cacheMaxAgeMs);
+  const signatureSets = new SignatureSetService(bundles.settings, changes);
   app.onError(onError);
   app.notFound(notFoundOrNotAllowed(app));
 
@@ -115,13 +121,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   const general = limit(maxSize, 'the body');
   // Scan reports of large images run to megabytes; they get their own limit.
   const scanReports = limit(deps.config.maxScanReportBytes ?? 16 * 1024 * 1024, 'the scan report');
-  app.use('/v1/*', (c, next) => (SCAN_RESULTS_PATH.test(c.req.path) ? scanReports : general)(c, next), withDb);
+  // Signature sets (ClamAV databases) run to megabytes too.
+  const signatureSetUploads = limit(deps.config.maxSignatureSetBytes ?? MAX_SIGNATURE_SET_UPLOAD_BYTES, 'the signature set');
+  const limitFor = (path: string) => (SCAN_RESULTS_PATH.test(path) ? scanReports : path.startsWith(FILE_SIGNATURE_SETS_PATH) ? signatureSetUploads : general);
+  app.use('/v1/*', (c, next) => limitFor(c.req.path)(c, next), withDb);
 
   registerTenantRoutes(app, deps.config.operatorKey);
   registerAgentRoutes(app, { bundles, credentials, now, rotationOverlapSeconds: 600 });
 
   const tenantScoped = authenticate({ oidc: deps.oidc, now });
-  for (const prefix of ['/v1/scopes', '/v1/clusters', '/v1/runtime-profiles', '/v1/signature-validators', '/v1/registries', '/v1/images', '/v1/settings', '/v1/runtime-policies', '/v1/roles', '/v1/api-keys', '/v1/audit', '/v1/webhooks', '/v1/assurance-policies']) {
+  for (const prefix of ['/v1/scopes', '/v1/clusters', '/v1/runtime-profiles', '/v1/signature-validators', '/v1/registries', '/v1/images', '/v1/settings', '/v1/runtime-policies', '/v1/roles', '/v1/api-keys', '/v1/audit', '/v1/webhooks', '/v1/assurance-policies', FILE_SIGNATURE_SETS_PATH, EFFECTIVE_SIGNATURES_PATH]) {
     app.use(prefix, tenantScoped);
     app.use(`${prefix}/*`, tenantScoped);
   }
@@ -146,6 +155,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   registerImageRoutes(app, { now });
   registerAssurancePolicyRoutes(app, { now });
   registerFileThreatProtectionRoutes(app);
+  registerFileSignatureRoutes(app, { service: signatureSets, agentOnly: authenticateAgent(credentials, now) });
   registerRuntimePolicyRoutes(app);
   registerRoleRoutes(app);
   registerApiKeyRoutes(app);
@@ -158,5 +168,5 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   registerAuditRoutes(app, { agentOnly: authenticateAgent(credentials, now), now, config: deps.config.audit, onStored: onAuditEventsStored });
   // The web console at /, next to the API: it calls the API routes above in-process with the user's credential.
   registerConsole(app, { api: app, sessionKey: deps.console?.sessionKey ?? randomSessionKey(), withDb, oidc: deps.oidc, now, assets: deps.console?.assets });
-  return Object.assign(app, { bundles, changes });
+  return Object.assign(app, { bundles, signatureSets, changes });
 }

@@ -5,3 +5,4 @@ export * from './agents.ts';
 export * from './audit.ts';
 export * from './assurance.ts';
 export * from './enforcement.ts';
+export * from './file-signatures.ts';

@@ -15,7 +15,7 @@ const SECTION_RIGHTS: ReadonlyArray<[Section, Right]> = [
  * A bundle as a person may see it through `GET /v1/clusters/{id}/bundle`: whatever the caller could not read through
  * the objects' own endpoints is left out (emptied), by the same rules: a section without its view right, scopes
  * without `scopes.view`, the global scope without `scopes.viewGlobal`, File Threat Protection settings without
- * `fileThreatProtection.view`. `redacted` lists the JSON Pointers of what was left out (empty: the bundle is whole).
+ * `fileThreatProtection.view` (and the signature set it names). `redacted` lists the JSON Pointers of what was left out (empty: the bundle is whole).
  */
 export function bundleView(content: BundleContentV1, rights: ReadonlySet<Right>): { view: BundleContentV1 & { redacted?: string[] }; redacted: string[] } {
   const redacted: string[] = [];
@@ -28,6 +28,10 @@ export function bundleView(content: BundleContentV1, rights: ReadonlySet<Right>)
   if (view.fileThreatProtection !== null && !rights.has('fileThreatProtection.view')) {
     view.fileThreatProtection = null;
     redacted.push('/fileThreatProtection');
+  }
+  if (view.fileSignatures && !rights.has('fileThreatProtection.view')) {
+    delete view.fileSignatures;
+    redacted.push('/fileSignatures');
   }
   const seeScope = (s: { global: boolean }) => rights.has('scopes.view') && (!s.global || rights.has('scopes.viewGlobal'));
   view.policies = content.policies.map((p, i) => {

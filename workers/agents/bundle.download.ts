@@ -7,12 +7,13 @@ const MAX_WAIT_SECONDS = 120;
 /** While waiting, look at the database this often too, for changes made through other instances. */
 const RECHECK_MS = 2000;
 
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+/** Whether `If-None-Match` names `etag` (weak comparison, `*` matches anything). */
+export function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
   return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
-async function gzip(text: string): Promise<ArrayBuffer> {
+export async function gzip(text: string): Promise<ArrayBuffer> {
   return new Response(new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer();
 }
 

@@ -1,5 +1,6 @@
 import { BUNDLE_API_VERSION, type BundleContentV1, type BundlePolicy } from '../../schema/bundle.ts';
 import type { ClusterInput } from '../../schema/clusters.ts';
+import type { BundleFileSignatures } from '../../schema/file-signature-sets.ts';
 import type { FileThreatProtectionSettings } from '../../schema/file-threat-protection.ts';
 import type { ComplianceReason } from '../../schema/assurance-policies.ts';
 import type { ImageSpec } from '../../schema/images.ts';
@@ -27,6 +28,8 @@ export interface BundleSources {
   images: Array<Row<ImageSpec> & { complianceReasons?: ComplianceReason[]; compliantUntil?: string | null }>;
   registries: Array<Row<RegistryInput>>;
   fileThreatProtection: FileThreatProtectionSettings;
+  /** The tenant's effective signature set; named only in bundles that turn File Threat Protection on. */
+  fileSignatures?: BundleFileSignatures;
 }
 
 const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -95,5 +98,6 @@ export function compileBundle(src: BundleSources): BundleContentV1 {
       : [],
     registries: [...src.registries].sort(byId).map((r) => ({ id: r.id, name: r.spec.name, url: r.spec.url })),
     fileThreatProtection: needsFtp ? src.fileThreatProtection : null,
+    ...(needsFtp && src.fileSignatures ? { fileSignatures: src.fileSignatures } : {}),
   };
 }

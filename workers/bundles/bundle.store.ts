@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { FILE_THREAT_PROTECTION_DEFAULTS } from '../../schema/file-threat-protection.ts';
 import * as t from '../../schema/tables/index.ts';
 import type { Tx } from '../db/db.ts';
+import { effectiveFacts } from '../file-signatures/effective.store.ts';
 import type { BundleSources } from './bundle.compile.ts';
 
 export type BundleRow = typeof t.clusterBundles.$inferSelect;
@@ -59,6 +60,7 @@ export async function loadBundleSources(tx: Tx, tenantId: string, clusterId: str
     await of(t.registries),
     await tx.select({ spec: t.fileThreatProtectionSettings.spec }).from(t.fileThreatProtectionSettings).where(eq(t.fileThreatProtectionSettings.tenantId, tenantId)),
   ];
+  const { version, digest, signatureCount } = await effectiveFacts(tx, tenantId);
   return {
     tenantId,
     cluster,
@@ -69,6 +71,7 @@ export async function loadBundleSources(tx: Tx, tenantId: string, clusterId: str
     images: images as never,
     registries: registries as never,
     fileThreatProtection: ftp[0]?.spec ?? FILE_THREAT_PROTECTION_DEFAULTS,
+    fileSignatures: { version, digest, signatureCount },
   };
 }
 

@@ -46,6 +46,12 @@ export interface ObjectKind<S extends z.ZodType = z.ZodType> {
   /** Schema of the wire document (the input plus metadata and extras), for the API description. */
   output?: z.ZodType;
   rights: { view: Right; manage: Right };
+  /**
+   * What a list reads of each row, when less than the whole: large members (a signature set's content) are left to
+   * GET of the one object. `listOutput` describes such a list item for the API description.
+   */
+  listColumns?(): Record<string, unknown>;
+  listOutput?: z.ZodType;
   /** Bundles draw on this kind: a change marks the tenant's bundles stale (in the same transaction). */
   feedsBundles?: boolean;
   /** The kind registers its own POST (API keys return a secret once). */

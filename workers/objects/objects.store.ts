@@ -23,7 +23,8 @@ function conflictOnDuplicate(kind: ObjectKind, name: string) {
 export async function listObjects(tx: Tx, tenantId: string, kind: ObjectKind, page: Page, conditions: SQL[]): Promise<{ rows: ObjectRow[]; more: boolean }> {
   const t = kind.table;
   const where = and(eq(t.tenantId, tenantId), ...conditions, page.after ? gt(t.id, page.after) : undefined);
-  const rows = (await tx.select().from(t).where(where).orderBy(asc(t.id)).limit(page.limit + 1)) as ObjectRow[];
+  const select = kind.listColumns ? tx.select(kind.listColumns() as never) : tx.select();
+  const rows = (await select.from(t).where(where).orderBy(asc(t.id)).limit(page.limit + 1)) as ObjectRow[];
   return { rows: rows.slice(0, page.limit), more: rows.length > page.limit };
 }
 

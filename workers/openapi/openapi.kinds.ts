@@ -48,7 +48,7 @@ export function kindPaths(ops: Operations, kind: ObjectKind): Paths {
       right: view,
       description: `Pages through the tenant's ${many} in creation order.${filters.length ? ` Filters combine with AND: ${filters.map((f) => `\`${f}\``).join(', ')}.` : ''}`,
       parameters: [...filters.map((f) => filterParameter(many, f)), ...PAGINATION],
-      responses: { 200: ops.json(`A page of ${many}; \`nextCursor\` is present while more follow (pass it as \`cursor\`)`, listOf(output)) },
+      responses: { 200: ops.json(`A page of ${many}; \`nextCursor\` is present while more follow (pass it as \`cursor\`)`, listOf(kind.listOutput ?? output)) },
       problems: { 400: 'Unknown query parameters, or invalid filter, `limit` or `cursor` values' },
     }),
   };
