@@ -51,3 +51,12 @@ export { FileSignatureSource, type SignatureSet, type SignatureSource } from './
 export { procRoots, snapshotRoots, type ContainerRoots } from './file-threat/roots.ts';
 export { fileThreatCoverage, coveredContainers, type FileThreatBinding } from './file-threat/coverage.ts';
 export { applyActions, chattrImmutable, type ActionOutcome, type FileAction } from './file-threat/actions.ts';
+
+// File signatures (issue 11): the tenant's signature set, named by the bundle, verified, kept on disk, indexed for scanning.
+export { SignatureSetClient, type SignatureSetClientOptions, type SignatureSyncResult, type SignatureSetListener, type SignatureSetStatus } from './signature-sets/client.ts';
+export { verifySignatureSet, type VerifySignatureSetOptions, type VerifiedSignatureSet } from './signature-sets/verify.ts';
+export { MemorySignatureSetStore, type PersistedSignatureSet, type SignatureSetStore } from './signature-sets/persisted.ts';
+export { FileSignatureSetStore, SIGNATURE_FILES } from './signature-sets/store.ts';
+export { downloadSignatureSet } from './signature-sets/download.ts';
+export { indexOfSet } from './signature-sets/scanner-index.ts';
+export { SignatureIndex } from './scanner/signature-index.ts';

@@ -52,7 +52,7 @@ export function downloadBundle(req: DownloadRequest): Promise<DownloadResult> {
  * `app.request`, some proxies' clients). A compact JWS is ASCII, so the gzip magic bytes can only mean a body still
  * compressed; it is inflated here, under the same size limit.
  */
-async function gunzipIfNeeded(body: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+export async function gunzipIfNeeded(body: Uint8Array, maxBytes: number): Promise<Uint8Array> {
   if (body[0] !== 0x1f || body[1] !== 0x8b) return body;
   const inflated = new Blob([body as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
   try {

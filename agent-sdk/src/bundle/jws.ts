@@ -47,8 +47,11 @@ export function checkSize(input: string | Uint8Array, maxBytes: number): string 
   }
 }
 
-/** Step 2: a compact JWS (three base64url parts) with the bundle's protected header. */
-export function parseCompact(jws: string): BundleHeader {
+/**
+ * Step 2: a compact JWS (three base64url parts) with the bundle's protected header. `typ` is the document type expected
+ * (a signature set, signed the same way, has its own), so one signed document never passes for another.
+ */
+export function parseCompact(jws: string, typ: string = BUNDLE_JWS_TYPE): BundleHeader {
   const parts = jws.split('.');
   if (parts.length !== 3 || !parts.every((p) => B64URL.test(p))) reject('malformed', 'not a compact JWS (three base64url parts)');
   let header: unknown;
@@ -60,10 +63,10 @@ export function parseCompact(jws: string): BundleHeader {
   if (typeof header !== 'object' || header === null || Array.isArray(header)) return reject('malformed', 'the protected header is not a JSON object');
   const h = header as Record<string, unknown>;
   if (typeof h.alg !== 'string') reject('malformed', 'the protected header has no "alg"');
-  if (h.typ !== BUNDLE_JWS_TYPE) reject('malformed', `"typ" is ${shown(h.typ)}, not "${BUNDLE_JWS_TYPE}"`);
+  if (h.typ !== typ) reject('malformed', `"typ" is ${shown(h.typ)}, not "${typ}"`);
   const extra = FORBIDDEN_HEADER_MEMBERS.find((m) => m in h);
   if (extra !== undefined) reject('malformed', `the protected header carries "${extra}", which bundles never use`);
-  return { alg: h.alg as string, kid: typeof h.kid === 'string' ? h.kid : '', typ: h.typ };
+  return { alg: h.alg as string, kid: typeof h.kid === 'string' ? h.kid : '', typ };
 }
 
 /** Step 3: the algorithm allow-list. `none` and HS256 (an HMAC keyed with our public key) stop here. */
