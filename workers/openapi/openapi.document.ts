@@ -4,6 +4,7 @@ import { registeredKinds } from '../objects/objects.routes.ts';
 import { AGENT_TAG, agentPaths } from './openapi.agents.ts';
 import { auditPaths } from './openapi.audit.ts';
 import { assurancePaths } from './openapi.assurance.ts';
+import { fileSignaturePaths } from './openapi.file-signatures.ts';
 import { extraPaths, SERVICE_TAG, TENANTS_TAG } from './openapi.extras.ts';
 import { kindPaths } from './openapi.kinds.ts';
 import { webhookPaths } from './openapi.webhooks.ts';
@@ -46,6 +47,7 @@ export function buildOpenApiDocument(app: Hono<any>): OpenApiDocument {
   addPaths(paths, auditPaths(ops));
   addPaths(paths, webhookPaths(ops));
   addPaths(paths, assurancePaths(ops));
+  addPaths(paths, fileSignaturePaths(ops));
 
   const tags: string[] = [];
   for (const item of Object.values(paths)) {
