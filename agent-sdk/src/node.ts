@@ -58,5 +58,5 @@ export { verifySignatureSet, type VerifySignatureSetOptions, type VerifiedSignat
 export { MemorySignatureSetStore, type PersistedSignatureSet, type SignatureSetStore } from './signature-sets/persisted.ts';
 export { FileSignatureSetStore, SIGNATURE_FILES } from './signature-sets/store.ts';
 export { downloadSignatureSet } from './signature-sets/download.ts';
-export { indexOfSet } from './signature-sets/scanner-index.ts';
+export { indexOfSet, scannerSignatures } from './signature-sets/scanner-index.ts';
 export { SignatureIndex } from './scanner/signature-index.ts';

@@ -17,6 +17,8 @@ import {
   type SignatureIndex,
   type SignatureSetClientOptions,
 } from '../src/node.ts';
+import { writeEnrollment } from '../src/node/agent-files.ts';
+import { cli } from './support/cli.ts';
 import { serveApp, type LiveApp } from './support/live-app.ts';
 
 // The agent's signature set client against the real control plane (the Hono app on PGlite, over local HTTP).
@@ -181,5 +183,26 @@ describe('SignatureSetClient', () => {
     // A bundle is not a signature set, though signed by the same key.
     const bundleJws = (await activeBundle()).jws;
     await expect(verifySignatureSet(bundleJws, { ...settings(), now: new Date() })).rejects.toMatchObject({ code: 'malformed' });
+  });
+
+  it('palisade-agent scan --signatures-from uses the stored set once it verifies, and refuses it changed', { timeout: 120_000 }, async () => {
+    await signatures().syncWith(await activeBundle());
+    const etc = await mkdtemp(join(tmpdir(), 'palisade-etc-'));
+    try {
+      const config = await writeEnrollment(etc, live.url, { clusterId: agent.clusterId, tenantId: agent.tenantId, issuer: agent.issuer, credential: agent.credential, jwks: agent.jwks as never });
+      await writeFile(join(etc, 'marked.bin'), MARKER);
+      const run = await cli('scan', '--signatures-from', dir, '--config', config, join(etc, 'marked.bin'));
+      expect(run.stdout).toContain(`${join(etc, 'marked.bin')}: Test.Marker FOUND`);
+      expect(run.code).toBe(1);
+      const path = join(dir, SIGNATURE_FILES.jws);
+      const jws = await readFile(path, 'utf8');
+      await writeFile(path, jws.slice(0, 100) + (jws[100] === 'A' ? 'B' : 'A') + jws.slice(101));
+      const refused = await cli('scan', '--signatures-from', dir, '--config', config, join(etc, 'marked.bin'));
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/signature set refused \((bad_signature|malformed)\)/);
+      expect((await cli('scan', '--signatures-from', dir, join(etc, 'marked.bin'))).stderr).toMatch(/needs --config/);
+    } finally {
+      await rm(etc, { recursive: true, force: true });
+    }
   });
 });

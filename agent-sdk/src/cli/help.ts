@@ -140,6 +140,8 @@ Scans files and directories for threats: the files themselves and, recursively, 
 Options:
   --signatures FILE     Palisade signature set (*.json) or ClamAV database (*.hdb, *.hsb, *.ndb); repeatable.
                         Unsupported ClamAV lines are reported on stderr as FILE:LINE: reason.
+  --signatures-from DIR The tenant's signature set a node agent keeps in its state directory DIR, verified against
+                        the agent configuration given with --config FILE (trust anchor, issuer, tenant).
   --output text|json    text (default): "PATH: NAME FOUND" per detection, "PATH: OK" per clean file, then a summary.
   --exclude PATH        Leave out a path, everything under it, or paths matching a * mask; repeatable.
   --archives all|selfExtractingOnly|off   Which archives to open (default all).

@@ -5,9 +5,12 @@ import { walkFiles } from '../scanner/scan-files.ts';
 import type { ScanResult } from '../scanner/scan.ts';
 import { DEFAULT_SCAN_OPTIONS, type ScanOptions, type Verdict } from '../scanner/types.ts';
 import { EXIT, optional, parse, UsageError } from './args.ts';
+import { storedSignatures } from './stored-signatures.ts';
 
 const OPTIONS = {
   signatures: { type: 'string', multiple: true },
+  'signatures-from': { type: 'string' },
+  config: { type: 'string' },
   output: { type: 'string' },
   exclude: { type: 'string', multiple: true },
   archives: { type: 'string' },
@@ -66,6 +69,8 @@ export async function scanCommand(args: string[]): Promise<number> {
     },
   };
   const loaded = await loadSignatureFiles((values.signatures as string[] | undefined) ?? []);
+  const storedDir = optional(values, 'signatures-from');
+  if (storedDir !== undefined) loaded.signatures.push(...(await storedSignatures(storedDir, optional(values, 'config'))));
   for (const u of loaded.unsupported) process.stderr.write(`${u.file}:${u.line}: not imported: ${u.reason}\n`);
   const index = new SignatureIndex(loaded.signatures);
   const jobs = positiveNumber(values, 'jobs');

@@ -5,8 +5,20 @@ import { SignatureIndex } from '../scanner/signature-index.ts';
 const EICAR = canonicalJson(EICAR_SIGNATURE);
 
 /**
- * The scanner index of a distributed set. The set carries EICAR (so every consumer of the document detects it) and
- * `SignatureIndex` adds it on its own too; it is matched once.
+ * A distributed set's signatures as the scanner takes them (`SignatureIndex`, `ScanPool`): without the EICAR entry the
+ * set carries for every other consumer, since the scanner adds EICAR itself; it is matched once.
+ *
+ * @example
+ * ```ts
+ * const pool = new ScanPool(scannerSignatures(set.document.signatures), options);
+ * ```
+ */
+export function scannerSignatures(signatures: readonly FileSignature[]): FileSignature[] {
+  return signatures.filter((s) => s.type !== 'body' || s.name !== EICAR_SIGNATURE.name || canonicalJson(s) !== EICAR);
+}
+
+/**
+ * The scanner index of a distributed set.
  *
  * @example
  * ```ts
@@ -14,5 +26,5 @@ const EICAR = canonicalJson(EICAR_SIGNATURE);
  * ```
  */
 export function indexOfSet(signatures: readonly FileSignature[]): SignatureIndex {
-  return new SignatureIndex(signatures.filter((s) => s.type !== 'body' || s.name !== EICAR_SIGNATURE.name || canonicalJson(s) !== EICAR));
+  return new SignatureIndex(scannerSignatures(signatures));
 }
