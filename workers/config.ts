@@ -11,6 +11,7 @@ export function configFromEnv(env: Record<string, unknown>): { app: AppConfig; o
     app: {
       operatorKey: str('PALISADE_OPERATOR_KEY'),
       maxBodyBytes: str('PALISADE_MAX_BODY_BYTES') ? Number(str('PALISADE_MAX_BODY_BYTES')) : undefined,
+      maxSignatureSetBytes: str('PALISADE_MAX_SIGNATURE_SET_BYTES') ? Number(str('PALISADE_MAX_SIGNATURE_SET_BYTES')) : undefined,
       // Development only: webhook receivers on loopback addresses (and over http). Never set it in production.
       webhooks: {
         allowLoopback: str('PALISADE_WEBHOOKS_ALLOW_LOOPBACK') === 'true',
