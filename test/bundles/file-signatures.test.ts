@@ -1,4 +1,5 @@
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import { generateSigningKey } from '../../workers/bundles/signing-keys.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BundleContentV1 } from '../../schema/bundle.ts';
 import { agentRequest, enrolledCluster } from '../support/agent.ts';
@@ -75,3 +76,29 @@ describe('bundles name the signature set', () => {
     expect(removed.content.fileSignatures!.version).toBe(after.content.fileSignatures!.version + 1);
   });
 });
+
+describe('signing the effective set', () => {
+  it('re-signs with the new key after a rotation and when half the lifetime is gone, keeping the ETag (same content)', async () => {
+    const oldKey = (await generateSigningKey()).key;
+    const newKey = (await generateSigningKey()).key;
+    let now = new Date('2026-06-01T00:00:00Z');
+    const before = harness(database, { signing: { issuer: TEST_ISSUER, keys: { current: oldKey, previous: [] }, ttlSeconds: 3600 }, now: () => now });
+    const first = await agentRequest(before, agent.credential, '/v1/agent/file-signatures');
+    const firstJws = await first.text();
+    expect(decodeProtectedHeader(firstJws).kid).toBe(oldKey.kid);
+    const etag = first.headers.get('etag')!;
+
+    const after = harness(database, { signing: { issuer: TEST_ISSUER, keys: { current: newKey, previous: [oldKey] }, ttlSeconds: 3600 }, now: () => now });
+    const rotated = await agentRequest(after, agent.credential, '/v1/agent/file-signatures');
+    const rotatedJws = await rotated.text();
+    expect(decodeProtectedHeader(rotatedJws).kid).toBe(newKey.kid);
+    expect(rotated.headers.get('etag')).toBe(etag); // the content is the same: agents holding it get 304
+    expect((await agentRequest(after, agent.credential, '/v1/agent/file-signatures', { headers: { 'if-none-match': etag } })).status).toBe(304);
+
+    now = new Date(now.getTime() + 31 * 60_000); // past half of the hour
+    const renewed = await (await agentRequest(after, agent.credential, '/v1/agent/file-signatures')).text();
+    expect(decodeJwt(renewed).iat).toBe(decodeJwt(rotatedJws).iat! + 31 * 60);
+    expect(decodeJwt(renewed).dig).toBe(decodeJwt(firstJws).dig);
+  });
+});
+
