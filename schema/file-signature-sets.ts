@@ -15,9 +15,12 @@ export const MAX_SIGNATURE_SET_UPLOAD_BYTES = 8 * 1024 * 1024;
 export const MAX_EFFECTIVE_SIGNATURES_BYTES = 32 * 1024 * 1024;
 /** Largest signed effective set (base64url grows it by a third, plus the header and claims). */
 export const MAX_SIGNED_SIGNATURES_BYTES = Math.ceil((MAX_EFFECTIVE_SIGNATURES_BYTES * 4) / 3) + 64 * 1024;
-/** Signatures in one set, and in the effective set. */
+/**
+ * Signatures in one set, and in the effective set: the limit of the document format itself (`SignatureSetDocument`),
+ * so a larger effective set would be refused by every agent.
+ */
 export const MAX_SIGNATURES_PER_SET = 200_000;
-export const MAX_EFFECTIVE_SIGNATURES = 500_000;
+export const MAX_EFFECTIVE_SIGNATURES = MAX_SIGNATURES_PER_SET;
 /** JOSE `typ` of a signed effective set: never confused with a bundle (`palisade-bundle+jwt`). */
 export const SIGNATURES_JWS_TYPE = 'palisade-signatures+jwt';
 /** The `name` of the effective set document. */

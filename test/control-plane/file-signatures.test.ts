@@ -2,12 +2,12 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Digest } from '../../schema/canonical-json.ts';
 import { EICAR_SIGNATURE, SignatureSetDocument } from '../../schema/file-signatures.ts';
-import { mergeSignatureSets } from '../../schema/file-signature-sets.ts';
+import { MAX_EFFECTIVE_SIGNATURES, mergeSignatureSets } from '../../schema/file-signature-sets.ts';
 import { agentRequest, enrolledCluster } from '../support/agent.ts';
 import { keyWithRights, TEST_ISSUER } from '../support/harness.ts';
 import { expectHiddenFromOtherTenant, expectProblem, mustCreate, withTenants } from '../support/resource-checks.ts';
 
-const { h, acme, globex } = await withTenants('acme', 'globex');
+const { h, acme, globex, initech } = await withTenants('acme', 'globex', 'initech');
 const SETS = '/v1/file-signature-sets';
 
 const NDB = ['Test.Elf.Marker:6:*:7f454c46{-16}deadbeef', 'Test.Any.Tail:0:EOF-8:cafe??babe', 'Test.Alt:0:*:4142(43|44)45'].join('\n') + '\n';
@@ -120,6 +120,21 @@ describe('uploading signature sets', () => {
     const big = 'X'.repeat(9 * 1024 * 1024);
     expectProblem(await acme.json('POST', SETS, { name: 'huge', format: 'ndb', content: big }), 413);
   });
+
+  it('refuses a change that would take the effective set past what agents accept, and keeps the set as it was', async () => {
+    const half = MAX_EFFECTIVE_SIGNATURES / 2;
+    const lines = (prefix: string) => Array.from({ length: half }, (_, i) => `${prefix}.${i}:0:*:${i.toString(16).padStart(8, '0')}${prefix === 'A' ? 'aa' : 'bb'}`).join('\n');
+    expect((await initech.json('POST', SETS, { name: 'a', format: 'ndb', content: lines('A') })).status).toBe(201);
+    const before = await effective(initech);
+    expect(before.signatureCount).toBe(half + 1);
+    const over = await initech.json('POST', SETS, { name: 'b', format: 'ndb', content: lines('B') });
+    expectProblem(over, 413);
+    expect(over.body.detail).toMatch(new RegExp(`${MAX_EFFECTIVE_SIGNATURES + 1} signatures`));
+    expect(await effective(initech)).toEqual(before);
+    expect((await initech.json('GET', `${SETS}?name=b`)).body.items).toEqual([]);
+    // The limit is the document format's: one more and no agent would take the set.
+    expect(SignatureSetDocument.safeParse({ apiVersion: 'palisade.dev/signatures/v1', name: 'x', signatures: Array(MAX_EFFECTIVE_SIGNATURES + 1).fill(EICAR_SIGNATURE) }).success).toBe(false);
+  }, 120_000);
 
   it('needs fileThreatProtection.manage to change sets; fileThreatProtection.view reads them', async () => {
     const viewer = h.as(acme, await keyWithRights(acme, ['fileThreatProtection.view']));

@@ -75,7 +75,8 @@ export async function verifySignatureSet(input: string | Uint8Array, options: Ve
   const claims = parseClaims(await checkSignature(jws, key, alg));
   if (claims.iss !== options.issuer) reject('wrong_issuer', `issuer is ${shown(claims.iss)}, expected ${shown(options.issuer)}`);
   if (claims.tid !== options.tenantId) reject('wrong_tenant', `signature set is for tenant ${shown(claims.tid)}, not ${shown(options.tenantId)}`);
-  const expired = checkExpiry(claims, options.now, options.allowExpired ?? false);
+  const expired = checkExpiry(claims, options.now, true);
+  if (expired && !options.allowExpired) reject('expired', `signature set expired at ${new Date((claims.exp as number) * 1000).toISOString()}`);
   let digest: string;
   try {
     digest = await sha256Digest(canonicalJson(claims.signatures));
