@@ -66,4 +66,18 @@ describe('GET /v1/clusters/{id}/bundle shows only what the caller may view', () 
     const all = await bundleAs([...base, 'scopes.view', 'scopes.viewGlobal', 'signatureValidators.view']);
     expect(all.body.policies[0].scopes).toHaveLength(2);
   });
+
+  it('leaves out the File Threat Protection settings and the signature set they name without fileThreatProtection.view', async () => {
+    await mustCreate(acme, '/v1/runtime-policies', { name: 'ftp', mode: 'audit', scopeIds: [prodId], fileThreatProtection: { enabled: true } });
+    const full = await acme.json('GET', `/v1/clusters/${clusterId}/bundle`);
+    const facts = (await acme.json('GET', '/v1/file-signatures')).body;
+    expect(full.body.fileSignatures).toEqual({ version: facts.version, digest: facts.digest, signatureCount: facts.signatureCount });
+    const res = await bundleAs(base);
+    expect(res.body).not.toHaveProperty('fileSignatures');
+    expect(res.body.fileThreatProtection).toBeNull();
+    expect(res.body.redacted).toEqual(expect.arrayContaining(['/fileThreatProtection', '/fileSignatures']));
+    const allowed = await bundleAs([...base, 'fileThreatProtection.view']);
+    expect(allowed.body.fileSignatures).toEqual(full.body.fileSignatures);
+  });
 });
+

@@ -201,6 +201,7 @@ export class SignatureSetClient {
     });
   }
 
+  /** What is current, what the bundle names, the last error and counters; e.g. for the agent's status report. */
   status(): SignatureSetStatus {
     return {
       activeVersion: this.#active?.version ?? null,

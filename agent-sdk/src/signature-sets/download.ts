@@ -18,7 +18,14 @@ export type SignatureDownloadResult = { status: 'not_modified' } | { status: 'do
 
 /**
  * `GET /v1/agent/file-signatures` once, gzip accepted. Throws `ControlPlaneError` for transport and HTTP failures and
- * `BundleVerificationError('too_large')` past the size limit (declared, received or inflated).
+ * `BundleVerificationError('too_large')` past the size limit (declared, received or inflated). The body is not
+ * verified here: hand it to `verifySignatureSet`.
+ *
+ * @example
+ * ```ts
+ * const res = await downloadSignatureSet({ url, credential, etag: null, fetch });
+ * if (res.status === 'downloaded') await verifySignatureSet(res.body, { trust, issuer, tenantId, expected, now: new Date() });
+ * ```
  */
 export function downloadSignatureSet(req: SignatureDownloadRequest): Promise<SignatureDownloadResult> {
   const maxBytes = req.maxBytes ?? MAX_SIGNED_SIGNATURES_BYTES;
