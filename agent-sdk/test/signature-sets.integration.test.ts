@@ -13,6 +13,7 @@ import {
   MemoryBundleStore,
   SIGNATURE_FILES,
   SignatureSetClient,
+  StatusReporter,
   verifySignatureSet,
   type SignatureIndex,
   type SignatureSetClientOptions,
@@ -128,6 +129,13 @@ describe('SignatureSetClient', () => {
     expect(await found(tampered.current(), MARKER)).toMatchObject({ verdict: 'infected' });
     expect(tampered.status()).toMatchObject({ activeVersion: held.version, namedVersion: next.content.fileSignatures!.version, lastError: { code: 'bad_signature' } });
     expect(JSON.parse(await readFile(join(dir, SIGNATURE_FILES.meta), 'utf8')).digest).toBe(held.digest);
+
+    // Reported to the control plane with the bundle status: people see which set a cluster scans with, and why not the named one.
+    const bundleClient = bundles();
+    await bundleClient.pollOnce();
+    await new StatusReporter({ url: live.url, credential: agent.credential, source: () => ({ ...bundleClient.status(), fileSignatures: tampered.status() }) }).reportOnce();
+    const seen = await acme.json('GET', `/v1/clusters/${agent.clusterId}/status`);
+    expect(seen.body.fileSignatures).toMatchObject({ activeVersion: held.version, namedVersion: next.content.fileSignatures!.version, lastError: { code: 'bad_signature' }, counters: { rejections: 1 } });
   });
 
   it('refuses a set that is not the one the bundle names, and keeps the previous one', async () => {

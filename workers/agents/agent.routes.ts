@@ -20,18 +20,30 @@ const EnrollRequest = z.strictObject({ token: z.string().min(1).max(512) });
 /** A status report is kept per cluster and shown to people: every field is bounded, and so is the body. */
 export const MAX_AGENT_STATUS_BYTES = 64 * 1024;
 const MAX_COUNTERS = 200;
+const AgentErrorReport = z.object({ code: z.string().max(100), message: z.string().max(2000), at: z.string().max(40) });
 export const AgentStatus = z
   .object({
     activeRevision: z.int().min(0).nullable(),
     activeDigest: z.string().max(100).nullable().optional(),
     lastDownloadAt: z.string().max(40).nullable().optional(),
     lastActivationAt: z.string().max(40).nullable().optional(),
-    lastError: z.object({ code: z.string().max(100), message: z.string().max(2000), at: z.string().max(40) }).nullable().optional(),
+    lastError: AgentErrorReport.nullable().optional(),
     counters: z
       .record(z.string().max(128), z.int().min(0))
       .refine((r) => Object.keys(r).length <= MAX_COUNTERS, `at most ${MAX_COUNTERS} counters`)
       .optional(),
     agentVersion: z.string().max(64).optional(),
+    /** The file signature set in use (agent-sdk SignatureSetClient.status()): which, which the bundle names, why not. */
+    fileSignatures: z
+      .object({
+        activeVersion: z.int().min(0).nullable(),
+        activeDigest: z.string().max(100).nullable(),
+        namedVersion: z.int().min(0).nullable(),
+        namedDigest: z.string().max(100).nullable(),
+        lastError: AgentErrorReport.nullable(),
+        counters: z.record(z.string().max(64), z.int().min(0)).refine((r) => Object.keys(r).length <= 20, 'at most 20 counters'),
+      })
+      .optional(),
     /** What this instance enforces (schema/enforcement.ts); stored per cluster, component and instance. */
     enforcement: AgentEnforcement.optional(),
   })

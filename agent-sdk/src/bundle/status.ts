@@ -1,4 +1,5 @@
 import type { AgentEnforcement } from '../../../schema/enforcement.ts';
+import type { SignatureSetStatus } from '../signature-sets/client.ts';
 import type { BundleVerificationCode } from './errors.ts';
 import { BundleVerificationError } from './errors.ts';
 import { ControlPlaneError, type TransportErrorCode } from './http.ts';
@@ -48,6 +49,8 @@ export interface StatusDocument {
   agentVersion: string;
   /** What this instance enforces (schema/enforcement.ts); set by the components that enforce something. */
   enforcement?: AgentEnforcement;
+  /** The file signature set in use, from `SignatureSetClient.status()`, on agents that scan files. */
+  fileSignatures?: SignatureSetStatus;
 }
 
 export const zeroCounters = (): StatusCounters => ({ polls: 0, notModified: 0, downloads: 0, activations: 0, rejections: 0, errors: 0 });
