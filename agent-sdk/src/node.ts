@@ -53,7 +53,7 @@ export { fileThreatCoverage, coveredContainers, type FileThreatBinding } from '.
 export { applyActions, chattrImmutable, type ActionOutcome, type FileAction } from './file-threat/actions.ts';
 
 // File signatures (issue 11): the tenant's signature set, named by the bundle, verified, kept on disk, indexed for scanning.
-export { SignatureSetClient, type SignatureSetClientOptions, type SignatureSyncResult, type SignatureSetListener, type SignatureSetStatus } from './signature-sets/client.ts';
+export { SignatureSetClient, type SignatureSetClientOptions, type SignatureSyncResult, type SignatureSetListener, type SignatureSetStatus, type ScanSignatureSet, type ScanSignatureSource } from './signature-sets/client.ts';
 export { verifySignatureSet, type VerifySignatureSetOptions, type VerifiedSignatureSet } from './signature-sets/verify.ts';
 export { MemorySignatureSetStore, type PersistedSignatureSet, type SignatureSetStore } from './signature-sets/persisted.ts';
 export { FileSignatureSetStore, SIGNATURE_FILES } from './signature-sets/store.ts';

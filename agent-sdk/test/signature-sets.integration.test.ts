@@ -20,6 +20,7 @@ import {
 } from '../src/node.ts';
 import { writeEnrollment } from '../src/node/agent-files.ts';
 import { cli } from './support/cli.ts';
+import type { SignatureSource } from '../src/file-threat/signatures.ts';
 import { serveApp, type LiveApp } from './support/live-app.ts';
 
 // The agent's signature set client against the real control plane (the Hono app on PGlite, over local HTTP).
@@ -98,15 +99,26 @@ describe('SignatureSetClient', () => {
     expect(client.status()).toMatchObject({ activeVersion: named.version, namedVersion: named.version, lastError: null, counters: { downloads: 1, activations: 1 } });
   });
 
-  it('follows a change: a new set, a new bundle revision, the new set current', async () => {
+  it('follows a change: a new set, a new bundle revision, the new set current (and so for the node scanner source)', async () => {
     const client = signatures();
+    const source: SignatureSource = client.scanSource(); // the node's File Threat Protection takes it as is
+    const published: string[] = [];
+    source.subscribe((set) => published.push(set.version));
+    expect(source.current()).toBeUndefined();
     await client.syncWith(await activeBundle());
     const before = client.active!;
+    expect(source.current()!.version).toBe(`${before.version}.${before.digest.slice(7, 23)}`);
+    expect(source.current()!.signatures.map((s) => s.name)).toEqual(before.document.signatures.slice(1).map((s) => s.name)); // EICAR: the scanner's own
+    expect(source.current()).toBe(source.current());
+    const first = source.current()!.version;
     await acme.json('POST', '/v1/file-signature-sets', { name: 'weekly', format: 'hsb', content: `${'9'.repeat(64)}:*:Test.Weekly\n` });
     const bundle = await activeBundle();
     expect(bundle.content.fileSignatures!.version).toBe(before.version + 1);
     expect((await client.syncWith(bundle)).outcome).toBe('activated');
     expect(client.active!.document.signatures.map((s) => s.name)).toContain('Test.Weekly');
+    expect(published).toEqual([first, source.current()!.version]);
+    expect(source.current()!.version).not.toBe(first);
+    expect(source.current()!.signatures.map((s) => s.name)).toContain('Test.Weekly');
   });
 
   it('refuses a tampered set (one byte changed) and keeps the previous one', async () => {

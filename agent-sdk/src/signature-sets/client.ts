@@ -5,7 +5,8 @@ import type { JWKS } from '../bundle/jws.ts';
 import { agentError, type AgentError } from '../bundle/status.ts';
 import type { VerifiedBundle } from '../bundle/verify.ts';
 import type { SignatureIndex } from '../scanner/signature-index.ts';
-import { indexOfSet } from './scanner-index.ts';
+import type { FileSignature } from '../../../schema/file-signatures.ts';
+import { indexOfSet, scannerSignatures } from './scanner-index.ts';
 import { downloadSignatureSet } from './download.ts';
 import type { SignatureSetStore } from './persisted.ts';
 import { verifySignatureSet, type VerifiedSignatureSet } from './verify.ts';
@@ -63,6 +64,32 @@ export type SignatureSyncResult =
  * ```
  */
 export type SignatureSetListener = (index: SignatureIndex, set: VerifiedSignatureSet) => void;
+
+/**
+ * One set as the node scanner takes it: `version` changes whenever the signatures do.
+ *
+ * @example
+ * ```ts
+ * const set: ScanSignatureSet = { version: '7.3f2a9c0d1e2b3a4c', signatures };
+ * ```
+ */
+export interface ScanSignatureSet {
+  version: string;
+  signatures: readonly FileSignature[];
+}
+
+/**
+ * `current()` and `subscribe()` over `ScanSignatureSet`s: the shape of `file-threat/signatures.ts`'s `SignatureSource`.
+ *
+ * @example
+ * ```ts
+ * const source: ScanSignatureSource = signatureSets.scanSource();
+ * ```
+ */
+export interface ScanSignatureSource {
+  current(): ScanSignatureSet | undefined;
+  subscribe(fn: (set: ScanSignatureSet) => void): () => void;
+}
 
 /**
  * For the agent's status: the set in use, the one the bundle names, the last error (cleared by the next success).
@@ -131,9 +158,35 @@ export class SignatureSetClient {
    * function that unsubscribes. A listener that throws is reported in `status()` and does not stop the others.
    */
   subscribe(listener: SignatureSetListener): () => void {
-    this.#listeners.add(listener);
+    const unsubscribe = this.#subscribeOnly(listener);
     if (this.#index && this.#active) this.#call(listener, this.#index, this.#active);
+    return unsubscribe;
+  }
+
+  /** Registers without the immediate call (`scanSource` consumers read `current()` themselves). */
+  #subscribeOnly(listener: SignatureSetListener): () => void {
+    this.#listeners.add(listener);
     return () => void this.#listeners.delete(listener);
+  }
+
+  /**
+   * The current set as the node's File Threat Protection takes it (structurally its `SignatureSource`): `version` is
+   * the set's version and digest, `signatures` exclude EICAR (the scanner adds it). Refreshed by `restore`/`sync`.
+   *
+   * @example
+   * ```ts
+   * const ftp = new FileThreatService({ ...deps, signatures: signatureSets.scanSource() });
+   * ```
+   */
+  scanSource(): ScanSignatureSource {
+    const of = (set: VerifiedSignatureSet) => ({ version: `${set.version}.${set.digest.slice('sha256:'.length, 'sha256:'.length + 16)}`, signatures: scannerSignatures(set.document.signatures) });
+    let cached: { from: VerifiedSignatureSet; set: ScanSignatureSet } | undefined;
+    const current = () => {
+      if (!this.#active) return undefined;
+      if (cached?.from !== this.#active) cached = { from: this.#active, set: of(this.#active) };
+      return cached.set;
+    };
+    return { current, subscribe: (fn) => this.#subscribeOnly(() => fn(current()!)) };
   }
 
   /** Loads the stored set, verifies it again (an expired signature is fine here) and makes it current. */
