@@ -1,9 +1,9 @@
 import type { BundleContentV1 } from '../../../../schema/bundle.ts';
-import { containerViews } from '../containers.ts';
 import { workloadShapeProblems } from '../spec-shape.ts';
 import type { AdmissionInput, CheckContext, ContainerView, Decision, EvaluateOptions, Finding, PolicyResult, Violation } from '../types.ts';
 import { DEFAULT_TRUSTED_CONTROLLERS, extractWorkload } from '../workload.ts';
 import { CheckTable } from './checks.ts';
+import { ImageCache } from './images.ts';
 import { addProfiles, compilePolicy, covers, exclusions, mappingTargets, Slots, type CompiledPolicy } from './policy.ts';
 import { surelyWellFormed } from './shape.ts';
 
@@ -49,6 +49,7 @@ export class CompiledBundle {
   readonly #checks: number;
   readonly #rulesGroups: number;
   readonly #mappingSlots: number;
+  readonly #images = new ImageCache();
 
   constructor(readonly bundle: BundleContentV1) {
     const table = new CheckTable();
@@ -81,7 +82,7 @@ export class CompiledBundle {
     const cluster = input.cluster ?? bundle.cluster.name;
     const trusted = input.requester !== undefined && (options.trustedControllers ?? DEFAULT_TRUSTED_CONTROLLERS).includes(input.requester);
     const owners = trusted ? (input.owners ? [...workload.owners, ...input.owners] : workload.owners) : (input.owners ?? []);
-    const all = containerViews(workload.spec);
+    const all: ContainerView[] = this.#images.views(workload.spec);
     const at = options.now.getTime();
     const shared: CheckContext = { bundle, workload, spec: workload.spec, containers: all, allContainers: all, now: options.now, ...(input.signatures ? { signatures: input.signatures } : {}) };
     const memo: Array<Violation[] | undefined> = new Array(this.#checks);

@@ -1,12 +1,12 @@
 import type { BundlePolicy } from '../../../../schema/bundle.ts';
 import type { EnforceableSection } from '../../../../schema/enforcement.ts';
-import { matchesImageTemplate } from '../../../../schema/image-template.ts';
 import { matchesMask } from '../../../../schema/masks.ts';
 import type { ExclusionOutcome } from '../applicability.ts';
 import { notEnforcedSections } from '../enforcement.ts';
 import type { ContainerView, PolicyRef } from '../types.ts';
 import type { Workload, WorkloadRef } from '../workload.ts';
 import type { CheckTable, SharedCheck } from './checks.ts';
+import { matchesTemplate } from './images.ts';
 
 /** A scope resource as `policyCovers` reads it: `cluster` or `namespace` masks (registry-only resources cover nothing). */
 type Cover = { cluster: string; namespace?: string };
@@ -111,7 +111,7 @@ export function exclusions(p: CompiledPolicy, workload: Workload, owners: Worklo
     if (e.namespace === undefined ? e.kind !== 'Image' : !matchesMask(e.namespace, namespace)) continue;
     if (e.kind === 'Image') {
       for (const c of containers) {
-        if (!c.ref || excluded?.has(c) || !matchesImageTemplate(e.name, c.ref)) continue;
+        if (!c.ref || excluded?.has(c) || !matchesTemplate(c, e.name)) continue;
         (excluded ??= new Set()).add(c);
         lastImage = e.name;
       }
@@ -132,7 +132,7 @@ export function mappingTargets(p: CompiledPolicy, workload: Workload, containers
   return p.mappings.map((m) =>
     m.labels.length > 0
       ? m.labels.every(([k, v]) => workload.labels[k] === v) ? containers : []
-      : containers.filter((c) => c.ref !== undefined && m.templates.some((t) => matchesImageTemplate(t, c.ref!))),
+      : containers.filter((c) => c.ref !== undefined && m.templates.some((t) => matchesTemplate(c, t))),
   );
 }
 
