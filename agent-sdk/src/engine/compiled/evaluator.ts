@@ -61,6 +61,22 @@ export class CompiledBundle {
     this.#mappingSlots = mappingSlots.size;
   }
 
+  /**
+   * Which policies' scopes cover a cluster and namespace (1) or not (0), per pair: the policies a namespace's pods
+   * are checked against, worked out once per namespace rather than per pod. Bounded like the image cache.
+   */
+  readonly #coverage = new Map<string, Uint8Array>();
+  #scopes(cluster: string, namespace: string): Uint8Array {
+    const key = `${cluster}\u0000${namespace}`;
+    let covered = this.#coverage.get(key);
+    if (covered === undefined) {
+      covered = Uint8Array.from(this.#policies, (p) => (covers(p, cluster, namespace) ? 1 : 0));
+      if (this.#coverage.size >= 4096) this.#coverage.clear();
+      this.#coverage.set(key, covered);
+    }
+    return covered;
+  }
+
   /** Distinct checks across the bundle's policies (each runs at most once per pod whose containers no policy excludes). */
   get distinctChecks(): number {
     return this.#checks;
@@ -92,28 +108,31 @@ export class CompiledBundle {
     const targetsMemo: Array<ContainerView[][] | undefined> = new Array(this.#mappingSlots);
     let notEnforced: NonNullable<Decision['notEnforced']> | undefined;
     let allowed = true;
-    for (const p of this.#policies) {
+    const inScope = this.#scopes(cluster, namespace);
+    for (let i = 0; i < this.#policies.length; i++) {
+      const p = this.#policies[i]!;
       const policy = p.policy;
-      const result: PolicyResult = { policy: p.ref, mode: policy.mode, status: 'skipped', rules: [] };
-      policies.push(result);
+      // Each result made in its final shape (as `evaluate` words it: same keys, same order).
       if (!policy.enabled) {
-        result.reason = 'disabled';
+        policies.push({ policy: p.ref, mode: policy.mode, status: 'skipped', rules: [], reason: 'disabled' });
         continue;
       }
-      if (!covers(p, cluster, namespace)) {
-        result.reason = 'outOfScope';
+      if (inScope[i] === 0) {
+        policies.push({ policy: p.ref, mode: policy.mode, status: 'skipped', rules: [], reason: 'outOfScope' });
         continue;
       }
       const { skip, excluded } = exclusions(p, workload, owners, namespace, all, at);
       if (skip) {
-        result.reason = 'excluded';
-        result.exclusion = skip;
+        policies.push({ policy: p.ref, mode: policy.mode, status: 'skipped', rules: [], reason: 'excluded', exclusion: skip });
         continue;
       }
       // The whole pod unless an Image exclusion took containers out: then this policy's own context, not shared.
       const ctx = excluded.size === 0 ? shared : { ...shared, containers: all.filter((c) => !excluded.has(c)) };
-      result.status = 'applied';
-      if (excluded.size) result.excludedContainers = [...excluded].map((c) => c.name);
+      const result: PolicyResult =
+        excluded.size === 0
+          ? { policy: p.ref, mode: policy.mode, status: 'applied', rules: [] }
+          : { policy: p.ref, mode: policy.mode, status: 'applied', rules: [], excludedContainers: [...excluded].map((c) => c.name) };
+      policies.push(result);
       const whole = ctx === shared;
       const known = whole ? rulesMemo[p.rulesGroup] : undefined;
       const rules = known ?? [];

@@ -5,99 +5,122 @@
  * Same reading as zod's: an object is any non-null non-array object, `null` stands for an absent optional, integers
  * are safe integers, numbers finite, and a record's every own key is a string whose value has the type.
  */
-type Test = (v: unknown) => boolean;
-
+// Written out field by field rather than composed from generic combinators: a call site that sees one function
+// inlines it, one that sees dozens of closures does not (composition cost as much as the rest of the decision).
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const absent = (v: unknown) => v === undefined || v === null;
-const str: Test = (v) => absent(v) || typeof v === 'string';
-const bool: Test = (v) => absent(v) || typeof v === 'boolean';
-const int: Test = (v) => absent(v) || Number.isSafeInteger(v);
+const absent = (v: unknown): v is null | undefined => v === undefined || v === null;
+const str = (v: unknown) => absent(v) || typeof v === 'string';
+const bool = (v: unknown) => absent(v) || typeof v === 'boolean';
+const int = (v: unknown) => absent(v) || Number.isSafeInteger(v);
 
-function object(fields: Record<string, Test>, required = false): Test {
-  const keys = Object.keys(fields);
-  const tests = keys.map((k) => fields[k]!);
-  return (v) => {
-    if (absent(v)) return !required;
-    if (!isObject(v)) return false;
-    for (let i = 0; i < keys.length; i++) if (!tests[i]!(v[keys[i]!])) return false;
-    return true;
-  };
+function strings(v: unknown): boolean {
+  if (absent(v)) return true;
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
+  return true;
 }
 
-function array(item: Test): Test {
-  return (v) => {
-    if (absent(v)) return true;
-    if (!Array.isArray(v)) return false;
-    for (let i = 0; i < v.length; i++) if (!item(v[i])) return false;
-    return true;
-  };
+/** A record whose every own key is a string with a string value (or, for quantities, a string or finite number). */
+function stringMap(v: unknown, numbers = false): boolean {
+  if (absent(v)) return true;
+  if (!isObject(v)) return false;
+  for (const k of Reflect.ownKeys(v)) {
+    if (typeof k !== 'string') return false;
+    const x = v[k];
+    if (typeof x !== 'string' && !(numbers && typeof x === 'number' && Number.isFinite(x))) return false;
+  }
+  return true;
 }
 
-function record(value: Test): Test {
-  return (v) => {
-    if (absent(v)) return true;
-    if (!isObject(v)) return false;
-    for (const k of Reflect.ownKeys(v)) if (typeof k !== 'string' || !value(v[k])) return false;
-    return true;
-  };
+const profile = (v: unknown) => absent(v) || (isObject(v) && str(v.type) && str(v.localhostProfile));
+const seLinux = (v: unknown) => absent(v) || (isObject(v) && str(v.user) && str(v.role) && str(v.type) && str(v.level));
+const windows = (v: unknown) => absent(v) || (isObject(v) && bool(v.hostProcess));
+const host = (v: unknown) => absent(v) || (isObject(v) && str(v.host));
+const handler = (v: unknown) => absent(v) || (isObject(v) && host(v.httpGet) && host(v.tcpSocket));
+
+function items(v: unknown, item: (x: Record<string, unknown>) => boolean): boolean {
+  if (absent(v)) return true;
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (!isObject(x) || !item(x)) return false;
+  }
+  return true;
 }
 
-const strings = array((v) => typeof v === 'string');
-const stringMap = record((v) => typeof v === 'string');
-const profile = object({ type: str, localhostProfile: str });
-const seLinux = object({ user: str, role: str, type: str, level: str });
-const windows = object({ hostProcess: bool });
-const handler = object({ httpGet: object({ host: str }), tcpSocket: object({ host: str }) });
-const quantities = record((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)));
+function securityContext(v: unknown): boolean {
+  if (absent(v)) return true;
+  if (!isObject(v)) return false;
+  const caps = v.capabilities;
+  return (
+    bool(v.privileged) && bool(v.allowPrivilegeEscalation) && bool(v.runAsNonRoot) && int(v.runAsUser) && str(v.procMount) &&
+    (absent(caps) || (isObject(caps) && strings(caps.add) && strings(caps.drop))) &&
+    seLinux(v.seLinuxOptions) && profile(v.seccompProfile) && profile(v.appArmorProfile) && windows(v.windowsOptions)
+  );
+}
 
-const container = object({
-  name: str,
-  image: str,
-  ports: array(object({ containerPort: int, hostPort: int }, true)),
-  securityContext: object({
-    privileged: bool, allowPrivilegeEscalation: bool, runAsNonRoot: bool, runAsUser: int, procMount: str,
-    capabilities: object({ add: strings, drop: strings }),
-    seLinuxOptions: seLinux, seccompProfile: profile, appArmorProfile: profile, windowsOptions: windows,
-  }),
-  resources: object({ requests: quantities, limits: quantities }),
-  volumeMounts: array(object({ name: str, mountPath: str }, true)),
-  livenessProbe: handler,
-  readinessProbe: handler,
-  startupProbe: handler,
-  lifecycle: object({ postStart: handler, preStop: handler }),
-}, true);
+const port = (p: Record<string, unknown>) => int(p.containerPort) && int(p.hostPort);
+const mount = (m: Record<string, unknown>) => str(m.name) && str(m.mountPath);
 
-const podSpec = object({
-  containers: array(container),
-  initContainers: array(container),
-  ephemeralContainers: array(container),
-  volumes: array(object({ name: str, hostPath: object({ path: str }) }, true)),
-  hostNetwork: bool, hostPID: bool, hostIPC: bool, hostUsers: bool,
-  os: object({ name: str }),
-  securityContext: object({
-    runAsNonRoot: bool, runAsUser: int, seLinuxOptions: seLinux, seccompProfile: profile, appArmorProfile: profile, windowsOptions: windows,
-    sysctls: array(object({ name: str, value: str }, true)),
-  }),
-}, true);
+function container(c: Record<string, unknown>): boolean {
+  const r = c.resources;
+  const l = c.lifecycle;
+  return (
+    str(c.name) && str(c.image) && items(c.ports, port) && securityContext(c.securityContext) &&
+    (absent(r) || (isObject(r) && stringMap(r.requests, true) && stringMap(r.limits, true))) &&
+    items(c.volumeMounts, mount) && handler(c.livenessProbe) && handler(c.readinessProbe) && handler(c.startupProbe) &&
+    (absent(l) || (isObject(l) && handler(l.postStart) && handler(l.preStop)))
+  );
+}
 
-const meta = object({
-  name: str, generateName: str, namespace: str, labels: stringMap, annotations: stringMap,
-  ownerReferences: array(object({ kind: str, name: str }, true)),
-});
-const template = object({ metadata: meta, spec: podSpec }, true);
-const templated = object({ metadata: meta, spec: object({ template }, true) }, true);
+const volume = (v: Record<string, unknown>) => str(v.name) && (absent(v.hostPath) || (isObject(v.hostPath) && str(v.hostPath.path)));
+const sysctl = (s: Record<string, unknown>) => str(s.name) && str(s.value);
 
-const SHAPES: Record<string, Test> = {
-  Pod: object({ metadata: meta, spec: podSpec }, true),
-  CronJob: object({ metadata: meta, spec: object({ jobTemplate: object({ spec: object({ template }, true) }, true) }, true) }, true),
-};
+function podSecurityContext(v: unknown): boolean {
+  if (absent(v)) return true;
+  if (!isObject(v)) return false;
+  return bool(v.runAsNonRoot) && int(v.runAsUser) && seLinux(v.seLinuxOptions) && profile(v.seccompProfile) && profile(v.appArmorProfile) && windows(v.windowsOptions) && items(v.sysctls, sysctl);
+}
+
+function podSpec(s: unknown): boolean {
+  if (!isObject(s)) return false;
+  const os = s.os;
+  return (
+    items(s.containers, container) && items(s.initContainers, container) && items(s.ephemeralContainers, container) && items(s.volumes, volume) &&
+    bool(s.hostNetwork) && bool(s.hostPID) && bool(s.hostIPC) && bool(s.hostUsers) &&
+    (absent(os) || (isObject(os) && str(os.name))) && podSecurityContext(s.securityContext)
+  );
+}
+
+const owner = (o: Record<string, unknown>) => str(o.kind) && str(o.name);
+
+function meta(m: unknown): boolean {
+  if (absent(m)) return true;
+  if (!isObject(m)) return false;
+  return str(m.name) && str(m.generateName) && str(m.namespace) && stringMap(m.labels) && stringMap(m.annotations) && items(m.ownerReferences, owner);
+}
+
+const template = (t: unknown) => isObject(t) && meta(t.metadata) && podSpec(t.spec);
+
+/** The shapes of `spec-shape.ts`: a Pod, a CronJob, and every other kind with `spec.template`. */
+function shape(kind: string, o: unknown): boolean {
+  if (!isObject(o) || !meta(o.metadata)) return false;
+  if (kind === 'Pod') return podSpec(o.spec);
+  const spec = o.spec;
+  if (!isObject(spec)) return false;
+  if (kind === 'CronJob') {
+    const job = spec.jobTemplate;
+    return isObject(job) && isObject(job.spec) && template(job.spec.template);
+  }
+  return template(spec.template);
+}
 
 /** True when `workloadShapeProblems(object)` is sure to be empty; false when zod must look (it may still find none). */
 export function surelyWellFormed(object: unknown): boolean {
   const kind = (object as { kind?: unknown } | null)?.kind;
   if (typeof kind !== 'string') return true;
   try {
-    return (SHAPES[kind] ?? templated)(object);
+    return shape(kind, object);
   } catch {
     return false; // a throwing getter: zod reports it
   }
