@@ -100,7 +100,8 @@ export class CompiledBundle {
     const owners = trusted ? (input.owners ? [...workload.owners, ...input.owners] : workload.owners) : (input.owners ?? []);
     const all: ContainerView[] = this.#images.views(workload.spec);
     const at = options.now.getTime();
-    const shared: CheckContext = { bundle, workload, spec: workload.spec, containers: all, allContainers: all, now: options.now, ...(input.signatures ? { signatures: input.signatures } : {}) };
+    const shared: CheckContext = { bundle, workload, spec: workload.spec, containers: all, allContainers: all, now: options.now };
+    if (input.signatures) shared.signatures = input.signatures;
     const memo: Array<Violation[] | undefined> = new Array(this.#checks);
     const profiles = new Map<string, string[]>();
     // Shared per decision when a policy evaluates the whole pod: its rules list and its mappings' targets.
@@ -169,15 +170,8 @@ export class CompiledBundle {
         addProfiles(profiles, p, targets);
       }
     }
-    const decision: Decision = {
-      bundleRevision: options.bundleRevision,
-      findings,
-      runtimeProfiles: profiles.size === 0 ? {} : Object.fromEntries(profiles),
-      policies,
-      allowed,
-      workload: ref,
-      ...(notEnforced ? { notEnforced } : {}),
-    };
+    const decision: Decision = { bundleRevision: options.bundleRevision, findings, runtimeProfiles: profiles.size === 0 ? {} : Object.fromEntries(profiles), policies, allowed, workload: ref };
+    if (notEnforced) decision.notEnforced = notEnforced;
     if (!allowed) Object.defineProperty(decision, 'message', MESSAGE);
     return decision;
   }
