@@ -93,7 +93,7 @@ const policy = fc
     scopes: fc.array(scope, { minLength: 1, maxLength: 2 }),
     exclusions: fc.option(fc.record({ enabled: fc.boolean(), items: fc.array(exclusion, { maxLength: 3 }) }), { nil: undefined }),
   })
-  .map(({ mode, enabled, sections: parts, scopes, exclusions }, i) => ({ mode, enabled, scopes, ...Object.assign({}, ...parts), ...(exclusions ? { exclusions } : {}), name: `p${i}` }));
+  .map(({ mode, enabled, sections: parts, scopes, exclusions }) => ({ mode, enabled, scopes, ...(Object.assign({}, ...parts) as Record<string, unknown>), ...(exclusions ? { exclusions } : {}) }));
 
 const bundleSpec = fc.array(policy, { minLength: 1, maxLength: 12 }).map((policies) => {
   const named = policies.map((p, i) => ({ ...p, name: `policy-${i}` }) as CompactPolicy);
