@@ -1,11 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { generate } from 'selfsigned';
 import type { AuditEventV1 } from '../schema/audit-event.ts';
 import { AgentAudit } from '../agent-sdk/src/audit/agent-audit.ts';
@@ -26,6 +24,8 @@ const CONNECTIONS = 20;
 
 interface Result {
   rps: number;
+  /** CPU time of this process (the server under test, with its audit pipeline) per request served. */
+  cpuUs: number;
   p99: number;
   errors: number;
   timeouts: number;
@@ -39,12 +39,14 @@ interface Result {
  */
 async function autocannon(url: string, bodyFile: string): Promise<Result> {
   const env = { ...process.env, NODE_TLS_REJECT_UNAUTHORIZED: '0', NODE_NO_WARNINGS: '1' };
+  const cpu = process.cpuUsage();
   const child = spawn(process.execPath, [join(process.cwd(), 'bench/load-generator.mjs'), url, String(CONNECTIONS), String(SECONDS), bodyFile], { stdio: ['ignore', 'pipe', 'inherit'], env });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   await new Promise((resolve) => child.on('close', resolve));
-  const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p99: number }; non2xx: number; errors: number; timeouts: number };
-  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx };
+  const used = process.cpuUsage(cpu);
+  const r = JSON.parse(stdout) as { requests: { average: number; total: number }; latency: { p99: number }; non2xx: number; errors: number; timeouts: number };
+  return { cpuUs: (used.user + used.system) / Math.max(1, r.requests.total), rps: r.requests.average, p99: r.latency.p99, errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx };
 }
 
 /** The ceiling: an HTTPS server that reads the body and answers a fixed AdmissionReview. */
@@ -57,23 +59,19 @@ function trivialServer(pair: { cert: string; key: string }): Promise<{ url: stri
 }
 
 /**
- * Stands in for `POST /v1/agent/events`: reads the (gzip NDJSON) batch and acknowledges every event, or answers 503
- * while `down` (the control plane unreachable: the spool fills).
+ * Stands in for `POST /v1/agent/events` (bench/event-sink.mjs, in its own process: the control plane's work is not the
+ * agent's): acknowledges every event, or answers 503 while down (the control plane unreachable: the spool fills).
  */
-function eventSink(): Promise<{ url: string; state: { down: boolean; events: number }; close: () => void }> {
-  const state = { down: false, events: 0 };
-  const server = createHttpServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
-      if (state.down) return res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/problem+json' }).end('{"status":503}');
-      const raw = Buffer.concat(chunks);
-      const text = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
-      const n = text.split('\n').filter((l) => l !== '').length;
-      state.events += n;
-      res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: n, duplicates: 0, rejected: [] }));
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, state, close: () => server.close() })));
+async function eventSink(): Promise<{ url: string; setDown: (down: boolean) => Promise<void>; events: () => Promise<number>; close: () => void }> {
+  const child = spawn(process.execPath, [join(process.cwd(), 'bench/event-sink.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => child.stdout.once('data', (c: Buffer) => resolve(c.toString().trim())));
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    setDown: async (down) => void (await fetch(`${url}/${down ? 'down' : 'up'}`, { method: 'PUT' })),
+    events: async () => ((await (await fetch(`${url}/count`)).json()) as { events: number }).events,
+    close: () => child.kill('SIGTERM'),
+  };
 }
 
 const id = (space: number, i: number) => `${space.toString(16).padStart(8, '0')}-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
@@ -106,11 +104,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The admission webhook on loopback with the real audit pipeline behind it (the agent's in-memory queue pumped into
- * the durable spool, the shipper sending to a local sink), against a trivial HTTPS server measured alternately in
+ * the durable spool, the shipper sending to a local sink in its own process), against a trivial HTTPS server measured alternately in
  * the same run. The denied pod is measured with the spool empty (sink acknowledging), half full and full (sink
  * down: the control plane unreachable, so the spool keeps what it has), and draining from full (sink back). The
  * spool is brought to each level with copies of the benchmark pod's own audit events, then the load runs for
- * `SECONDS` with the spool free to fill further. Ratios are per alternated pair, then the median.
+ * `SECONDS` with the spool free to fill further. Ratios are per alternated pair, then the median. Beside throughput,
+ * each row gives this process's CPU time per request served (server, audit pipeline and the stand-in sink): on a
+ * machine shared with other work, throughput swings with what the load generator gets, CPU per request much less.
+ * Its ratio is the trivial server's CPU per request over the row's: the share of trivial's rate one core would serve.
  */
 export async function benchWebhook(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'palisade-bench-webhook-'));
@@ -156,7 +157,7 @@ export async function benchWebhook(): Promise<void> {
     }
   }
   async function sinkUp(): Promise<void> {
-    sink.state.down = false;
+    await sink.setDown(false);
     await audit.pipeline.shipper.stop(); // restarted so that the backoff of the down phase does not stretch the bench
     audit.pipeline.shipper.start();
   }
@@ -169,6 +170,7 @@ export async function benchWebhook(): Promise<void> {
   const phases = (process.env.BENCH_WEBHOOK_PHASES?.split(',') ?? ['compliant', 'empty', 'half', 'full', 'draining']) as Phase[];
   const runs = { trivial: [] as Result[], ...Object.fromEntries(phases.map((p) => [p, [] as Result[]])) } as Record<Phase | 'trivial', Result[]>;
   const ratios = Object.fromEntries(phases.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
+  const cpuRatios = Object.fromEntries(phases.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
   const levels = Object.fromEntries(phases.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
   try {
     const url = `https://127.0.0.1:${port}/validate`;
@@ -176,7 +178,7 @@ export async function benchWebhook(): Promise<void> {
       for (const phase of phases) {
         if (phase === 'compliant' || phase === 'empty') await drain();
         if (phase === 'half' || phase === 'full') {
-          sink.state.down = true;
+          await sink.setDown(true);
           await fillTo(phase === 'half' ? 0.5 : 1);
         }
         if (phase === 'draining') await sinkUp();
@@ -187,6 +189,7 @@ export async function benchWebhook(): Promise<void> {
         runs.trivial.push(t);
         runs[phase].push(w);
         ratios[phase].push(w.rps / t.rps);
+        cpuRatios[phase].push(t.cpuUs / w.cpuUs);
       }
     }
     const counters = webhook.counters();
@@ -194,11 +197,13 @@ export async function benchWebhook(): Promise<void> {
     const rps = (xs: Result[]) => median(xs.map((r) => r.rps));
     const p99 = (xs: Result[]) => median(xs.map((r) => r.p99));
     const failed = (xs: Result[]) => xs.reduce((n, r) => n + r.errors + r.timeouts + r.non2xx, 0);
+    const cpu = (xs: Result[]) => median(xs.map((r) => r.cpuUs));
     const row = (p: Phase) =>
-      `${fmt(rps(runs[p]), 0)} req/s, p99 ${p99(runs[p])} ms = ${fmt(median(ratios[p]))}x of trivial (pairs: ${ratios[p].map((r) => fmt(r)).join(', ')})` +
+      `${fmt(rps(runs[p]), 0)} req/s, p99 ${p99(runs[p])} ms = ${fmt(median(ratios[p]))}x of trivial (pairs: ${ratios[p].map((r) => fmt(r)).join(', ')}); ` +
+      `server CPU ${fmt(cpu(runs[p]), 0)} µs/request = ${fmt(median(cpuRatios[p]))}x trivial's rate per core` +
       `${p === 'compliant' ? '' : `, spool at ${fmt(median(levels[p]) * 100, 0)}% at start`}${failed(runs[p]) ? `, ${failed(runs[p])} errors/timeouts` : ''}`;
     report(`Admission webhook over HTTPS on loopback, real audit pipeline (autocannon in its own process, ${CONNECTIONS} connections, ${SECONDS} s, ${RUNS} alternated pairs per row; ${(fixed.length / 1024).toFixed(1)} KiB AdmissionReview of a 3-container pod)`, [
-      ['baseline: trivial HTTPS server, fixed answer', `${fmt(rps(runs.trivial), 0)} req/s, p99 ${p99(runs.trivial)} ms (median of all pairs)`],
+      ['baseline: trivial HTTPS server, fixed answer', `${fmt(rps(runs.trivial), 0)} req/s, p99 ${p99(runs.trivial)} ms, server CPU ${fmt(cpu(runs.trivial), 0)} µs/request (median of all pairs)`],
       ...(
         [
           ['compliant', 'POST /validate, 3 policies, pod complies'],
@@ -212,7 +217,7 @@ export async function benchWebhook(): Promise<void> {
         .map(([p, label]): [string, string] => [label, row(p)]),
       ['audit events per denied decision', `${fmt(sample.length, 0)} (${fmt(counters.auditEvents / Math.max(1, counters.admissionDenied), 2)} queued on average)`],
       ['decisions allowed / denied; queue drops', `${counters.admissionAllowed} / ${counters.admissionDenied}; ${counters.auditDroppedOverflow} overflow`],
-      ['spool drops (full audit / evicted / full enforce); shipped', `${audited.auditSpoolDroppedSpoolFullAudit} / ${audited.auditSpoolDroppedEvictedAudit} / ${audited.auditSpoolDroppedSpoolFullEnforce}; ${sink.state.events} events acknowledged by the sink`],
+      ['spool drops (full audit / evicted / full enforce); shipped', `${audited.auditSpoolDroppedSpoolFullAudit} / ${audited.auditSpoolDroppedEvictedAudit} / ${audited.auditSpoolDroppedSpoolFullEnforce}; ${await sink.events()} events acknowledged by the sink`],
     ]);
   } finally {
     trivial.close();

@@ -1,4 +1,5 @@
-import { evaluate, extractWorkload, type SignatureFacts } from '../engine/index.ts';
+import { compiledBundle } from '../engine/compiled/index.ts';
+import { extractWorkload, type SignatureFacts } from '../engine/index.ts';
 import { verifierFromConfig } from '../signatures/from-config.ts';
 import { signatureStage, type SignatureStage } from '../signatures/stage.ts';
 import { RegistryAccessConfig } from '../config.ts';
@@ -34,7 +35,7 @@ export function evaluateObject(bundle: EvaluationBundle, input: InputObject, o: 
   const base = { source: input.source, kind: String(input.object.kind), namespace, name, allowed: true, findings: [], runtimeProfiles: {} };
   if (input.skip) return { ...base, note: input.skip };
   if (!extractWorkload(input.object)) return { ...base, note: 'not a workload' };
-  const decision = evaluate(bundle.content, { object: input.object, namespace, ...(o.cluster ? { cluster: o.cluster } : {}), ...(o.signatures ? { signatures: o.signatures } : {}), ...(input.requester ? { requester: input.requester } : {}) }, { now: o.now, bundleRevision: bundle.revision });
+  const decision = compiledBundle(bundle.content).evaluate({ object: input.object, namespace, ...(o.cluster ? { cluster: o.cluster } : {}), ...(o.signatures ? { signatures: o.signatures } : {}), ...(input.requester ? { requester: input.requester } : {}) }, { now: o.now, bundleRevision: bundle.revision });
   if (decision.malformed) {
     // An input error, not a verdict: exit 2 naming the file, the document and each field's JSON Pointer in it.
     const file = input.source.slice(0, input.source.lastIndexOf('#'));

@@ -10,6 +10,10 @@ export interface AuditAggregatorOptions {
 }
 
 interface Window {
+  /** `identityKey` of the template: windows are found by it first. */
+  identity: string;
+  /** `aggregateKey` of the template, made when a second decision of the same identity comes (most never do). */
+  key?: string;
   start: number;
   template: AuditEventV1;
   repeats: number;
@@ -29,6 +33,16 @@ export function aggregateKey(event: AuditEventV1): string {
 }
 
 /**
+ * What `aggregateKey` compares short of the findings' text: decisions with different identities never aggregate, so
+ * the full key (the JSON of every check and message, kilobytes for a pod with many findings) is made only when a
+ * workload's decision comes again within its window.
+ */
+function identityKey(event: AuditEventV1): string {
+  const w = event.workload;
+  return `${event.verdict}\u0000${event.policy?.id ?? ''}\u0000${w?.namespace ?? ''}\u0000${w?.kind ?? ''}\u0000${w?.name ?? ''}\u0000${w?.container ?? ''}\u0000${event.checks.length}\u0000${event.omittedChecks ?? ''}`;
+}
+
+/**
  * Aggregates repeated identical denials (a crash-looping controller re-creating the same bad pod) over a window, so
  * they cost one event instead of one per attempt. The first decision of a key is reported at once and opens a window
  * of `windowMs`; identical ones within it are counted; when it ends, one event stands for them all, with `count`,
@@ -45,7 +59,9 @@ export function aggregateKey(event: AuditEventV1): string {
  */
 export class AuditAggregator {
   /** Open windows in the order they opened (so also the order they end in). */
-  readonly #open = new Map<string, Window>();
+  readonly #open = new Set<Window>();
+  /** The open windows by the identity of their decision. */
+  readonly #byIdentity = new Map<string, Window[]>();
 
   constructor(private readonly options: AuditAggregatorOptions) {}
 
@@ -62,15 +78,21 @@ export class AuditAggregator {
         out.push(event);
         continue;
       }
-      const key = aggregateKey(event);
-      const open = this.#open.get(key);
+      const identity = identityKey(event);
+      const candidates = this.#byIdentity.get(identity);
+      const open = candidates && this.#same(candidates, event);
       if (open) {
         open.repeats++;
         if (open.repeats === 1) open.firstSeen = event.time;
         open.lastSeen = event.time;
         continue;
       }
-      if (this.#open.size < (this.options.maxOpen ?? 10_000)) this.#open.set(key, { start: now, template: event, repeats: 0, firstSeen: event.time, lastSeen: event.time });
+      if (this.#open.size < (this.options.maxOpen ?? 10_000)) {
+        const w: Window = { identity, start: now, template: event, repeats: 0, firstSeen: event.time, lastSeen: event.time };
+        this.#open.add(w);
+        if (candidates) candidates.push(w);
+        else this.#byIdentity.set(identity, [w]);
+      }
       out.push(event);
     }
     return out;
@@ -79,9 +101,12 @@ export class AuditAggregator {
   /** Closes the windows that have ended by `now`; returns the aggregate events of those that counted repeats. */
   due(now: number): AuditEventV1[] {
     const out: AuditEventV1[] = [];
-    for (const [key, w] of this.#open) {
+    for (const w of this.#open) {
       if (now < w.start + this.options.windowMs) break; // opened in order: the rest end later
-      this.#open.delete(key);
+      this.#open.delete(w);
+      const list = this.#byIdentity.get(w.identity)!;
+      if (list.length === 1) this.#byIdentity.delete(w.identity);
+      else list.splice(list.indexOf(w), 1);
       if (w.repeats > 0) out.push(this.#aggregate(w));
     }
     return out;
@@ -89,9 +114,17 @@ export class AuditAggregator {
 
   /** Closes every window (at shutdown). */
   drain(): AuditEventV1[] {
-    const out = [...this.#open.values()].filter((w) => w.repeats > 0).map((w) => this.#aggregate(w));
+    const out = [...this.#open].filter((w) => w.repeats > 0).map((w) => this.#aggregate(w));
     this.#open.clear();
+    this.#byIdentity.clear();
     return out;
+  }
+
+  /** The open window of the same decision as `event`, by the full key (made now for the windows that lack it). */
+  #same(candidates: Window[], event: AuditEventV1): Window | undefined {
+    const key = aggregateKey(event);
+    for (const w of candidates) if ((w.key ??= aggregateKey(w.template)) === key) return w;
+    return undefined;
   }
 
   #aggregate(w: Window): AuditEventV1 {

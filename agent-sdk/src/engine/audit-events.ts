@@ -49,7 +49,8 @@ const single = <T>(values: Iterable<T>): T | undefined => {
 export function auditEvents(decision: Decision, input: AdmissionInput, options: AuditEventOptions): AuditEventV1[] {
   if (decision.findings.length === 0) return [];
   const { kept, omitted } = keep(decision.findings);
-  const workload = extractWorkload(input.object);
+  // The decision names its workload whenever it evaluated one; reading the object again is for the other cases.
+  const workload = decision.workload ? undefined : extractWorkload(input.object);
   const kind = clip(decision.workload?.kind ?? workload?.kind ?? 'Unknown', 64);
   const name = clip(decision.workload?.name ?? workload?.name ?? '', 253);
   const namespace = clip(decision.workload?.namespace ?? input.namespace ?? workload?.namespace ?? 'default', 253);

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export { evaluate } from './evaluate.ts';
+export { CompiledBundle, compiledBundle } from './compiled/index.ts';
 export { DEFAULT_TRUSTED_CONTROLLERS, extractWorkload, WORKLOAD_KINDS, type Workload, type WorkloadKind, type WorkloadRef } from './workload.ts';
 export { auditEvents, MAX_CHECKS, type AuditEventOptions } from './audit-events.ts';
 export { AuditAggregator, aggregateKey, type AuditAggregatorOptions } from './audit-aggregate.ts';

@@ -13,6 +13,17 @@ import { uuidv7 } from './uuid.ts';
 
 export type { ServedBundle, WebhookCounters } from './routes.ts';
 
+/** The paths served, as the API server and kubelet send them: taken as they are, not parsed as URLs (one per request). */
+const PLAIN = new Set(['/validate', '/healthz', '/readyz', '/metrics']);
+
+/** A request's path: a served path as sent (the API server adds `?timeout=10s`), anything else read as a URL. */
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  return PLAIN.has(path) ? path : new URL(url, 'https://agent').pathname;
+}
+
 export interface WebhookDeps {
   /** The active bundle, read on every request. */
   bundle: () => ServedBundle | null;
@@ -112,7 +123,7 @@ export class WebhookServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const path = new URL(req.url ?? '/', 'https://agent').pathname;
+    const path = pathOf(req.url);
     let status = 500;
     try {
       const { settings, audit, aggregator, metrics } = this;

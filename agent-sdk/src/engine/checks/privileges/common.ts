@@ -41,8 +41,12 @@ export const appArmorAnnotationAllowed = (v: string) => v === '' || v === 'runti
 export const seccompRestricted = (type: string | undefined) => type === 'RuntimeDefault' || type === 'Localhost';
 
 /** Per-container violations: one per container the predicate flags. */
-export const perContainer = (ctx: CheckContext, message: (c: ContainerView) => string | undefined) =>
-  ctx.containers.flatMap((container) => {
+export function perContainer(ctx: CheckContext, message: (c: ContainerView) => string | undefined): Array<{ container: ContainerView; message: string }> {
+  // A plain loop: this runs for every rule of a preset on every pod (flatMap made an array per container).
+  const out: Array<{ container: ContainerView; message: string }> = [];
+  for (const container of ctx.containers) {
     const m = message(container);
-    return m === undefined ? [] : [{ container, message: m }];
-  });
+    if (m !== undefined) out.push({ container, message: m });
+  }
+  return out;
+}
