@@ -9,13 +9,15 @@ import { AuditQueue } from '../engine/audit-queue.ts';
 import { chattrImmutable } from '../file-threat/actions.ts';
 import { procRoots, snapshotRoots } from '../file-threat/roots.ts';
 import { FileThreatService } from '../file-threat/service.ts';
-import { FileSignatureSource } from '../file-threat/signatures.ts';
+import { combinedSignatureSource, FileSignatureSource } from '../file-threat/signatures.ts';
 import { loadAgentFiles } from '../node/agent-files.ts';
 import type { ResolveFn } from '../runtime/fqdn.ts';
 import { killIfSame } from '../runtime/kill.ts';
 import { k8sTracingPolicies, kubeConfig, PodWatcher } from '../runtime/kube.ts';
 import { NodeAgent } from '../runtime/node-agent.ts';
 import { PodCache } from '../runtime/pods.ts';
+import { SignatureSetClient } from '../signature-sets/client.ts';
+import { FileSignatureSetStore } from '../signature-sets/store.ts';
 import { uuidv7 } from '../webhook/uuid.ts';
 import { agentClient } from './agent-client.ts';
 import { EXIT, parse, required, UsageError } from './args.ts';
@@ -42,19 +44,35 @@ export async function nodeCommand(args: string[]): Promise<number> {
   const settings = files.config.node;
   if (!settings) throw new UsageError(`${configFile}: no "node" section (sensors, ...) for the node agent`);
   const node = settings.nodeName ?? process.env.NODE_NAME ?? hostname();
-  const client = agentClient(files, { onPoll: (r) => r.outcome !== 'not_modified' && log({ event: r.outcome, ...(r.outcome === 'activated' ? { revision: r.bundle.revision } : {}) }) });
+  const ftp = settings.fileThreat;
+  // The tenant's signature set, named by the bundle, fetched and verified after each poll; kept in the state directory.
+  const signatureSets = ftp
+    ? new SignatureSetClient({ url: files.config.url, credential: files.credential, trust: () => client.trustAnchor, issuer: files.config.issuer, tenantId: files.config.tenantId, store: new FileSignatureSetStore(files.stateDir) })
+    : undefined;
+  const syncSignatures = async () => {
+    const r = await signatureSets?.syncWith(client.active);
+    if (r && r.outcome !== 'current' && r.outcome !== 'not_named') log({ event: `signature_set_${r.outcome}`, ...('set' in r ? { version: r.set.version } : {}), ...('error' in r ? { message: r.error.message } : {}) });
+  };
+  const client = agentClient(files, {
+    onPoll: (r) => {
+      if (r.outcome !== 'not_modified') log({ event: r.outcome, ...(r.outcome === 'activated' ? { revision: r.bundle.revision } : {}) });
+      void syncSignatures();
+    },
+  });
   const queue = new AuditQueue<AuditEventV1>({ capacity: 100_000 });
   const pods = new PodCache();
   const needsKube = settings.podWatch || settings.tetragonPolicies;
   const kc = needsKube ? kubeConfig(settings.kubeconfig ? resolve(dirname(resolve(configFile)), settings.kubeconfig) : undefined) : undefined;
   const bundle = () => (client.active ? { content: client.active.content as BundleContentV1, revision: client.active.revision } : null);
   const onAudit = (events: AuditEventV1[]) => events.forEach((e) => queue.push(e));
-  const ftp = settings.fileThreat;
   const at = (p: string) => resolve(dirname(resolve(configFile)), p);
   const fileThreat = ftp
     ? new FileThreatService({
         config: { ...ftp, quarantineDir: at(ftp.quarantineDir) },
-        signatures: new FileSignatureSource(ftp.signatures.map(at), (err) => log({ event: 'file_threat_signatures_failed', message: err.message })),
+        signatures: combinedSignatureSource([
+          signatureSets!.scanSource(),
+          ...(ftp.signatures.length > 0 ? [new FileSignatureSource(ftp.signatures.map(at), (err) => log({ event: 'file_threat_signatures_failed', message: err.message }))] : []),
+        ]),
         roots: ftp.roots === 'snapshot' ? snapshotRoots(ftp.snapshotPath!) : procRoots(ftp.procDir),
         bundle, pods: () => pods.all(), onAudit, newId: uuidv7, setImmutable: chattrImmutable, log,
       })
@@ -69,10 +87,12 @@ export async function nodeCommand(args: string[]): Promise<number> {
     url: files.config.url, credential: files.credential, onError: (err) => log({ event: 'status_report_failed', message: err.message }),
     source: () => {
       const status = client.status();
-      return { ...status, counters: { ...status.counters, ...audit.pipeline.counters(), ...agent.statusCounters() }, enforcement: agent.enforcement() };
+      return { ...status, counters: { ...status.counters, ...audit.pipeline.counters(), ...agent.statusCounters() }, enforcement: agent.enforcement(), ...(signatureSets ? { fileSignatures: signatureSets.status() } : {}) };
     },
   });
   await client.restore();
+  await signatureSets?.restore();
+  await syncSignatures();
   const audit = await AgentAudit.start(configFile, files, client, log);
   audit.attach(queue);
   const address = await agent.start(dirname(resolve(configFile)));

@@ -75,3 +75,40 @@ export class FileSignatureSource implements SignatureSource {
     }
   }
 }
+
+/**
+ * Several sources scanned as one set: the tenant's distributed set and any local signature files. The version names
+ * every part, so a change in any of them is a new set (the verdict cache is dropped and covered containers rescanned).
+ * `check()` is passed on to the parts that have one.
+ *
+ * @example
+ * ```ts
+ * const source = combinedSignatureSource([signatureSets.scanSource(), new FileSignatureSource(['/etc/palisade/extra.ndb'])]);
+ * ```
+ */
+export function combinedSignatureSource(parts: readonly (SignatureSource & { check?(): Promise<unknown> })[]): SignatureSource & { check(): Promise<void> } {
+  if (parts.length === 1 && parts[0]!.check) return parts[0] as SignatureSource & { check(): Promise<void> };
+  const listeners = new Set<(set: SignatureSet) => void>();
+  const current = (): SignatureSet | undefined => {
+    const sets = parts.map((p) => p.current()).filter((s): s is SignatureSet => s !== undefined);
+    if (sets.length === 0) return undefined;
+    if (sets.length === 1 && parts.length === 1) return sets[0];
+    return { version: parts.map((p) => p.current()?.version ?? '-').join('+'), signatures: sets.flatMap((s) => s.signatures) };
+  };
+  for (const part of parts) {
+    part.subscribe(() => {
+      const set = current();
+      if (set) for (const fn of listeners) fn(set);
+    });
+  }
+  return {
+    current,
+    subscribe(fn) {
+      listeners.add(fn);
+      return () => void listeners.delete(fn);
+    },
+    async check() {
+      await Promise.all(parts.map((p) => p.check?.()));
+    },
+  };
+}
