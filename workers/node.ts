@@ -253,7 +253,7 @@ async function listen(app: { fetch: (req: Request) => Response | Promise<Respons
   return server;
 }
 
-/** Starts the server (`npm start` runs it through `node/start.ts`, which checks the Node version first). */
+/** Starts the server (`npm start` runs it through `node/start.mjs`, which checks the Node version first). */
 export async function main(): Promise<void> {
   const env = process.env;
   const weakKey = bootstrapKeyProblem(env.PALISADE_BOOTSTRAP_KEY);
