@@ -1,16 +1,15 @@
 # One image for both agent components: `palisade-agent run` (admission Deployment) and `palisade-agent node`
 # (DaemonSet). Build: docker build -t palisade-agent:0.1.0 .
-# Stage 1 installs the agent workspace's production dependencies only (no control plane, no dev tools). Install scripts
-# are not needed (the root's `prepare` builds, which stage 2 does).
+# Stage 1 installs the agent workspace's production dependencies only (no control plane, no dev tools).
 FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY agent-sdk/package.json agent-sdk/package.json
-RUN npm ci --omit=dev --omit=optional --workspace agent-sdk --include-workspace-root=false --ignore-scripts --no-audit --no-fund \
+RUN npm ci --omit=dev --omit=optional --workspace agent-sdk --include-workspace-root=false --no-audit --no-fund \
  && npm cache clean --force
 
 # Stage 2 compiles the agent to JavaScript (dist/agent, see build/build.mjs) with esbuild, a development dependency of
-# agent-sdk, so the agent starts without transpiling TypeScript.
+# agent-sdk, so the agent starts without transpiling TypeScript (the root's `prepare` would build the server too).
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
