@@ -104,8 +104,9 @@ function projectFiles(files, outDir) {
         const file = posix(relative(ROOT, args.path));
         if (file.startsWith('..') || file.includes('node_modules/')) return undefined;
         const st = statSync(args.path);
-        const text = readFileSync(args.path, 'utf8');
-        files[file] = [st.mtimeMs, st.size, sha(text)];
+        const bytes = readFileSync(args.path);
+        files[file] = [st.mtimeMs, st.size, sha(bytes)];
+        const text = bytes.toString('utf8');
         const fromOut = posix(relative(outDir, args.path));
         const contents = text.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromOut)}, import.meta.url).href`);
         const ext = extname(args.path).slice(1);
