@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
@@ -16,7 +17,9 @@ const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 7);
  * its baseline in the same rounds, variants interleaved so that load from elsewhere falls on all of them alike:
  * - `palisade-agent evaluate` on one pod (the engine bench's 3-container pod and bundle) vs `node -e 0`;
  * - `npm start` to the first `/healthz` 200 on an existing data directory vs a trivial Hono app started the same way
- *   (`node` on a JavaScript file, bench/trivial-hono.mjs), and PGlite's own open of that directory, its floor.
+ *   (`node` on a JavaScript file, bench/trivial-hono.mjs; through tsx too, as both were started before the build),
+ *   and PGlite's own open of that directory, its floor. CPU to that first 200 too (from /proc), which load from
+ *   other processes sways less than wall time.
  * "from the sources (tsx)" is the path before the build (PALISADE_FROM_SOURCE=1: the launchers register tsx).
  */
 export async function benchStartup(): Promise<void> {
@@ -89,8 +92,24 @@ const healthy = (port: number) =>
     get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => resolve(res.resume().statusCode === 200)).on('error', () => resolve(false));
   });
 
-/** ms from spawn to the first `/healthz` 200; the server (its process group) is then stopped and awaited. */
-async function untilHealthy(command: string, args: string[], extra: Record<string, string>): Promise<number> {
+/**
+ * CPU time (user + system, all threads) a running process has used so far, in ms, from /proc (Linux); undefined
+ * elsewhere. Less swayed by other load on the machine than wall time.
+ */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks, USER_HZ = 100
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * ms from spawn to the first `/healthz` 200, and the CPU the process had used by then; the server (its process group)
+ * is then stopped and awaited.
+ */
+async function untilHealthy(command: string, args: string[], extra: Record<string, string>): Promise<{ ms: number; cpu?: number }> {
   const port = await freePort();
   const started = performance.now();
   const child = spawn(command, args, { cwd: ROOT, env: env({ ...extra, PORT: String(port) }), stdio: ['ignore', 'ignore', 'pipe'], detached: true });
@@ -99,7 +118,7 @@ async function untilHealthy(command: string, args: string[], extra: Record<strin
   const exited = once(child, 'exit');
   try {
     for (;;) {
-      if (await healthy(port)) return performance.now() - started;
+      if (await healthy(port)) return { ms: performance.now() - started, cpu: cpuMs(child.pid!) };
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${command} ${args.join(' ')} exited before answering: ${stderr}`);
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -113,22 +132,33 @@ async function serverRows(dir: string): Promise<void> {
   const dataDir = join(dir, 'data');
   const server = { PALISADE_DATA_DIR: dataDir };
   const start = join(ROOT, 'workers/node/start.mjs');
+  const hono = join(ROOT, 'bench/trivial-hono.mjs');
+  const tsx = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
   await untilHealthy(process.execPath, [start], server); // creates and migrates the data directory
   // PGlite alone on the same directory, as a whole process: what no change to our start path can go below.
   const pglite = `const { PGlite } = await import('@electric-sql/pglite'); const c = new PGlite(${JSON.stringify(dataDir)}); await c.waitReady; await c.close();`;
+  const cpu: Record<string, number[]> = {};
+  const measured = (name: string, run: () => Promise<{ ms: number; cpu?: number }>) => async () => {
+    const { ms, cpu: used } = await run();
+    if (used !== undefined) (cpu[name] ??= []).push(used);
+    return ms;
+  };
   const m = await rounds({
-    hono: () => untilHealthy(process.execPath, [join(ROOT, 'bench/trivial-hono.mjs')], {}),
-    built: () => untilHealthy(process.execPath, [start], server),
-    npm: () => untilHealthy('npm', ['start', '--silent'], server),
-    source: () => untilHealthy(process.execPath, [start], { ...server, PALISADE_FROM_SOURCE: '1' }),
+    hono: measured('hono', () => untilHealthy(process.execPath, [hono], {})),
+    honoTsx: measured('honoTsx', () => untilHealthy(process.execPath, [tsx, hono], {})),
+    built: measured('built', () => untilHealthy(process.execPath, [start], server)),
+    npm: () => untilHealthy('npm', ['start', '--silent'], server).then((r) => r.ms),
+    source: measured('source', () => untilHealthy(process.execPath, [start], { ...server, PALISADE_FROM_SOURCE: '1' })),
     pglite: () => whole(process.execPath, ['--input-type=module', '-e', pglite], ROOT),
   });
+  const used = (name: string) => (cpu[name] ? `, CPU ${fmt(median(cpu[name]), 0)} ms` : '');
   report(`npm start to the first /healthz 200, existing data directory (median of ${RUNS})`, [
-    ['trivial Hono app, node (baseline)', `${fmt(m.hono!, 0)} ms`],
-    ['node workers/node/start.mjs (built)', `${fmt(m.built!, 0)} ms = ${fmt(m.built! / m.hono!, 1)}× baseline`],
+    ['trivial Hono app, node (baseline)', `${fmt(m.hono!, 0)} ms${used('hono')}`],
+    ['trivial Hono app, tsx (the baseline before)', `${fmt(m.honoTsx!, 0)} ms`],
+    ['node workers/node/start.mjs (built)', `${fmt(m.built!, 0)} ms = ${fmt(m.built! / m.hono!, 1)}× baseline${used('built')}`],
     ['npm start (the same, through npm)', `${fmt(m.npm!, 0)} ms = ${fmt(m.npm! / m.hono!, 1)}× baseline`],
-    ['from the sources (tsx), as before', `${fmt(m.source!, 0)} ms = ${fmt(m.source! / m.hono!, 1)}× baseline`],
+    ['from the sources (tsx), as before', `${fmt(m.source!, 0)} ms = ${fmt(m.source! / m.hono!, 1)}× baseline, ${fmt(m.source! / m.honoTsx!, 1)}× the tsx one${used('source')}`],
     ['built vs from the sources', `${fmt(m.source! / m.built!, 1)}× faster`],
-    ['PGlite open + close alone, whole process (floor)', `${fmt(m.pglite!, 0)} ms = ${fmt(m.pglite! / m.built! * 100, 0)}% of the built start`],
+    ['PGlite open + close alone, whole process (floor)', `${fmt(m.pglite!, 0)} ms = ${fmt((m.pglite! / m.built!) * 100, 0)}% of the built start`],
   ]);
 }
