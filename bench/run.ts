@@ -5,10 +5,11 @@ import { benchFileThreat } from './file-threat.bench.ts';
 import { benchRuntime } from './runtime.bench.ts';
 import { benchScanner } from './scanner.bench.ts';
 import { benchSignatures } from './signatures.bench.ts';
+import { benchStartup } from './startup.bench.ts';
 import { benchWebhook } from './webhook.bench.ts';
 
 /** `npm run bench`: every benchmark, each reported as medians with a same-run baseline. */
-const suites: Record<string, () => Promise<void>> = { bundles: benchBundles, engine: benchEngine, webhook: benchWebhook, audit: benchAudit, signatures: benchSignatures, runtime: benchRuntime, scanner: benchScanner, fileThreat: benchFileThreat };
+const suites: Record<string, () => Promise<void>> = { bundles: benchBundles, engine: benchEngine, webhook: benchWebhook, audit: benchAudit, signatures: benchSignatures, runtime: benchRuntime, scanner: benchScanner, fileThreat: benchFileThreat, startup: benchStartup };
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
   if (only.length && !only.includes(name)) continue;

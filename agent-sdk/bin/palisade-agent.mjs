@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Launcher: registers tsx so Node runs the TypeScript sources directly, then hands over to the CLI.
-import { register } from 'tsx/esm/api';
+// Launcher: runs the CLI as built JavaScript (dist/agent, rebuilt first when a source changed; see build/launch.mjs),
+// or from the TypeScript sources through tsx where no build can be made.
+import { load } from '../../build/launch.mjs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const { main } = await load('agent');
 process.exitCode = await main(process.argv.slice(2));

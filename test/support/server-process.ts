@@ -2,9 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
 
-/** `npm start` as a child process (tsx running workers/node/start.ts on this Node), with its output collected. */
+/**
+ * `npm start` as a child process (`node workers/node/start.mjs` on this Node: the built server, rebuilt first if a
+ * source changed), with its output collected.
+ */
 export interface ServerProcess {
   child: ChildProcess;
   stdout(): string;
@@ -17,7 +19,7 @@ export interface ServerProcess {
 }
 
 export function startServer(env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, [TSX, 'workers/node/start.ts'], {
+  const child = spawn(process.execPath, ['workers/node/start.mjs'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

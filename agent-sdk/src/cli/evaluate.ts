@@ -1,7 +1,6 @@
 import { compiledBundle } from '../engine/compiled/index.ts';
 import { extractWorkload, type SignatureFacts } from '../engine/index.ts';
-import { verifierFromConfig } from '../signatures/from-config.ts';
-import { signatureStage, type SignatureStage } from '../signatures/stage.ts';
+import type { SignatureStage } from '../signatures/stage.ts';
 import { RegistryAccessConfig } from '../config.ts';
 import { AgentFileError } from '../node/agent-files.ts';
 import { EXIT, optional, parse, required, UsageError } from './args.ts';
@@ -53,6 +52,15 @@ async function signaturesOf(stage: SignatureStage | undefined, bundle: Evaluatio
 }
 
 /**
+ * The signature stage for `--verify-signatures`, loaded only then: Sigstore's verifier is a large part of what the
+ * command would otherwise load on every run.
+ */
+async function signatureStageFor(values: { 'plain-http'?: string[]; 'registry-config'?: string }): Promise<SignatureStage> {
+  const [{ verifierFromConfig }, { signatureStage }] = await Promise.all([import('../signatures/from-config.ts'), import('../signatures/stage.ts')]);
+  return signatureStage(await verifierFromConfig({ ...RegistryAccessConfig.parse({ plainHttp: values['plain-http'] ?? [] }), ...(values['registry-config'] !== undefined ? { dockerConfigFile: values['registry-config'] } : {}) }, process.cwd()));
+}
+
+/**
  * `palisade-agent evaluate --bundle FILE [--cluster NAME] [--namespace NS] [--output table|json] INPUT...`: decides
  * manifests (YAML or JSON, multi-document, `kind: List`, AdmissionReviews; `-` is stdin) with a bundle, offline.
  * `--verify-signatures` turns registry access on for `imageContentProtection` rules (else they fail: not checked),
@@ -77,9 +85,7 @@ export async function evaluateCommand(args: string[]): Promise<number> {
   const namespace = optional(values, 'namespace');
   const now = new Date();
   if (values['verify-signatures'] !== true && (values['registry-config'] !== undefined || values['plain-http'] !== undefined)) throw new UsageError('--registry-config and --plain-http need --verify-signatures');
-  const stage = values['verify-signatures'] === true
-    ? signatureStage(await verifierFromConfig({ ...RegistryAccessConfig.parse({ plainHttp: values['plain-http'] ?? [] }), ...(values['registry-config'] !== undefined ? { dockerConfigFile: values['registry-config'] } : {}) }, process.cwd()))
-    : undefined;
+  const stage = values['verify-signatures'] === true ? await signatureStageFor(values) : undefined;
   const where = { ...(cluster ? { cluster } : {}), ...(namespace ? { namespace } : {}) };
   const results = [];
   for (const input of inputs) {

@@ -3,26 +3,23 @@ import { ControlPlaneError } from '../bundle/http.ts';
 import { AgentFileError } from '../node/agent-files.ts';
 import { AGENT_VERSION } from '../version.ts';
 import { EXIT, USAGE, UsageError } from './args.ts';
-import { pullCommand, verifyCommand } from './bundle.ts';
-import { credentialRotateCommand } from './credential.ts';
-import { enrollCommand } from './enroll.ts';
-import { evaluateCommand } from './evaluate.ts';
 import { COMMAND_HELP, commandHelp } from './help.ts';
-import { runCommand } from './run.ts';
-import { scanCommand } from './scan.ts';
-import { trustRefreshCommand } from './trust.ts';
 
+/**
+ * Each command's module is loaded when that command runs: one process runs one command, and the others' imports (the
+ * Kubernetes client for `node`, the archive decoders for `scan`, Sigstore for `run`) would otherwise be paid on every
+ * start, `evaluate` included.
+ */
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
-  enroll: enrollCommand,
-  'bundle pull': pullCommand,
-  'bundle verify': verifyCommand,
-  'trust refresh': trustRefreshCommand,
-  'credential rotate': credentialRotateCommand,
-  run: runCommand,
-  // Loaded on use: the Kubernetes client it pulls in would slow every other command's start.
+  enroll: async (args) => (await import('./enroll.ts')).enrollCommand(args),
+  'bundle pull': async (args) => (await import('./bundle.ts')).pullCommand(args),
+  'bundle verify': async (args) => (await import('./bundle.ts')).verifyCommand(args),
+  'trust refresh': async (args) => (await import('./trust.ts')).trustRefreshCommand(args),
+  'credential rotate': async (args) => (await import('./credential.ts')).credentialRotateCommand(args),
+  run: async (args) => (await import('./run.ts')).runCommand(args),
   node: async (args) => (await import('./node.ts')).nodeCommand(args),
-  evaluate: evaluateCommand,
-  scan: scanCommand,
+  evaluate: async (args) => (await import('./evaluate.ts')).evaluateCommand(args),
+  scan: async (args) => (await import('./scan.ts')).scanCommand(args),
 };
 /** Commands in two words. */
 const GROUPS = ['bundle', 'trust', 'credential'];

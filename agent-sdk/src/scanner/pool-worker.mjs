@@ -1,5 +1,5 @@
-// Worker entry for ScanPool: registers tsx (as bin/palisade-agent.mjs does) and hands over to the TypeScript worker.
-import { register } from 'tsx/esm/api';
+// Worker entry for ScanPool: the worker as built (dist/agent), like bin/palisade-agent.mjs, or through tsx from the
+// sources where no build can be made.
+import { load } from '../../../build/launch.mjs';
 
-register();
-await import('./pool-worker.ts');
+await load('agent', 'pool-worker');
