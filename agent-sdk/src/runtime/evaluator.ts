@@ -1,4 +1,4 @@
-import { decideRuntimeEvent, type RuntimeDecision } from './decide.ts';
+import type { RuntimeDecision } from './decide.ts';
 import type { RuntimeEvent } from './event.ts';
 import type { ProfileBinding } from './mapping.ts';
 import type { FqdnIndex } from './network.ts';
@@ -16,8 +16,9 @@ export function bindingsFor(event: RuntimeEvent, rules: RuntimeRules, now: Date,
 }
 
 /**
- * One event against the active rules: which profiles apply (the admission mapping), then the decision. Pure apart
- * from the bounded caches inside `rules`.
+ * One event against the active rules: which profiles apply (the admission mapping), then the decision, through the
+ * container's plan compiled once per container and bundle revision (`RuntimeRules.planFor`). Pure apart from the
+ * bounded caches inside `rules`; `now` only matters when a container's plan is compiled (exclusions' expiry).
  *
  * @example
  * ```ts
@@ -25,5 +26,5 @@ export function bindingsFor(event: RuntimeEvent, rules: RuntimeRules, now: Date,
  * ```
  */
 export function evaluateRuntimeEvent(event: RuntimeEvent, rules: RuntimeRules, now: Date, pods?: PodCache, names?: FqdnIndex): RuntimeDecision {
-  return decideRuntimeEvent(event, bindingsFor(event, rules, now, pods), rules.profiles, names);
+  return rules.planFor(event, now, pods).decide(event, names);
 }
