@@ -9,6 +9,7 @@ import { PodCache } from '../agent-sdk/src/runtime/pods.ts';
 import { planTracingPolicies } from '../agent-sdk/src/runtime/policy-plan.ts';
 import { RuntimeProcessor } from '../agent-sdk/src/runtime/processor.ts';
 import { RuntimeRules } from '../agent-sdk/src/runtime/rules.ts';
+import { adaptTetragon } from '../agent-sdk/src/runtime/tetragon.ts';
 import { tetragonConnect, tetragonExec } from '../agent-sdk/src/runtime/tetragon-shape.ts';
 import { fmt, median, report } from './stats.ts';
 
@@ -130,21 +131,33 @@ export async function benchRuntime(): Promise<void> {
         : tetragonConnect({ time: e.time, pod: { namespace: e.container.namespace, name: e.container.pod, container: 'main', image: e.container.image, labels: e.container.labels }, process: { pid: i, binary: '/usr/bin/curl' }, direction: 'egress', local: { address: '10.244.0.5', port: 40000 }, remote: e.remote }),
     ),
   );
-  const lineRate = [0, 1, 2].map(() => {
+  // The pipeline in the node agent's own shape: lines queued as they arrive, drained in batches of 10,000.
+  const lineRate = [0, 1, 2, 3, 4].map(() => {
     const start = performance.now();
-    for (const l of lines) processor.push(l, 'tetragon');
-    processor.drain(Infinity);
+    for (let i = 0; i < lines.length; i += 10_000) {
+      for (let k = i; k < i + 10_000 && k < lines.length; k++) processor.push(lines[k]!, 'tetragon');
+      processor.drain();
+    }
     return (lines.length * 1000) / (performance.now() - start);
   });
-  const parseRate = [0, 1, 2].map(() => perSecond(lines.length, (i) => JSON.parse(lines[i]!)));
+  const adaptRate: number[] = [];
+  const parseRate: number[] = [];
+  perSecond(lines.length, (i) => adaptTetragon(lines[i]!), 1000);
+  perSecond(lines.length, (i) => JSON.parse(lines[i]!), 1000);
+  for (let r = 0; r < 3; r++) {
+    adaptRate.push(perSecond(lines.length, (i) => adaptTetragon(lines[i]!)));
+    parseRate.push(perSecond(lines.length, (i) => JSON.parse(lines[i]!)));
+  }
   const c = processor.counters;
-  report('Runtime events, one core: 200 profiles × (1,000 CIDRs + 100 executable masks), 500 pods, half exec, half egress, decided before any drop', [
-    ['decisions/s, 1% violating (median of 3)', `${fmt(median(hotRate), 0)}/s = ${fmt(median(hotRate) / median(baseRate), 2)}x baseline`],
-    ['decisions/s, 1% violating, every binary new (memo misses)', `${fmt(median(coldRate), 0)}/s`],
-    ['decisions/s, every event violating (findings built)', `${fmt(median(badRate), 0)}/s`],
-    ['baseline: sorted-range CIDR lookup, 1,000 CIDRs', `${fmt(median(baseRate), 0)}/s`],
-    ['Tetragon JSON line → queue → decision (processor)', `${fmt(median(lineRate), 0)}/s (received ${c.received} = evaluated ${c.evaluated} + dropped ${Object.values(c.dropped).reduce((a, b) => a + b, 0)})`],
-    ['baseline: JSON.parse of the same lines', `${fmt(median(parseRate), 0)}/s`],
+  const bytes = lines.reduce((a, l) => a + l.length, 0) / lines.length;
+  report('Runtime events, one core: 200 profiles × (1,000 CIDRs + 100 executable masks), 500 pods, half exec, half egress, decided before any drop (goal ≥ 2 M/s)', [
+    ['(a) decisions/s on normalized events, 1% violating (median of 3)', `${fmt(median(hotRate), 0)}/s = ${fmt(median(hotRate) / median(baseRate), 2)}x baseline`],
+    ['    the same, every binary new (executable memo misses)', `${fmt(median(coldRate), 0)}/s`],
+    ['    the same, every event violating (findings built)', `${fmt(median(badRate), 0)}/s`],
+    ['(c) baseline: sorted-range CIDR lookup alone, 1,000 CIDRs', `${fmt(median(baseRate), 0)}/s`],
+    [`(b) Tetragon JSON line (${fmt(bytes, 0)} B avg) → queue → decision`, `${fmt(median(lineRate), 0)}/s = ${fmt(median(lineRate) / median(parseRate), 2)}x JSON.parse (received ${c.received} = evaluated ${c.evaluated} + dropped ${Object.values(c.dropped).reduce((a, b) => a + b, 0)})`],
+    ['    stage: JSON line → normalized event (adaptTetragon)', `${fmt(median(adaptRate), 0)}/s = ${fmt(median(adaptRate) / median(parseRate), 2)}x JSON.parse`],
+    ['(c) baseline: JSON.parse of the same lines alone', `${fmt(median(parseRate), 0)}/s`],
   ]);
   report('Node agent memory: 200 profiles compiled, 500 pods cached and mapped, Tetragon plan', [
     ['heap used by rules + pods + bindings + plan', `${fmt((after - before) / 1024 / 1024, 1)} MiB`],

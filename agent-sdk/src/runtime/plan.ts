@@ -46,8 +46,13 @@ export class ContainerPlan {
   readonly exec: Entry[] = [];
   readonly egress: Entry[] = [];
   readonly ingress: Entry[] = [];
+  /**
+   * Exec decisions by binary, bounded: an exec's decision depends on the binary alone, and a container runs the
+   * same few programs over and over, so a repeat costs one map read. Decisions are frozen: events share them.
+   */
+  readonly #execMemo = new Map<string, RuntimeDecision>();
 
-  constructor(bindings: readonly ProfileBinding[], profiles: ReadonlyMap<string, CompiledProfile>) {
+  constructor(bindings: readonly ProfileBinding[], profiles: ReadonlyMap<string, CompiledProfile>, private readonly memoSize = 1024) {
     for (const binding of bindings)
       for (const id of binding.profileIds) {
         const profile = profiles.get(id);
@@ -68,16 +73,27 @@ export class ContainerPlan {
   }
 
   #exec(binary: string): RuntimeDecision {
+    let found = this.#execMemo.get(binary);
+    if (found === undefined) {
+      found = this.#decideExec(binary);
+      if (this.#execMemo.size >= this.memoSize) this.#execMemo.clear();
+      this.#execMemo.set(binary, found);
+    }
+    return found;
+  }
+
+  #decideExec(binary: string): RuntimeDecision {
     const entries = this.exec;
+    if (entries.length === 0) return ALLOWED;
     let findings: RuntimeFinding[] | undefined;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       const rule = e.profile.executables!;
       if (!rule.violates(binary)) continue;
       const how = rule.mode === 'blockListed' ? 'is block-listed' : 'is not allow-listed';
-      (findings ??= []).push(finding(e, 'containerRuntimeProfiles.executables', `executable ${binary} ${how} by runtime profile "${e.profile.name}"`, 'high'));
+      (findings ??= []).push(Object.freeze(finding(e, 'containerRuntimeProfiles.executables', `executable ${binary} ${how} by runtime profile "${e.profile.name}"`, 'high')));
     }
-    return findings ? decision(findings) : ALLOWED;
+    return findings ? Object.freeze(decision(Object.freeze(findings) as RuntimeFinding[])) : ALLOWED;
   }
 
   #network(event: NetworkEvent, names: FqdnIndex | undefined): RuntimeDecision {
