@@ -119,6 +119,13 @@ const GROUPS = new Uint16Array(8);
  * Parses an IP address into `out` without allocating: returns 4 (`out[0]` is the unsigned address; IPv4-mapped IPv6
  * included), 6 (`out[0..3]` are its four 32-bit words, most significant first) or 0 when it is not an address.
  * Accepts exactly what `parseIp` accepts.
+ *
+ * @example
+ * ```ts
+ * const words = new Uint32Array(4);
+ * parseIpInto('10.0.0.1', words); // 4, words[0] === 0x0a000001
+ * parseIpInto('2001:db8::1', words); // 6, words = [0x20010db8, 0, 0, 1]
+ * ```
  */
 export function parseIpInto(text: string, out: Uint32Array): 0 | 4 | 6 {
   if (text.indexOf(':') < 0) {
