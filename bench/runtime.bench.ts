@@ -129,16 +129,18 @@ export async function benchRuntime(): Promise<void> {
   const baseRate: number[] = [];
   const badRate: number[] = [];
   const freshRate: number[] = [];
-  // Warm up every measured path first: the JIT takes a few hundred thousand calls to settle on these.
-  for (const [list, fn] of [[bad, (i: number) => evaluateRuntimeEvent(bad[i]!, rules, now, cache)], [hot, (i: number) => evaluateRuntimeEvent(hot[i]!, rules, now, cache)], [cold, (i: number) => evaluateRuntimeEvent(cold[i]!, rules, now, cache)], [fresh, (i: number) => evaluateRuntimeEvent(fresh[i]!, rules, now, cache)], [ips, (i: number) => cidrs.has(ips[i]!)]] as const)
-    perSecond(list.length, fn, 1500);
-  for (let r = 0; r < 3; r++) {
-    badRate.push(perSecond(bad.length, (i) => evaluateRuntimeEvent(bad[i]!, rules, now, cache)));
-    hotRate.push(perSecond(hot.length, (i) => evaluateRuntimeEvent(hot[i]!, rules, now, cache)));
-    coldRate.push(perSecond(cold.length, (i) => evaluateRuntimeEvent(cold[i]!, rules, now, cache)));
-    freshRate.push(perSecond(fresh.length, (i) => evaluateRuntimeEvent(fresh[i]!, rules, now, cache)));
-    baseRate.push(perSecond(ips.length, (i) => cidrs.has(ips[i]!)));
-  }
+  // Each scenario warmed up (the JIT takes a few hundred thousand calls to settle) and measured in its own phase:
+  // 100 distinct binaries per container fill the executable memos, which would slow the other rows measured after.
+  const phases: Array<Array<[number[], number, (i: number) => unknown]>> = [
+    [[hotRate, hot.length, (i) => evaluateRuntimeEvent(hot[i]!, rules, now, cache)], [freshRate, fresh.length, (i) => evaluateRuntimeEvent(fresh[i]!, rules, now, cache)], [baseRate, ips.length, (i) => cidrs.has(ips[i]!)]],
+    [[badRate, bad.length, (i) => evaluateRuntimeEvent(bad[i]!, rules, now, cache)]],
+    [[coldRate, cold.length, (i) => evaluateRuntimeEvent(cold[i]!, rules, now, cache)]],
+  ];
+  const measure = (phase: Array<[number[], number, (i: number) => unknown]>) => {
+    for (const [, n, fn] of phase) perSecond(n, fn, 1500);
+    for (let r = 0; r < 3; r++) for (const [rates, n, fn] of phase) rates.push(perSecond(n, fn));
+  };
+  measure(phases[0]!);
   const lines = hot.slice(0, 20_000).map((e, i) =>
     JSON.stringify(
       e.type === 'exec'
@@ -163,11 +165,14 @@ export async function benchRuntime(): Promise<void> {
     adaptRate.push(perSecond(lines.length, (i) => adaptTetragon(lines[i]!)));
     parseRate.push(perSecond(lines.length, (i) => JSON.parse(lines[i]!)));
   }
+  // The pipeline above ran on the first phase's memos too; now the rest.
+  measure(phases[1]!);
+  measure(phases[2]!);
   const c = processor.counters;
   const bytes = lines.reduce((a, l) => a + l.length, 0) / lines.length;
   report('Runtime events, one core: 200 profiles × (1,000 CIDRs + 100 executable masks), 500 pods, half exec, half egress, decided before any drop (goal ≥ 2 M/s)', [
     ['(a) decisions/s on normalized events, 1% violating (median of 3)', `${fmt(median(hotRate), 0)}/s = ${fmt(median(hotRate) / median(baseRate), 2)}x baseline`],
-    ['    the same, every binary new (executable memo misses)', `${fmt(median(coldRate), 0)}/s`],
+    ['    the same, 100 distinct binaries per container (not ≤ 50)', `${fmt(median(coldRate), 0)}/s`],
     ['    the same, 2,000 events cycling (event objects in cache)', `${fmt(median(freshRate), 0)}/s`],
     ['    the same, every event violating (findings built)', `${fmt(median(badRate), 0)}/s`],
     ['(c) baseline: sorted-range CIDR lookup alone, 1,000 CIDRs', `${fmt(median(baseRate), 0)}/s`],
