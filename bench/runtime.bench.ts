@@ -9,6 +9,7 @@ import { PodCache } from '../agent-sdk/src/runtime/pods.ts';
 import { planTracingPolicies } from '../agent-sdk/src/runtime/policy-plan.ts';
 import { RuntimeProcessor } from '../agent-sdk/src/runtime/processor.ts';
 import { RuntimeRules } from '../agent-sdk/src/runtime/rules.ts';
+import { adaptTetragon } from '../agent-sdk/src/runtime/tetragon.ts';
 import { tetragonConnect, tetragonExec } from '../agent-sdk/src/runtime/tetragon-shape.ts';
 import { fmt, median, report } from './stats.ts';
 
@@ -73,13 +74,21 @@ export function events(n: number, podList: PodInfo[], rules: RuntimeRules, rnd: 
   });
 }
 
+/** CPU time of this process in milliseconds (all its threads: the garbage collector's helpers count too). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /**
- * Calls per second of `fn(i)`. The loop is a fresh function per measurement, so its call site sees one callee and the
- * JIT can inline it (one shared loop turns megamorphic across the measured paths and measures the dispatch instead).
+ * Calls per CPU-second of `fn(i)`: process CPU time, not wall time, so that other work on a shared machine does not
+ * count (one core = one CPU-second per second). The loop is a fresh function per measurement, so its call site sees
+ * one callee and the JIT can inline it (one shared loop turns megamorphic across the measured paths and measures the
+ * dispatch instead).
  */
 function perSecond(n: number, fn: (i: number) => unknown, ms = 1500): number {
-  const loop = new Function('fn', 'n', 'ms', 'let count = 0; const start = performance.now(); while (performance.now() - start < ms) for (let i = 0; i < 1000; i++, count++) fn(count % n); return (count * 1000) / (performance.now() - start);');
-  return loop(fn, n, ms) as number;
+  const loop = new Function('fn', 'n', 'ms', 'cpu', 'let count = 0; const start = cpu(); while (cpu() - start < ms) for (let i = 0; i < 1000; i++, count++) fn(count % n); return (count * 1000) / (cpu() - start);');
+  return loop(fn, n, ms, cpuMs) as number;
 }
 
 function heapUsed(): number {
@@ -90,7 +99,10 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
-/** Runtime events evaluated per second on one core, beside a bare sorted-range CIDR lookup; node agent memory. */
+/**
+ * Runtime events evaluated per CPU-second (one core), beside a bare sorted-range CIDR lookup and `JSON.parse` of the
+ * same lines; node agent memory.
+ */
 export async function benchRuntime(): Promise<void> {
   const before = heapUsed();
   const content = bundle(200);
@@ -108,21 +120,27 @@ export async function benchRuntime(): Promise<void> {
   const hot = events(100_000, podList, rules, rnd, 0.01);
   const cold = events(100_000, podList, rules, rnd, 0.01, true);
   const bad = events(100_000, podList, rules, rnd, 1);
+  // The same kind of events, few enough to stay in the CPU cache, as an event is right after the adapter made it.
+  const fresh = hot.slice(0, 2_000);
   const cidrs = CidrSet.from((content.runtimeProfiles[0]!.egress.allowed as Array<{ cidr: string }>).map((a) => a.cidr));
   const ips = hot.filter((e): e is NetworkEvent => e.type === 'network').map((e) => parseIp(e.remote.address)!);
   const hotRate: number[] = [];
   const coldRate: number[] = [];
   const baseRate: number[] = [];
   const badRate: number[] = [];
-  // Warm up every measured path first: the JIT takes a few hundred thousand calls to settle on these.
-  for (const [list, fn] of [[bad, (i: number) => evaluateRuntimeEvent(bad[i]!, rules, now, cache)], [hot, (i: number) => evaluateRuntimeEvent(hot[i]!, rules, now, cache)], [cold, (i: number) => evaluateRuntimeEvent(cold[i]!, rules, now, cache)], [ips, (i: number) => cidrs.has(ips[i]!)]] as const)
-    perSecond(list.length, fn, 1500);
-  for (let r = 0; r < 3; r++) {
-    badRate.push(perSecond(bad.length, (i) => evaluateRuntimeEvent(bad[i]!, rules, now, cache)));
-    hotRate.push(perSecond(hot.length, (i) => evaluateRuntimeEvent(hot[i]!, rules, now, cache)));
-    coldRate.push(perSecond(cold.length, (i) => evaluateRuntimeEvent(cold[i]!, rules, now, cache)));
-    baseRate.push(perSecond(ips.length, (i) => cidrs.has(ips[i]!)));
-  }
+  const freshRate: number[] = [];
+  // Each scenario warmed up (the JIT takes a few hundred thousand calls to settle) and measured in its own phase:
+  // 100 distinct binaries per container fill the executable memos, which would slow the other rows measured after.
+  const phases: Array<Array<[number[], number, (i: number) => unknown]>> = [
+    [[hotRate, hot.length, (i) => evaluateRuntimeEvent(hot[i]!, rules, now, cache)], [freshRate, fresh.length, (i) => evaluateRuntimeEvent(fresh[i]!, rules, now, cache)], [baseRate, ips.length, (i) => cidrs.has(ips[i]!)]],
+    [[badRate, bad.length, (i) => evaluateRuntimeEvent(bad[i]!, rules, now, cache)]],
+    [[coldRate, cold.length, (i) => evaluateRuntimeEvent(cold[i]!, rules, now, cache)]],
+  ];
+  const measure = (phase: Array<[number[], number, (i: number) => unknown]>) => {
+    for (const [, n, fn] of phase) perSecond(n, fn, 1500);
+    for (let r = 0; r < 3; r++) for (const [rates, n, fn] of phase) rates.push(perSecond(n, fn));
+  };
+  measure(phases[0]!);
   const lines = hot.slice(0, 20_000).map((e, i) =>
     JSON.stringify(
       e.type === 'exec'
@@ -130,21 +148,37 @@ export async function benchRuntime(): Promise<void> {
         : tetragonConnect({ time: e.time, pod: { namespace: e.container.namespace, name: e.container.pod, container: 'main', image: e.container.image, labels: e.container.labels }, process: { pid: i, binary: '/usr/bin/curl' }, direction: 'egress', local: { address: '10.244.0.5', port: 40000 }, remote: e.remote }),
     ),
   );
-  const lineRate = [0, 1, 2].map(() => {
-    const start = performance.now();
-    for (const l of lines) processor.push(l, 'tetragon');
-    processor.drain(Infinity);
-    return (lines.length * 1000) / (performance.now() - start);
+  // The pipeline in the node agent's own shape: lines queued as they arrive, drained in batches of 10,000.
+  const lineRate = [0, 1, 2, 3, 4].map(() => {
+    const start = cpuMs();
+    for (let i = 0; i < lines.length; i += 10_000) {
+      for (let k = i; k < i + 10_000 && k < lines.length; k++) processor.push(lines[k]!, 'tetragon');
+      processor.drain();
+    }
+    return (lines.length * 1000) / (cpuMs() - start);
   });
-  const parseRate = [0, 1, 2].map(() => perSecond(lines.length, (i) => JSON.parse(lines[i]!)));
+  const adaptRate: number[] = [];
+  const parseRate: number[] = [];
+  perSecond(lines.length, (i) => adaptTetragon(lines[i]!), 1000);
+  perSecond(lines.length, (i) => JSON.parse(lines[i]!), 1000);
+  for (let r = 0; r < 3; r++) {
+    adaptRate.push(perSecond(lines.length, (i) => adaptTetragon(lines[i]!)));
+    parseRate.push(perSecond(lines.length, (i) => JSON.parse(lines[i]!)));
+  }
+  // The pipeline above ran on the first phase's memos too; now the rest.
+  measure(phases[1]!);
+  measure(phases[2]!);
   const c = processor.counters;
-  report('Runtime events, one core: 200 profiles × (1,000 CIDRs + 100 executable masks), 500 pods, half exec, half egress, decided before any drop', [
-    ['decisions/s, 1% violating (median of 3)', `${fmt(median(hotRate), 0)}/s = ${fmt(median(hotRate) / median(baseRate), 2)}x baseline`],
-    ['decisions/s, 1% violating, every binary new (memo misses)', `${fmt(median(coldRate), 0)}/s`],
-    ['decisions/s, every event violating (findings built)', `${fmt(median(badRate), 0)}/s`],
-    ['baseline: sorted-range CIDR lookup, 1,000 CIDRs', `${fmt(median(baseRate), 0)}/s`],
-    ['Tetragon JSON line → queue → decision (processor)', `${fmt(median(lineRate), 0)}/s (received ${c.received} = evaluated ${c.evaluated} + dropped ${Object.values(c.dropped).reduce((a, b) => a + b, 0)})`],
-    ['baseline: JSON.parse of the same lines', `${fmt(median(parseRate), 0)}/s`],
+  const bytes = lines.reduce((a, l) => a + l.length, 0) / lines.length;
+  report('Runtime events, one core: 200 profiles × (1,000 CIDRs + 100 executable masks), 500 pods, half exec, half egress, decided before any drop (goal ≥ 2 M/s)', [
+    ['(a) decisions/s on normalized events, 1% violating (median of 3)', `${fmt(median(hotRate), 0)}/s = ${fmt(median(hotRate) / median(baseRate), 2)}x baseline`],
+    ['    the same, 100 distinct binaries per container (not ≤ 50)', `${fmt(median(coldRate), 0)}/s`],
+    ['    the same, 2,000 events cycling (event objects in cache)', `${fmt(median(freshRate), 0)}/s`],
+    ['    the same, every event violating (findings built)', `${fmt(median(badRate), 0)}/s`],
+    ['(c) baseline: sorted-range CIDR lookup alone, 1,000 CIDRs', `${fmt(median(baseRate), 0)}/s`],
+    [`(b) Tetragon JSON line (${fmt(bytes, 0)} B avg) → queue → decision`, `${fmt(median(lineRate), 0)}/s = ${fmt(median(lineRate) / median(parseRate), 2)}x JSON.parse (received ${c.received} = evaluated ${c.evaluated} + dropped ${Object.values(c.dropped).reduce((a, b) => a + b, 0)})`],
+    ['    stage: JSON line → normalized event (adaptTetragon)', `${fmt(median(adaptRate), 0)}/s = ${fmt(median(adaptRate) / median(parseRate), 2)}x JSON.parse`],
+    ['(c) baseline: JSON.parse of the same lines alone', `${fmt(median(parseRate), 0)}/s`],
   ]);
   report('Node agent memory: 200 profiles compiled, 500 pods cached and mapped, Tetragon plan', [
     ['heap used by rules + pods + bindings + plan', `${fmt((after - before) / 1024 / 1024, 1)} MiB`],

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { matchesMask } from '../../schema/masks.ts';
-import { CidrSet, parseCidr, parseIp } from '../../agent-sdk/src/runtime/cidr.ts';
+import { CidrSet, parseCidr, parseIp, parseIpInto, wordsToBigInt, type ParsedIp } from '../../agent-sdk/src/runtime/cidr.ts';
+import type { Protocol } from '../../agent-sdk/src/runtime/event.ts';
+import { NetworkRule } from '../../agent-sdk/src/runtime/network.ts';
 import { ExecutableSet } from '../../agent-sdk/src/runtime/executables.ts';
 
 /** Slow references: an address as a bit string, a CIDR as a bit-string prefix; a path list tested entry by entry. */
@@ -64,7 +66,8 @@ describe('executable sets against matching every entry one by one', () => {
     if (kind === 'inner') return `${p.slice(0, 2)}*${p.slice(-2)}`;
     return `/*${p.slice(2, 4)}*`;
   });
-  const regex = fc.constantFrom('^/usr/', 'nc$', '^/tmp/.*\\.sh$', '(^|/)curl$', 'bin/a');
+  // The last two cannot be joined with the others (a backreference, a named group): they are tested one by one.
+  const regex = fc.constantFrom('^/usr/', 'nc$', '^/tmp/.*\\.sh$', '(^|/)curl$', 'bin/a', '^/(u|t)\\w*/\\1?', '(?<d>bin)/(?:a|nc)$');
 
   it('has(path) iff some mask (matchesMask) or regex matches', () => {
     fc.assert(
@@ -73,6 +76,85 @@ describe('executable sets against matching every entry one by one', () => {
         for (const p of paths) {
           const expected = masks.some((m) => matchesMask(m, p)) || regexes.some((r) => new RegExp(r, 'u').test(p));
           expect(set.has(p), `${p} against ${JSON.stringify([masks, regexes])}`).toBe(expected);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('the allocation-free address parser against parseIp', () => {
+  const v6Texts = words.chain((w) =>
+    fc.constantFrom(
+      w.map((x) => x.toString(16)).join(':'),
+      // `::` in place of the longest run of zeros, as addresses are usually written
+      w.map((x) => x.toString(16)).join(':').replace(/(^|:)0(:0)+(:|$)/, '::'),
+      `[${w.map((x) => x.toString(16)).join(':')}]`,
+      `${w.slice(0, 6).map((x) => x.toString(16)).join(':')}:1.2.3.4`,
+      `${w.map((x) => x.toString(16)).join(':')}%eth0`,
+    ),
+  );
+  const junk = fc.string({ unit: fc.constantFrom('0', '1', 'f', 'F', 'g', ':', '.', '[', ']', '%', '2', '5'), maxLength: 24 });
+  const v4Text = octets.map((o) => o.join('.'));
+  // Near misses: a valid address with one character added, removed or repeated.
+  const edited = fc.tuple(fc.oneof(v6Texts, v4Text), fc.nat(), fc.constantFrom(':', '.', '0', '::', '')).map(([t, at, c]) => {
+    const i = at % (t.length + 1);
+    return c === '' ? t.slice(0, i) + t.slice(i + 1) : t.slice(0, i) + c + t.slice(i);
+  });
+
+  it('accepts exactly what parseIp accepts, with the same value', () => {
+    const out = new Uint32Array(4);
+    fc.assert(
+      fc.property(fc.oneof(v6Texts, edited, junk, v4Text, fc.constant('::ffff:10.1.2.3'), fc.constant('::')), (text) => {
+        const ref = parseIp(text);
+        const family = parseIpInto(text, out);
+        expect(family, text).toBe(ref?.family ?? 0);
+        if (ref?.family === 4) expect(out[0]).toBe(ref.value);
+        if (ref?.family === 6) expect(wordsToBigInt(out)).toBe(ref.value);
+      }),
+      { numRuns: 6000 },
+    );
+  });
+});
+
+describe('network rules (merged ranges, port bitsets) against testing every peer', () => {
+  const protocol = fc.constantFrom<Protocol | 'any'>('TCP', 'UDP', 'SCTP', 'any');
+  const portRange = fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 5 })).map(([a, d]) => (d === 0 ? `${a}` : `${a}-${a + d}`));
+  const ports = fc.option(fc.array(portRange, { minLength: 1, maxLength: 3 }), { nil: undefined });
+  const v4peer = fc.record({ c: v4cidr, ports, protocol }).map(({ c, ports, protocol }) => ({ cidr: `${c.o.join('.')}/${c.len}`, ...(ports ? { ports } : {}), protocol }));
+  const v6peer = fc.record({ c: v6cidr, ports, protocol }).map(({ c, ports, protocol }) => ({ cidr: `${v6text(c.w)}/${c.len}`, ...(ports ? { ports } : {}), protocol }));
+  const conn = fc.record({
+    ip: fc.oneof(octets.map((o) => o.map((x) => x & 0xf3).join('.')), words.map(v6text)),
+    port: fc.oneof(fc.integer({ min: 0, max: 48 }), fc.constantFrom(-1, 65535, 65536, 3.5)),
+    protocol: fc.constantFrom<Protocol>('TCP', 'UDP', 'SCTP'),
+  });
+  const inRanges = (list: string[] | undefined, port: number) =>
+    !list || list.some((p) => {
+      const [a, b = a] = p.split('-').map(Number) as [number, number?];
+      return port >= a && port <= b;
+    });
+
+  it('allows(ip, port, protocol) iff one listed peer covers all three', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(v4peer, v6peer), { maxLength: 30 }), fc.array(conn, { minLength: 1, maxLength: 20 }), (peers, conns) => {
+        const rule = new NetworkRule(peers);
+        // Every range boundary too (first, last, and one past each), where merging and splitting can go wrong.
+        const edges = peers.flatMap((p) => {
+          const r = parseCidr(p.cidr)!;
+          const max = r.family === 4 ? 0xffffffffn : (1n << 128n) - 1n;
+          return [r.start - 1n, r.start, r.end, r.end + 1n].filter((v) => v >= 0n && v <= max).map((value) => ({ ip: { family: r.family, value } as ParsedIp, port: 1 + Number(value % 40n), protocol: 'TCP' as Protocol }));
+        });
+        for (const c of [...conns.map((x) => ({ ...x, ip: parseIp(x.ip)! })), ...edges]) {
+          const ip = c.ip.family === 4 ? { family: 4 as const, value: Number(c.ip.value) } : c.ip;
+          const bits = ip.family === 4 ? ip.value.toString(2).padStart(32, '0') : ip.value.toString(2).padStart(128, '0');
+          const expected = peers.some((p) => {
+            const r = parseCidr(p.cidr)!;
+            if (r.family !== ip.family) return false;
+            const width = r.family === 4 ? 32 : 128;
+            const len = width - (r.end - r.start).toString(2).replace(/^0$/, '').length;
+            return r.start.toString(2).padStart(width, '0').slice(0, len) === bits.slice(0, len) && (p.protocol === 'any' || p.protocol === c.protocol) && inRanges(p.ports, c.port);
+          });
+          expect(rule.allows(ip, c.port, c.protocol), `${ip.value} ${c.port}/${c.protocol} against ${JSON.stringify(peers)}`).toBe(expected);
         }
       }),
       { numRuns: 500 },

@@ -1,23 +1,13 @@
-import { decideRuntimeEvent, type RuntimeDecision } from './decide.ts';
+import type { RuntimeDecision } from './decide.ts';
 import type { RuntimeEvent } from './event.ts';
-import type { ProfileBinding } from './mapping.ts';
 import type { FqdnIndex } from './network.ts';
-import { podOf, type PodCache } from './pods.ts';
+import type { PodCache } from './pods.ts';
 import type { RuntimeRules } from './rules.ts';
 
 /**
- * The profiles bound to the event's container. When the sensor did not name the container (Falco), every container
- * of the pod counts: an event then answers to the profiles of all of them.
- */
-export function bindingsFor(event: RuntimeEvent, rules: RuntimeRules, now: Date, pods?: PodCache): readonly ProfileBinding[] {
-  const byContainer = rules.bindings(podOf(event, pods), now);
-  if (event.container.container) return byContainer.get(event.container.container) ?? [];
-  return [...byContainer.values()].flat();
-}
-
-/**
- * One event against the active rules: which profiles apply (the admission mapping), then the decision. Pure apart
- * from the bounded caches inside `rules`.
+ * One event against the active rules: which profiles apply (the admission mapping), then the decision, through the
+ * container's plan compiled once per container and bundle revision (`RuntimeRules.planFor`). Pure apart from the
+ * bounded caches inside `rules`; `now` only matters when a container's plan is compiled (exclusions' expiry).
  *
  * @example
  * ```ts
@@ -25,5 +15,5 @@ export function bindingsFor(event: RuntimeEvent, rules: RuntimeRules, now: Date,
  * ```
  */
 export function evaluateRuntimeEvent(event: RuntimeEvent, rules: RuntimeRules, now: Date, pods?: PodCache, names?: FqdnIndex): RuntimeDecision {
-  return decideRuntimeEvent(event, bindingsFor(event, rules, now, pods), rules.profiles, names);
+  return rules.planFor(event, now, pods).decide(event, names);
 }

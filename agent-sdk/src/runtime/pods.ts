@@ -6,7 +6,10 @@ import type { PodInfo } from './mapping.ts';
  * container's image are known even when a sensor reports less (Falco: no labels, no container name). Bounded.
  */
 export class PodCache {
+  /** In insertion order, for eviction. */
   readonly #pods = new Map<string, PodInfo>();
+  /** Namespace → name → pod: `get` runs once per event, and two map reads cost less than building a key. */
+  readonly #byNamespace = new Map<string, Map<string, PodInfo>>();
 
   constructor(private readonly max = 5000) {}
 
@@ -16,16 +19,24 @@ export class PodCache {
 
   set(pod: PodInfo): void {
     const key = `${pod.namespace}/${pod.name}`;
-    if (!this.#pods.has(key) && this.#pods.size >= this.max) this.#pods.delete(this.#pods.keys().next().value!);
+    if (!this.#pods.has(key) && this.#pods.size >= this.max) {
+      const oldest = this.#pods.values().next().value!;
+      this.delete(oldest.namespace, oldest.name);
+    }
     this.#pods.set(key, pod);
+    let names = this.#byNamespace.get(pod.namespace);
+    if (!names) this.#byNamespace.set(pod.namespace, (names = new Map()));
+    names.set(pod.name, pod);
   }
 
   delete(namespace: string, name: string): void {
     this.#pods.delete(`${namespace}/${name}`);
+    const names = this.#byNamespace.get(namespace);
+    if (names?.delete(name) && names.size === 0) this.#byNamespace.delete(namespace);
   }
 
   get(namespace: string, name: string): PodInfo | undefined {
-    return this.#pods.get(`${namespace}/${name}`);
+    return this.#byNamespace.get(namespace)?.get(name);
   }
 
   all(): IterableIterator<PodInfo> {

@@ -63,7 +63,9 @@ export class RuntimeProcessor {
     received: 0, evaluated: 0, dropped: Object.fromEntries(RUNTIME_DROP_REASONS.map((r) => [r, 0])) as Record<RuntimeDropReason, number>,
     verdicts: { allowed: 0, alerted: 0, blocked: 0 }, kernelBlocked: 0, killed: 0, killFailed: 0, auditEvents: 0,
   };
-  #lines: Array<[string, SensorKind]> = [];
+  /** The queue: lines and their sensors side by side (no pair allocated per line), read from `#head`. */
+  #lines: string[] = [];
+  #sensors: SensorKind[] = [];
   #head = 0;
 
   constructor(private readonly o: RuntimeProcessorOptions) {
@@ -81,35 +83,53 @@ export class RuntimeProcessor {
       this.counters.dropped.queueFull++;
       return false;
     }
-    this.#lines.push([line, sensor]);
+    this.#lines.push(line);
+    this.#sensors.push(sensor);
     return true;
   }
 
-  /** Evaluates up to `max` queued lines; returns how many were taken. */
+  /**
+   * Evaluates up to `max` queued lines; returns how many were taken. One clock reading serves the batch for
+   * compiling container plans (exclusions' expiry); audit events read the clock when they are made.
+   */
   drain(max = 10_000): number {
     const n = Math.min(max, this.queued);
-    for (let i = 0; i < n; i++) {
-      const [line, sensor] = this.#lines[this.#head]!;
-      this.#lines[this.#head++] = undefined as never;
-      this.#take(line, sensor);
+    if (n === 0) return 0;
+    // Read once per batch (drain is synchronous: the active bundle cannot change inside it); `undefined` when
+    // reading the rules failed, which drops each line as `error`, as a failure per line would.
+    let rules: RuntimeRules | null | undefined;
+    try {
+      rules = this.o.rules();
+    } catch {
+      rules = undefined;
     }
-    if (this.#head === this.#lines.length) (this.#lines = []), (this.#head = 0);
-    else if (this.#head > 4096 && this.#head * 2 > this.#lines.length) (this.#lines = this.#lines.slice(this.#head)), (this.#head = 0);
+    const now = this.#now();
+    for (let i = 0; i < n; i++) {
+      const at = this.#head++;
+      const line = this.#lines[at]!;
+      this.#lines[at] = undefined as never;
+      this.#take(line, this.#sensors[at]!, rules, now);
+    }
+    if (this.#head === this.#lines.length) (this.#lines = []), (this.#sensors = []), (this.#head = 0);
+    else if (this.#head > 4096 && this.#head * 2 > this.#lines.length) (this.#lines = this.#lines.slice(this.#head)), (this.#sensors = this.#sensors.slice(this.#head)), (this.#head = 0);
     return n;
   }
 
-  #take(line: string, sensor: SensorKind): void {
+  #now(): Date {
+    return this.o.now ? this.o.now() : new Date();
+  }
+
+  #take(line: string, sensor: SensorKind, rules: RuntimeRules | null | undefined, now: Date): void {
     this.counters.received++;
     try {
       const adapted = sensor === 'falco' ? adaptFalco(line) : adaptTetragon(line);
       if ('drop' in adapted) return this.#drop(adapted.drop);
-      const rules = this.o.rules();
+      if (rules === undefined) return this.#drop('error');
       if (!rules) return this.#drop('noBundle');
       this.counters.evaluated++;
-      const now = (this.o.now ?? (() => new Date()))();
       const decision = evaluateRuntimeEvent(adapted.event, rules, now, this.o.pods, this.o.names);
       this.counters.verdicts[decision.verdict]++;
-      if (decision.verdict !== 'allowed') this.#act(adapted.event, decision, rules.revision, now);
+      if (decision.verdict !== 'allowed') this.#act(adapted.event, decision, rules.revision, this.#now());
     } catch {
       // Counted as evaluated already if it got that far; otherwise as an error drop, so the sum stays exact.
       if (this.counters.received > this.counters.evaluated + this.#dropTotal()) this.#drop('error');

@@ -16,35 +16,62 @@ const INGRESS = new Set(['inet_csk_accept']);
 const EXEC_HOOKS = new Set(['bprm_check_security', 'security_bprm_check', 'security_bprm_creds_for_exec', 'security_bprm_creds_from_file']);
 
 function processOf(p: Obj | undefined): RuntimeProcess | undefined {
-  const binary = str(p?.binary);
-  if (!p || binary === undefined) return undefined;
-  return { binary, args: str(p.arguments) ?? '', ...(num(p.pid) !== undefined ? { pid: num(p.pid) } : {}) };
+  if (!p) return undefined;
+  const binary = p.binary;
+  if (typeof binary !== 'string') return undefined;
+  const args = p.arguments;
+  const pid = num(p.pid);
+  return pid !== undefined ? { binary, args: typeof args === 'string' ? args : '', pid } : { binary, args: typeof args === 'string' ? args : '' };
+}
+
+/**
+ * The sensor's labels, string values only. The parsed object itself when it already is that (the common case: no
+ * copy per event); a copy otherwise, and always when a key is `__proto__`, which an assignment would not keep.
+ */
+function labelsOf(v: unknown): Record<string, string> {
+  const o = obj(v);
+  if (!o) return {};
+  let clean = true;
+  for (const k in o) if (typeof o[k] !== 'string' || k === '__proto__') clean = false;
+  if (clean) return o as Record<string, string>;
+  const labels: Record<string, string> = {};
+  for (const [k, value] of Object.entries(o)) if (typeof value === 'string') labels[k] = value;
+  return labels;
+}
+
+/** `containerd://abc` → `abc` (a scheme of lower-case letters and dashes). */
+function withoutScheme(id: string): string {
+  const at = id.indexOf('://');
+  if (at <= 0) return id;
+  for (let i = 0; i < at; i++) {
+    const c = id.charCodeAt(i);
+    if (c !== 45 && (c < 97 || c > 122)) return id;
+  }
+  return id.slice(at + 3);
 }
 
 function containerOf(p: Obj): RuntimeContainer | undefined {
   const pod = obj(p.pod);
-  const namespace = str(pod?.namespace);
-  const name = str(pod?.name);
-  if (!pod || !namespace || !name) return undefined;
+  if (!pod) return undefined;
+  const namespace = pod.namespace;
+  const name = pod.name;
+  if (typeof namespace !== 'string' || typeof name !== 'string' || !namespace || !name) return undefined;
   const c = obj(pod.container);
   const image = obj(c?.image);
   const imageId = str(image?.id);
   const at = imageId?.lastIndexOf('@') ?? -1;
-  const labels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(obj(pod.pod_labels) ?? {})) if (typeof v === 'string') labels[k] = v;
+  const id = str(c?.id);
+  const imageName = str(image?.name);
   const workload = str(pod.workload);
   const kind = str(pod.workload_kind);
-  const id = str(c?.id);
-  return {
-    namespace,
-    pod: name,
-    container: str(c?.name) ?? '',
-    ...(id ? { containerId: id.replace(/^[a-z-]+:\/\//, '') } : {}),
-    ...(str(image?.name) ? { image: str(image?.name) } : {}),
-    ...(imageId && at >= 0 ? { imageDigest: imageId.slice(at + 1) } : {}),
-    labels,
-    ...(workload && kind ? { workload: { kind, name: workload } } : {}),
-  };
+  // Properties in the order the event type lists them; absent ones left out (not `undefined`).
+  const out: RuntimeContainer = { namespace, pod: name, container: str(c?.name) ?? '' };
+  if (id) out.containerId = withoutScheme(id);
+  if (imageName) out.image = imageName;
+  if (imageId && at >= 0) out.imageDigest = imageId.slice(at + 1);
+  out.labels = labelsOf(pod.pod_labels);
+  if (workload && kind) out.workload = { kind, name: workload };
+  return out;
 }
 
 function kernelAction(action: unknown): KernelAction | undefined {
@@ -53,9 +80,18 @@ function kernelAction(action: unknown): KernelAction | undefined {
 
 const PROTOCOLS: Record<string, Protocol> = { IPPROTO_TCP: 'TCP', IPPROTO_UDP: 'UDP', IPPROTO_SCTP: 'SCTP' };
 
-function network(fn: string, args: Obj[], base: Omit<NetworkEvent, 'type' | 'direction' | 'protocol' | 'family' | 'remote'>): NetworkEvent | undefined {
-  const sock = args.map((a) => obj(a.sock_arg)).find(Boolean);
-  const addr = args.map((a) => obj(a.sockaddr_arg)).find(Boolean);
+/** The first argument holding `key` (`sock_arg`, `sockaddr_arg`) as an object. */
+function argOf(args: unknown[], key: string): Obj | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const v = obj(obj(args[i])?.[key]);
+    if (v) return v;
+  }
+  return undefined;
+}
+
+function network(fn: string, args: unknown[], e: Base): NetworkEvent | undefined {
+  const sock = argOf(args, 'sock_arg');
+  const addr = argOf(args, 'sockaddr_arg');
   const direction = EGRESS.has(fn) ? 'egress' : 'ingress';
   const protocol = PROTOCOLS[str(sock?.protocol) ?? 'IPPROTO_TCP'];
   if (!protocol) return undefined;
@@ -64,9 +100,21 @@ function network(fn: string, args: Obj[], base: Omit<NetworkEvent, 'type' | 'dir
   const remotePort = num(addr?.port) ?? num(sock?.dport);
   const family = (str(addr?.family) ?? str(sock?.family)) === 'AF_INET6' ? 6 : 4;
   if (remoteAddress === undefined || remotePort === undefined) return undefined;
-  const local = sock && str(sock.saddr) !== undefined && num(sock.sport) !== undefined ? { address: str(sock.saddr)!, port: num(sock.sport)! } : undefined;
-  return { ...base, type: 'network', direction, protocol, family, remote: { address: remoteAddress, port: remotePort }, ...(local ? { local } : {}) };
+  const localAddress = str(sock?.saddr);
+  const localPort = num(sock?.sport);
+  const event = e as unknown as NetworkEvent;
+  event.type = 'network';
+  event.direction = direction;
+  event.protocol = protocol;
+  event.family = family;
+  event.remote = { address: remoteAddress, port: remotePort };
+  if (localAddress !== undefined && localPort !== undefined) event.local = { address: localAddress, port: localPort };
+  return event;
 }
+
+/** The fields every event has, filled in the order the event type lists them (one object shape per kind). */
+type Base = Omit<ExecEvent, 'type'> & { type?: 'exec' };
+const defaultNow = () => new Date();
 
 /**
  * One line of Tetragon's JSON export (`export-filename`, one event per line) into a runtime event:
@@ -77,7 +125,7 @@ function network(fn: string, args: Obj[], base: Omit<NetworkEvent, 'type' | 'dir
  * events (exits, file hooks, `tcp_sendmsg`) are `unsupported`; events outside a pod are `hostProcess`. Tolerates
  * both the exporter's form (empty fields left out) and re-serialised forms (`"return": null`, `"label": ""`).
  */
-export function adaptTetragon(line: string | unknown, now: () => Date = () => new Date()): Adapted {
+export function adaptTetragon(line: string | unknown, now: () => Date = defaultNow): Adapted {
   let root: Obj | undefined;
   try {
     root = obj(typeof line === 'string' ? JSON.parse(line) : line);
@@ -85,32 +133,50 @@ export function adaptTetragon(line: string | unknown, now: () => Date = () => ne
     return { drop: 'malformed' };
   }
   if (!root) return { drop: 'malformed' };
+  let kind: 'process_exec' | 'process_kprobe' | 'process_lsm';
+  let body = obj(root.process_exec);
+  if (body) kind = 'process_exec';
+  else if ((body = obj(root.process_kprobe))) kind = 'process_kprobe';
+  else if ((body = obj(root.process_lsm))) kind = 'process_lsm';
+  else return Object.keys(root).some((k) => k.startsWith('process_')) ? { drop: 'unsupported' } : { drop: 'malformed' };
   const time = str(root.time) ?? now().toISOString();
   const node = str(root.node_name);
-  const [kind, body] = (['process_exec', 'process_kprobe', 'process_lsm'] as const).map((k) => [k, obj(root![k])] as const).find(([, b]) => b) ?? [];
-  if (!kind || !body) return Object.keys(root).some((k) => k.startsWith('process_')) ? { drop: 'unsupported' } : { drop: 'malformed' };
   const p = obj(body.process);
   const process = processOf(p);
   if (!p || !process) return { drop: 'malformed' };
   const container = containerOf(p);
   if (!container) return { drop: 'hostProcess' };
   const parent = processOf(obj(body.parent));
-  const base = { sensor: 'tetragon' as const, time, ...(node ? { node } : {}), container, process, ...(parent ? { parent } : {}) };
-  if (kind === 'process_exec') return { event: { ...base, type: 'exec' } satisfies ExecEvent };
+  const e: Base = { sensor: 'tetragon', time, container, process };
+  if (node) e.node = node;
+  if (parent) e.parent = parent;
+  if (kind === 'process_exec') {
+    e.type = 'exec';
+    return { event: e as ExecEvent };
+  }
   const fn = str(body.function_name) ?? '';
-  const args = (Array.isArray(body.args) ? body.args : []).map(obj).filter((a): a is Obj => a !== undefined);
+  const args: unknown[] = Array.isArray(body.args) ? body.args : [];
   const action = kernelAction(body.action);
   const source = str(body.policy_name);
-  const extra = { ...(action ? { kernelAction: action } : {}), ...(source ? { source } : {}) };
   if (EXEC_HOOKS.has(fn)) {
     // Without a kernel action the exec also arrives as `process_exec`: deciding on both would count it twice.
     if (!action) return { drop: 'unsupported' };
-    const target = str(obj(args[0]?.linux_binprm_arg)?.path) ?? str(obj(args[0]?.file_arg)?.path);
+    // The first argument that is an object (others are skipped, as everywhere).
+    let first: Obj | undefined;
+    for (let i = 0; i < args.length && !first; i++) first = obj(args[i]);
+    const target = str(obj(first?.linux_binprm_arg)?.path) ?? str(obj(first?.file_arg)?.path);
     if (!target) return { drop: 'malformed' };
     // The process in the event is the one calling exec; the binary being started is the hook's argument.
-    return { event: { ...base, ...extra, type: 'exec', process: { ...process, binary: target, args: '' }, parent: process } satisfies ExecEvent };
+    e.parent = process;
+    e.process = process.pid !== undefined ? { binary: target, args: '', pid: process.pid } : { binary: target, args: '' };
+    if (action) e.kernelAction = action;
+    if (source) e.source = source;
+    e.type = 'exec';
+    return { event: e as ExecEvent };
   }
   if (!EGRESS.has(fn) && !INGRESS.has(fn)) return { drop: 'unsupported' };
-  const event = network(fn, args, { ...base, ...extra });
+  if (action) e.kernelAction = action;
+  if (source) e.source = source;
+  const event = network(fn, args, e);
   return event ? { event } : { drop: 'malformed' };
 }
