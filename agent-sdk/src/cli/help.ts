@@ -123,7 +123,8 @@ Options:
                       port (9464), queueCapacity (65536), killDetectOnly (true), tetragonPolicies (true),
                       podWatch (true), kubeconfig (in-cluster when absent), dnsMinRefreshSeconds (5),
                       dnsMaxRefreshSeconds (300), syncSeconds (60)
-                    fileThreat (optional; needs podWatch): signatures [files: *.json, *.hdb, *.hsb, *.ndb],
+                    fileThreat (optional; needs podWatch): scans with the tenant's signature set (named by the bundle,
+                      kept in stateDir) plus local signatures [files: *.json, *.hdb, *.hsb, *.ndb],
                       signatureCheckSeconds (60), roots (proc: /proc/<pid>/root | snapshot), procDir (/proc),
                       snapshotPath (with {id}, for roots snapshot), fullScanSeconds (3600), settleMilliseconds (500),
                       queueCapacity (50000), maxWatchesPerContainer (20000), skipPaths ([/proc, /sys, /dev]),
