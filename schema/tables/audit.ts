@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, integer, jsonb, pgPolicy, pgRole, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { AuditEventV1 } from '../audit-event.ts';
-import { objectColumns, tenantId, tenantPolicy, timestampColumn } from './common.ts';
+import { objectColumns, tenantId, tenantPolicy, timestampColumn, listOrder } from './common.ts';
 
 /**
  * Background jobs that work across tenants (webhook dispatcher, retention) switch to this role; it sees only the few
@@ -89,7 +89,7 @@ export const webhooks = pgTable(
     previousSecretExpiresAt: timestampColumn('previous_secret_expires_at'),
     disabledReason: text('disabled_reason'),
   },
-  (t) => [uniqueIndex('webhooks_tenant_name').on(t.tenantId, t.name), tenantPolicy('webhooks'), systemPolicy('webhooks', 'all')],
+  (t) => [uniqueIndex('webhooks_tenant_name').on(t.tenantId, t.name), listOrder('webhooks', t), tenantPolicy('webhooks'), systemPolicy('webhooks', 'all')],
 ).enableRLS();
 
 /** The outbox: written in the same transaction as the events a delivery carries; the dispatcher sends from here. */
