@@ -137,10 +137,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
     app.use(`${prefix}/*`, tenantScoped);
   }
   // A key revoked, deleted or given other roles, or a role changed, must not keep its old rights from memory here.
-  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], ['/v1/api-keys/*', '/v1/roles/*'], async (c, next) => {
+  const forgetAfterWrites: MiddlewareHandler<AppEnv> = async (c, next) => {
     await next();
-    if (c.res.status < 400) principals.forgetTenant(c.get('principal').tenantId);
-  });
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400) principals.forgetTenant(c.get('principal').tenantId);
+  };
+  app.use('/v1/api-keys/*', forgetAfterWrites);
+  app.use('/v1/roles/*', forgetAfterWrites);
   registerScopeRoutes(app);
   // A deleted cluster takes its credentials along (ON DELETE CASCADE): this process stops trusting them from memory too.
   app.delete('/v1/clusters/:id', async (c, next) => {
