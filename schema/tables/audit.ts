@@ -44,7 +44,7 @@ export const auditEvents = pgTable(
  * Counts per bucket (hour and day) and dimension tuple, kept at ingest in the same transaction as the events, so a
  * summary never scans raw events. Empty string stands for "none" so that the tuple can be unique. `count` counts the
  * tuple's finding groups; `checks` how many of them held each check id (`{"registriesAllowed": 3}`), so that one row
- * serves totals and per-check counts alike. Migration 0017 gives the table fillfactor 70 (drizzle does not model it),
+ * serves totals and per-check counts alike. Migration 0019 gives the table fillfactor 70 (drizzle does not model it),
  * so that ingest's updates of counts stay on the page (HOT) instead of adding index entries.
  */
 export const auditRollups = pgTable(

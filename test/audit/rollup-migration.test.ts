@@ -19,9 +19,9 @@ function migrationsBefore(tag: string): string {
   return dir;
 }
 
-describe('migration 0017 (per-check rollup rows folded into a checks map, day rows dropped)', () => {
+describe('migration 0019 (per-check rollup rows folded into a checks map, day rows dropped)', () => {
   const client = new PGlite();
-  const old = migrationsBefore('0017_rollup_checks');
+  const old = migrationsBefore('0019_rollup_checks');
   afterAll(async () => {
     await client.close();
     rmSync(old, { recursive: true, force: true });
