@@ -12,6 +12,7 @@ import type { AppEnv } from './app-env.ts';
 import { registerAuditRoutes } from './audit/audit.routes.ts';
 import type { AuditConfig, OnEventsStored } from './audit/audit.types.ts';
 import { authenticate } from './auth/authenticate.ts';
+import { PrincipalCache } from './auth/principal-cache.ts';
 import type { OidcVerifier } from './auth/oidc.ts';
 import { registerClusterRoutes } from './clusters/clusters.routes.ts';
 import { registerConsole } from './console/console.routes.tsx';
@@ -129,11 +130,19 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   registerTenantRoutes(app, deps.config.operatorKey);
   registerAgentRoutes(app, { bundles, credentials, now, rotationOverlapSeconds: 600 });
 
-  const tenantScoped = authenticate({ oidc: deps.oidc, now });
+  const principals = new PrincipalCache(cacheMaxAgeMs);
+  const tenantScoped = authenticate({ oidc: deps.oidc, now, cache: principals });
+  // `prefix/*` matches `prefix` itself too: one registration, so the credential is checked once per request.
   for (const prefix of ['/v1/scopes', '/v1/clusters', '/v1/runtime-profiles', '/v1/signature-validators', '/v1/registries', '/v1/images', '/v1/settings', '/v1/runtime-policies', '/v1/roles', '/v1/api-keys', '/v1/audit', '/v1/webhooks', '/v1/assurance-policies', FILE_SIGNATURE_SETS_PATH, EFFECTIVE_SIGNATURES_PATH]) {
-    app.use(prefix, tenantScoped);
     app.use(`${prefix}/*`, tenantScoped);
   }
+  // A key revoked, deleted or given other roles, or a role changed, must not keep its old rights from memory here.
+  const forgetAfterWrites: MiddlewareHandler<AppEnv> = async (c, next) => {
+    await next();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400) principals.forgetTenant(c.get('principal').tenantId);
+  };
+  app.use('/v1/api-keys/*', forgetAfterWrites);
+  app.use('/v1/roles/*', forgetAfterWrites);
   registerScopeRoutes(app);
   // A deleted cluster takes its credentials along (ON DELETE CASCADE): this process stops trusting them from memory too.
   app.delete('/v1/clusters/:id', async (c, next) => {

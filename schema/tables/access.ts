@@ -3,7 +3,7 @@ import { boolean, integer, jsonb, pgPolicy, pgTable, primaryKey, text, uniqueInd
 import type { FileThreatProtectionSettings } from '../file-threat-protection.ts';
 import type { RuntimePolicySpec } from '../runtime-policies.ts';
 import type { Right } from '../rights.ts';
-import { appRole, bySecretCheck, objectColumns, tenantId, tenantPolicy, timestampColumn } from './common.ts';
+import { appRole, bySecretCheck, objectColumns, tenantId, tenantPolicy, timestampColumn, listOrder } from './common.ts';
 
 export const tenants = pgTable(
   'tenants',
@@ -26,7 +26,7 @@ export const tenants = pgTable(
 export const roles = pgTable(
   'roles',
   { ...objectColumns<{ description?: string }>(), rights: jsonb('rights').$type<Right[]>().notNull(), builtin: boolean('builtin').notNull().default(false) },
-  (t) => [uniqueIndex('roles_tenant_name').on(t.tenantId, t.name), tenantPolicy('roles')],
+  (t) => [uniqueIndex('roles_tenant_name').on(t.tenantId, t.name), listOrder('roles', t), tenantPolicy('roles')],
 ).enableRLS();
 
 /**
@@ -45,7 +45,7 @@ export const apiKeys = pgTable(
   (t) => [
     uniqueIndex('api_keys_tenant_name').on(t.tenantId, t.name),
     uniqueIndex('api_keys_key_hash').on(t.keyHash),
-    tenantPolicy('api_keys'),
+    listOrder('api_keys', t), tenantPolicy('api_keys'),
     pgPolicy('api_keys_by_secret', {
       for: 'select',
       to: appRole,

@@ -2,13 +2,13 @@
 import { boolean, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { AssurancePolicySpec } from '../assurance-policies.ts';
 import type { Finding, ScannerFormat, Severity } from '../scan-reports/finding.ts';
-import { objectColumns, tenantId, tenantPolicy, timestampColumn } from './common.ts';
+import { objectColumns, tenantId, tenantPolicy, timestampColumn, listOrder } from './common.ts';
 
 /** Image assurance policies: the rules that turn scan findings into compliance (workers/assurance/). */
 export const assurancePolicies = pgTable(
   'assurance_policies',
   { ...objectColumns<AssurancePolicySpec>(), enabled: boolean('enabled').notNull() },
-  (t) => [uniqueIndex('assurance_policies_tenant_name').on(t.tenantId, t.name), tenantPolicy('assurance_policies')],
+  (t) => [uniqueIndex('assurance_policies_tenant_name').on(t.tenantId, t.name), listOrder('assurance_policies', t), tenantPolicy('assurance_policies')],
 ).enableRLS();
 
 /**

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { integer, jsonb, pgPolicy, pgRole, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgPolicy, pgRole, text, timestamp, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
 
 /** The role every tenant transaction switches to; it is subject to row-level security (see migrations/0000). */
 export const appRole = pgRole('palisade_app').existing();
@@ -28,6 +28,12 @@ export const objectColumns = <Spec>() => ({
 });
 
 export { ts as timestampColumn };
+
+/**
+ * Lists page through a tenant's objects in id order (`where tenant_id = $1 and id > $cursor order by id limit n`):
+ * this index answers that with a range scan of one page instead of sorting every object of the tenant.
+ */
+export const listOrder = (table: string, t: { tenantId: AnyPgColumn; id: AnyPgColumn }) => index(`${table}_tenant_id`).on(t.tenantId, t.id);
 
 /**
  * WITH CHECK of an UPDATE policy that lets the holder of a secret touch its row before the tenant is known: the row

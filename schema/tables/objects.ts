@@ -9,30 +9,30 @@ import type { RuntimeProfileSpec } from '../runtime-profiles.ts';
 import type { ScopeInput } from '../scopes.ts';
 import type { SignatureValidatorInput } from '../signature-validators.ts';
 import { systemPolicy } from './audit.ts';
-import { objectColumns, tenantPolicy, timestampColumn } from './common.ts';
+import { objectColumns, tenantPolicy, timestampColumn, listOrder } from './common.ts';
 
 export const scopes = pgTable(
   'scopes',
   { ...objectColumns<ScopeInput>(), global: boolean('global').notNull().default(false) },
-  (t) => [uniqueIndex('scopes_tenant_name').on(t.tenantId, t.name), tenantPolicy('scopes')],
+  (t) => [uniqueIndex('scopes_tenant_name').on(t.tenantId, t.name), listOrder('scopes', t), tenantPolicy('scopes')],
 ).enableRLS();
 
 export const clusters = pgTable(
   'clusters',
   objectColumns<ClusterInput>(),
-  (t) => [uniqueIndex('clusters_tenant_name').on(t.tenantId, t.name), tenantPolicy('clusters')],
+  (t) => [uniqueIndex('clusters_tenant_name').on(t.tenantId, t.name), listOrder('clusters', t), tenantPolicy('clusters')],
 ).enableRLS();
 
 export const runtimeProfiles = pgTable(
   'runtime_profiles',
   objectColumns<RuntimeProfileSpec>(),
-  (t) => [uniqueIndex('runtime_profiles_tenant_name').on(t.tenantId, t.name), tenantPolicy('runtime_profiles')],
+  (t) => [uniqueIndex('runtime_profiles_tenant_name').on(t.tenantId, t.name), listOrder('runtime_profiles', t), tenantPolicy('runtime_profiles')],
 ).enableRLS();
 
 export const signatureValidators = pgTable(
   'signature_validators',
   objectColumns<SignatureValidatorInput>(),
-  (t) => [uniqueIndex('signature_validators_tenant_name').on(t.tenantId, t.name), tenantPolicy('signature_validators')],
+  (t) => [uniqueIndex('signature_validators_tenant_name').on(t.tenantId, t.name), listOrder('signature_validators', t), tenantPolicy('signature_validators')],
 ).enableRLS();
 
 /**
@@ -50,7 +50,7 @@ export const registries = pgTable(
   (t) => [
     uniqueIndex('registries_tenant_name').on(t.tenantId, t.name),
     index('registries_next_sync').on(t.nextSyncAt).where(sql`${t.nextSyncAt} is not null`),
-    tenantPolicy('registries'),
+    listOrder('registries', t), tenantPolicy('registries'),
     systemPolicy('registries', 'select'),
   ],
 ).enableRLS();
@@ -73,7 +73,7 @@ export const images = pgTable(
     uniqueIndex('images_tenant_name').on(t.tenantId, t.name),
     index('images_tenant_digest').on(t.tenantId, sql`(${t.spec}->>'digest')`),
     index('images_compliant_until').on(t.compliantUntil).where(sql`${t.compliantUntil} is not null`),
-    tenantPolicy('images'),
+    listOrder('images', t), tenantPolicy('images'),
     systemPolicy('images', 'select'),
   ],
 ).enableRLS();
@@ -85,7 +85,7 @@ export const runtimePolicies = pgTable(
     enabled: boolean('enabled').notNull(),
     mode: text('mode').$type<'audit' | 'enforce'>().notNull(),
   },
-  (t) => [uniqueIndex('runtime_policies_tenant_name').on(t.tenantId, t.name), tenantPolicy('runtime_policies')],
+  (t) => [uniqueIndex('runtime_policies_tenant_name').on(t.tenantId, t.name), listOrder('runtime_policies', t), tenantPolicy('runtime_policies')],
 ).enableRLS();
 
 /** What each policy references, so a delete can name the policies in its way. */

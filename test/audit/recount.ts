@@ -42,27 +42,35 @@ const GROUPS = `(
 const CHECKS = `(select unnest(g.checks) as id)`;
 const bucketMs = (gr: string) => `(extract(epoch from date_trunc('${gr}', (g.event->>'time')::timestamptz at time zone 'UTC')) * 1000)::float8`;
 
-/** Every row of audit_rollups of the tenant, as sorted lines. */
+/** Every row of audit_rollups of the tenant, as sorted lines (its `checks` map as sorted `id=count` pairs). */
 export async function rollupLines(q: Query, tenantId: string): Promise<string[]> {
   const { rows } = await q(
-    `select concat_ws('|', granularity, (extract(epoch from bucket) * 1000)::float8, cluster_id, namespace, policy_id, check_id, verdict, severity, kind, image, workload, count) as line
+    `select concat_ws('|', granularity, (extract(epoch from bucket) * 1000)::float8, cluster_id, namespace, policy_id, verdict, severity, kind, image, workload, count,
+       (select coalesce(string_agg(k || '=' || v, ',' order by k), '') from jsonb_each_text(checks) as x(k, v))) as line
      from audit_rollups where tenant_id = $1`,
     [tenantId],
   );
   return rows.map((r) => r.line as string).sort();
 }
 
-/** The same lines, recounted from raw events: per finding group one row with check '' plus one per distinct check id. */
+/**
+ * The same lines, recounted from raw events: per tuple and UTC hour the finding groups, and how many of them held each
+ * check id (days are not stored: summaries by day sum hours, and `recountSummary` checks those from raw events).
+ */
 export async function recountLines(q: Query, tenantId: string): Promise<string[]> {
-  const dims = ['cluster', 'namespace', 'policy'].map((d) => DIMENSIONS[d]).join(', ');
-  const rest = ['verdict', 'severity', 'kind', 'image', 'workload'].map((d) => DIMENSIONS[d]).join(', ');
-  const parts = ['hour', 'day'].map(
-    (gr) => `select concat_ws('|', '${gr}', ${bucketMs(gr)}, ${dims}, k.check_id, ${rest}, sum(g.times)) as line
-            from ${GROUPS} g cross join lateral (select '' as check_id union all select id from ${CHECKS} x) k
-            group by ${bucketMs(gr)}, ${dims}, k.check_id, ${rest}`,
+  const dims = ['cluster', 'namespace', 'policy', 'verdict', 'severity', 'kind', 'image', 'workload'].map((d, i) => `${DIMENSIONS[d]} as d${i}`).join(', ');
+  const names = Array.from({ length: 8 }, (_, i) => `d${i}`).join(', ');
+  const parts = ['hour'].map(
+    (gr) => `with g as (select ${bucketMs(gr)} as b, ${dims}, g.times, g.checks from ${GROUPS} g),
+              totals as (select b, ${names}, sum(times) as n from g group by b, ${names}),
+              per_check as (select b, ${names}, k.id, sum(times) as n from g cross join lateral unnest(g.checks) as k(id) group by b, ${names}, k.id),
+              maps as (select b, ${names}, string_agg(id || '=' || n, ',' order by id) as m from per_check group by b, ${names})
+            select concat_ws('|', '${gr}', t.b, ${names.split(', ').map((n) => `t.${n}`).join(', ')}, t.n, coalesce(m.m, '')) as line
+            from totals t left join maps m using (b, ${names})`,
   );
-  const { rows } = await q(parts.join(' union all '), [tenantId]);
-  return rows.map((r) => r.line as string).sort();
+  const lines: string[] = [];
+  for (const part of parts) lines.push(...(await q(part, [tenantId])).rows.map((r) => r.line as string));
+  return lines.sort();
 }
 
 /** What GET /v1/audit/summary should answer for `groupBy` over the whole table, as sorted `key|bucket|count` lines. */

@@ -5,7 +5,7 @@ import { harness } from '../support/harness.ts';
 import { testPglite } from '../support/pglite.ts';
 import { loadedMachineRuns, PROPERTY_TEST_TIMEOUT } from '../support/property.ts';
 import { generateBatches, recountLines, recountSummary, rollupLines, summaryLines, type Query } from './recount.ts';
-import { sendEvents } from './support.ts';
+import { auditEvent, sendEvents } from './support.ts';
 
 const database = await testPglite();
 afterAll(() => database.close());
@@ -60,5 +60,50 @@ describe('audit rollups', () => {
       runs.parameters,
     );
     runs.expectRuns(5);
+  });
+
+  it('after batched ingest equal those of the same events ingested one by one (batches sum their increments in memory before one upsert)', { timeout: PROPERTY_TEST_TIMEOUT }, async () => {
+    const runs = loadedMachineRuns(10);
+    // Few tuples (two hours, two workloads, two severities), so that rows collide within batches and across them.
+    const event = fc.record({
+      hour: fc.integer({ min: 0, max: 1 }),
+      workload: fc.constantFrom('web', 'db'),
+      severity: fc.constantFrom('high', 'low'),
+      checks: fc.subarray(['registriesAllowed', 'capabilitiesBlock', 'bestPracticeCheck.imageTagNotLatest']),
+      count: fc.option(fc.integer({ min: 2, max: 5 }), { nil: undefined }),
+      cluster: fc.integer({ min: 0, max: 1 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(event, { minLength: 1, maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 15 }), { minLength: 1, maxLength: 6 }), runs.counted(async (drawn, sizes) => {
+        const batched = await h.tenant(`batched${run}`);
+        const single = await h.tenant(`single${run++}`);
+        const agents = { batched: [await enrolledCluster(h, batched, 'a'), await enrolledCluster(h, batched, 'b')], single: [await enrolledCluster(h, single, 'a'), await enrolledCluster(h, single, 'b')] };
+        const events = drawn.map((d, i) => ({
+          cluster: d.cluster,
+          event: auditEvent(new Date(base + d.hour * 3_600_000 + i * 1000), {
+            severity: d.severity as 'high' | 'low',
+            checks: d.checks.map((id) => ({ id, message: 'm', severity: d.severity as 'high' | 'low' })),
+            workload: { namespace: 'shop', kind: 'Deployment', name: d.workload, container: 'app', image: 'nginx:1' },
+            ...(d.count ? { count: d.count, firstSeen: new Date(base + d.hour * 3_600_000).toISOString(), lastSeen: new Date(base + d.hour * 3_600_000 + i * 1000).toISOString() } : {}),
+          }),
+        }));
+        // Batches per cluster, cut at the drawn sizes; then every event alone.
+        for (const cluster of [0, 1]) {
+          const mine = events.filter((e) => e.cluster === cluster).map((e) => e.event);
+          for (let at = 0, i = 0; at < mine.length; at += sizes[i++ % sizes.length]!) {
+            expect((await sendEvents(h, agents.batched[cluster]!.credential, mine.slice(at, at + sizes[i % sizes.length]!))).status).toBe(202);
+          }
+          for (const e of mine) expect((await sendEvents(h, agents.single[cluster]!.credential, [e])).status).toBe(202);
+        }
+        // The same lines once each tenant's clusters are named by their position.
+        const named = async (tenantId: string, clusters: Array<{ clusterId: string }>) =>
+          (await rollupLines(q, tenantId)).map((line) => clusters.reduce((l, c, i) => l.replaceAll(c.clusterId, `cluster-${i}`), line)).sort();
+        const lines = await named(batched.id, agents.batched);
+        expect(lines.length).toBeGreaterThan(0);
+        expect(lines).toEqual(await named(single.id, agents.single));
+      })),
+      runs.parameters,
+    );
+    runs.expectRuns(3);
   });
 });

@@ -1,14 +1,8 @@
 import { SEVERITY_RANK, type AuditCheck, type AuditEventV1, type AuditWorkload, type Severity } from '../../schema/audit-event.ts';
 
+/** What a summary counts per: a UTC hour or day. Only hours are stored; a day is the sum of its 24 hours. */
 export type Granularity = 'hour' | 'day';
-export const GRANULARITIES: readonly Granularity[] = ['hour', 'day'];
 export const GRANULARITY_MS: Record<Granularity, number> = { hour: 3_600_000, day: 86_400_000 };
-
-/**
- * The `check_id` of the row that counts every finding group of its tuple once, whatever its checks. Each group also
- * counts once under every distinct check id it holds, so a summary counts groups unless it breaks them down by check.
- */
-export const ALL_CHECKS = '';
 
 /** Start of the UTC hour or day holding `time` (ms), as an ISO string. */
 export const bucketStart = (time: number, granularity: Granularity) => new Date(Math.floor(time / GRANULARITY_MS[granularity]) * GRANULARITY_MS[granularity]).toISOString();
@@ -69,43 +63,49 @@ export function findingGroups(event: AuditEventV1): FindingGroup[] {
 
 export interface RollupRow {
   tenantId: string;
-  granularity: Granularity;
+  /** Always 'hour' (the column stays so that rows written before days were derived keep their meaning). */
+  granularity: 'hour';
   bucket: string;
   clusterId: string;
   namespace: string;
   policyId: string;
-  checkId: string;
   verdict: string;
   severity: string;
   kind: string;
   image: string;
   workload: string;
+  /** Finding groups of the tuple in the bucket. */
   count: number;
+  /** Of those, how many held each check id (a group with two checks counts under both). */
+  checks: Record<string, number>;
 }
 
 /**
  * The rollup increments of a set of newly stored events, summed in memory so that each key appears once (one
  * INSERT ... ON CONFLICT DO UPDATE cannot touch a row twice), sorted by key so that concurrent batches lock rows in
  * the same order. Each event adds its finding groups, `count` times (an aggregate event stands for that many
- * identical decisions), in the bucket of its `time`.
+ * identical decisions), in the UTC hour of its `time`. One row per tuple and hour carries the per-check counts in
+ * `checks` rather than a row per check, and days are not stored but summed from hours when read: rows are what the
+ * upsert pays for, and a row per check more than doubled them, a row per day doubled them again (see
+ * audit-summary.store.ts for what reading days from hours costs).
  */
 export function rollupIncrements(tenantId: string, clusterId: string, events: readonly AuditEventV1[]): RollupRow[] {
   const rows = new Map<string, RollupRow>();
   for (const event of events) {
     const time = Date.parse(event.time);
     const times = event.count ?? 1;
-    const base = { tenantId, clusterId, namespace: event.workload?.namespace ?? '', kind: event.kind, workload: workloadKey(event.workload) };
+    const namespace = event.workload?.namespace ?? '';
+    const workload = workloadKey(event.workload);
+    const bucket = bucketStart(time, 'hour');
     for (const group of findingGroups(event)) {
-      for (const granularity of GRANULARITIES) {
-        const bucket = bucketStart(time, granularity);
-        for (const checkId of [ALL_CHECKS, ...group.checkIds]) {
-          const row = { ...base, policyId: group.policyId, verdict: group.verdict, severity: group.severity, image: group.image, granularity, bucket, checkId, count: times };
-          const key = JSON.stringify([granularity, bucket, row.namespace, row.policyId, checkId, row.verdict, row.severity, row.kind, row.image, row.workload]);
-          const seen = rows.get(key);
-          if (seen) seen.count += times;
-          else rows.set(key, row);
-        }
+      const key = JSON.stringify([bucket, namespace, group.policyId, group.verdict, group.severity, event.kind, group.image, workload]);
+      let row = rows.get(key);
+      if (!row) {
+        row = { tenantId, clusterId, granularity: 'hour', bucket, namespace, policyId: group.policyId, verdict: group.verdict, severity: group.severity, kind: event.kind, image: group.image, workload, count: 0, checks: Object.create(null) as Record<string, number> };
+        rows.set(key, row);
       }
+      row.count += times;
+      for (const checkId of group.checkIds) row.checks[checkId] = (row.checks[checkId] ?? 0) + times;
     }
   }
   return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);

@@ -2,10 +2,14 @@ import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
 import { auditRollups as r } from '../../schema/tables/index.ts';
 import type { Tx } from '../db/db.ts';
 import { filterConditions, type AuditFilters, type FilterColumns } from './audit-filters.ts';
-import { ALL_CHECKS, type Granularity } from './audit-rollup.ts';
+import type { Granularity } from './audit-rollup.ts';
+
+/** One entry of a rollup row's `checks` map, joined in (`perCheck`) when a summary counts by check. */
+const CHECK = sql.raw('c.check_id');
+const CHECK_COUNT = sql.raw('c.n::bigint');
 
 /** What a summary can group by: every dimension of the rollups. */
-export const SUMMARY_DIMENSIONS = { policy: r.policyId, check: r.checkId, cluster: r.clusterId, namespace: r.namespace, verdict: r.verdict, severity: r.severity, kind: r.kind, image: r.image, workload: r.workload };
+export const SUMMARY_DIMENSIONS = { policy: r.policyId, check: CHECK, cluster: r.clusterId, namespace: r.namespace, verdict: r.verdict, severity: r.severity, kind: r.kind, image: r.image, workload: r.workload };
 export type SummaryDimension = keyof typeof SUMMARY_DIMENSIONS;
 
 export interface SummaryQuery {
@@ -26,22 +30,25 @@ export interface SummaryGroup {
   total: number;
 }
 
-const ROLLUP_COLUMNS: FilterColumns = { ...SUMMARY_DIMENSIONS, time: r.bucket, clusterId: r.clusterId, policyId: r.policyId, check: (check) => eq(r.checkId, check) };
+const ROLLUP_COLUMNS: FilterColumns = { ...SUMMARY_DIMENSIONS, time: r.bucket, clusterId: r.clusterId, policyId: r.policyId, check: (check) => sql`${CHECK} = ${check}` };
+
+/** The rows a summary reads: the rollups, or, counting by check, one row per entry of their `checks` maps. */
+const source = (perCheck: boolean) => (perCheck ? sql`${r} cross join lateral jsonb_each_text(${r.checks}) as c(check_id, n)` : sql`${r}`);
+const counted = (perCheck: boolean) => (perCheck ? CHECK_COUNT : sql`${r.count}`);
 
 const rowsOf = async <T>(tx: Tx, query: SQL) => ((await tx.execute(query)) as unknown as { rows: T[] }).rows;
 
 /**
- * Counts from `audit_rollups` only, never from raw events. Rows with check '' count each event once; the per-check
- * rows are read only when the summary groups or filters by check (an event with two checks counts under both).
+ * Counts from `audit_rollups` only, never from raw events. A row's `count` counts each finding group once; its
+ * `checks` map is read only when the summary groups or filters by check (a group with two checks counts under both).
+ * Rollups hold hours; a day's counts are the sum of its hours, so a summary by day reads up to 24 rows where one
+ * stored per day would do: the price of ingest writing half the rows (summaries are read by people, rollups written
+ * with every batch). Ranges are whole UTC days then, so the hours read are exactly those of the days asked for.
  */
 export async function summarize(tx: Tx, tenantId: string, q: SummaryQuery) {
-  const base = (byCheck: boolean) =>
-    and(
-      eq(r.tenantId, tenantId),
-      eq(r.granularity, q.granularity),
-      filterConditions({ ...q.filters, from: q.from, to: q.to }, ROLLUP_COLUMNS),
-      q.filters.check ? undefined : byCheck ? ne(r.checkId, ALL_CHECKS) : eq(r.checkId, ALL_CHECKS),
-    );
+  const base = and(eq(r.tenantId, tenantId), eq(r.granularity, 'hour'), filterConditions({ ...q.filters, from: q.from, to: q.to }, ROLLUP_COLUMNS));
+  const bucket = q.granularity === 'day' ? sql`date_trunc('day', ${r.bucket}, 'UTC')` : sql`${r.bucket}`;
+  const byCheck = q.groupBy.includes('check') || q.filters.check !== undefined;
   const dims = q.groupBy.map((d) => ({ d, alias: sql.raw(`d_${d}`) }));
   const list = (items: SQL[]) => sql.join(items, sql`, `);
   const selectDims = dims.map(({ d, alias }) => sql`${SUMMARY_DIMENSIONS[d]} as ${alias}`);
@@ -50,9 +57,9 @@ export async function summarize(tx: Tx, tenantId: string, q: SummaryQuery) {
   const groupRows = await rowsOf<Record<string, unknown> & { start: number; n: number; total: number; grand: number; groups: number }>(
     tx,
     sql`with per as (
-          select ${list([...selectDims, sql`${r.bucket} as bucket`, sql`sum(${r.count}) as n`])}
-          from ${r} where ${base(q.groupBy.includes('check') || q.filters.check !== undefined)}
-          group by ${list([...aliases, sql`bucket`])}),
+          select ${list([...selectDims, sql`${bucket} as bucket`, sql`sum(${counted(byCheck)}) as n`])}
+          from ${source(byCheck)} where ${base}
+          group by ${list([...aliases, bucket])}),
         totals as (select *, sum(n) over (${partition}) as total, sum(n) over () as grand from per),
         ranked as (select *, dense_rank() over (order by ${list([sql`total desc`, ...aliases])}) as rank from totals),
         counted as (select *, max(rank) over () as groups from ranked)
@@ -69,13 +76,14 @@ export async function summarize(tx: Tx, tenantId: string, q: SummaryQuery) {
   }
 
   const offending = q.filters.verdicts ? undefined : ne(r.verdict, 'allowed');
-  const workloads = await tx
-    .select({ workload: r.workload, count: sql<number>`sum(${r.count})::float8`.mapWith(Number) })
-    .from(r)
-    .where(and(base(false), ne(r.workload, ''), offending))
-    .groupBy(r.workload)
-    .orderBy(sql`2 desc`, r.workload)
-    .limit(q.top);
+  const perCheck = q.filters.check !== undefined;
+  const workloads = (
+    await rowsOf<{ workload: string; count: number }>(
+      tx,
+      sql`select ${r.workload} as workload, sum(${counted(perCheck)})::float8 as count from ${source(perCheck)}
+          where ${and(base, ne(r.workload, ''), offending)} group by ${r.workload} order by 2 desc, 1 limit ${q.top}`,
+    )
+  ).map((w) => ({ workload: w.workload, count: Number(w.count) }));
   const first = groupRows[0];
   return { total: Number(first?.grand ?? 0), groupCount: Number(first?.groups ?? 0), groups: [...groups.values()], topWorkloads: workloads };
 }

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { harness, keyWithRights, type Harness, type TenantClient } from '../support/harness.ts';
+import { skipWithoutPostgres, testPostgres, type TestPostgres } from '../support/postgres.ts';
+import { countingDatabase, type StatementLog } from '../support/statement-count.ts';
+
+/**
+ * A regression guard, counted rather than timed: what one CRUD request costs the database, through the production
+ * driver. A key's principal is read once (then held for at most cacheMaxAgeMs), so a list or a create is the route's
+ * own transaction: BEGIN, the tenant settings (role and app.tenant_id for row-level security), the work, COMMIT.
+ */
+describe.skipIf(skipWithoutPostgres('test/postgres/statements-per-request.test.ts'))('statements per CRUD request (real Postgres, Neon driver)', () => {
+  let pg: TestPostgres;
+  let log: StatementLog;
+  let h: Harness;
+  let acme: TenantClient;
+  beforeAll(async () => {
+    pg = await testPostgres();
+    const counting = countingDatabase(pg.url);
+    log = counting.log;
+    h = harness(counting.database);
+    acme = await h.tenant('acme');
+  });
+  afterAll(() => pg?.close());
+
+  async function counted(client: TenantClient, method: string, path: string, body?: unknown) {
+    log.reset();
+    const res = await client.json(method, path, body);
+    return { ...res, statements: [...log.statements], transactions: log.transactions };
+  }
+
+  it('a list is one transaction of at most 4 statements, the tenant pinned in it before the query', async () => {
+    await counted(acme, 'GET', '/v1/scopes');
+    for (const path of ['/v1/scopes', '/v1/roles?limit=3', '/v1/runtime-profiles', '/v1/clusters']) {
+      const res = await counted(acme, 'GET', path);
+      expect(res.status, path).toBe(200);
+      expect(res.transactions, path).toBe(1);
+      expect(res.statements.length, `${path}: ${res.statements.join('\n')}`).toBeLessThanOrEqual(4);
+      expect(res.statements[0]).toMatch(/^begin/i);
+      expect(res.statements[1]).toMatch(/set_config\('role', 'palisade_app', true\), set_config\('app\.tenant_id', \$1, true\)/);
+      expect(res.statements.at(-1)).toMatch(/^commit/i);
+    }
+  });
+
+  it('a create is one transaction: at most 4 statements, 6 for kinds that feed bundles (their staleness mark takes a lock and an update)', async () => {
+    await counted(acme, 'GET', '/v1/roles');
+    const role = await counted(acme, 'POST', '/v1/roles', { name: 'readers', rights: ['scopes.view'] });
+    expect(role.status).toBe(201);
+    expect(role.transactions).toBe(1);
+    expect(role.statements.length, role.statements.join('\n')).toBeLessThanOrEqual(4);
+
+    // A write under /v1/roles makes this instance forget the tenant's keys: the next request reads the key again.
+    expect((await counted(acme, 'GET', '/v1/scopes')).transactions).toBe(2);
+    const profile = await counted(acme, 'POST', '/v1/runtime-profiles', { name: 'p1' });
+    expect(profile.status).toBe(201);
+    expect(profile.transactions).toBe(1);
+    expect(profile.statements.length, profile.statements.join('\n')).toBeLessThanOrEqual(6);
+    expect(profile.statements.filter((s) => /pg_advisory_xact_lock_shared|cluster_bundles/.test(s))).toHaveLength(2);
+  });
+
+  it('reads a key once, not once per middleware registration: the first request with it adds one transaction', async () => {
+    const key = await keyWithRights(acme, ['scopes.view']);
+    const fresh = h.as(acme, key);
+    const first = await counted(fresh, 'GET', '/v1/scopes');
+    expect(first.status).toBe(200);
+    expect(first.transactions).toBe(2);
+    expect(first.statements.filter((s) => /from "api_keys"/.test(s))).toHaveLength(1);
+  });
+
+  it('a key revoked, or a role cut, through this instance stops at once despite the cache', async () => {
+    const key = await keyWithRights(acme, ['scopes.view', 'clusters.view']);
+    const holder = h.as(acme, key);
+    expect((await holder.json('GET', '/v1/clusters')).status).toBe(200);
+    const roles = (await acme.json('GET', '/v1/roles?limit=200')).body.items as Array<{ id: string; name: string; rights: string[] }>;
+    const keys = (await acme.json('GET', '/v1/api-keys?limit=200')).body.items as Array<{ id: string; roleIds: string[] }>;
+    const mine = keys.find((k) => k.roleIds.length === 1 && roles.find((r) => r.id === k.roleIds[0])?.rights.includes('clusters.view') && roles.find((r) => r.id === k.roleIds[0])?.rights.length === 2)!;
+    const role = roles.find((r) => r.id === mine.roleIds[0])!;
+    expect((await acme.json('PUT', `/v1/roles/${role.id}`, { name: role.name, rights: ['scopes.view'] })).status).toBe(200);
+    expect((await holder.json('GET', '/v1/clusters')).status).toBe(403);
+    expect((await holder.json('GET', '/v1/scopes')).status).toBe(200);
+    expect((await acme.json('POST', `/v1/api-keys/${mine.id}/revoke`)).status).toBe(200);
+    expect((await holder.json('GET', '/v1/scopes')).status).toBe(401);
+  });
+
+  it('a list of one page reads one page from the (tenant_id, id) index, not every object of the tenant', async () => {
+    await pg.admin.query(
+      `insert into scopes (tenant_id, id, name, spec, created_by, updated_by)
+       select $1, gen_random_uuid(), 'bulk-' || i, '{"name":"x","resources":[]}', 'test', 'test' from generate_series(1, 3000) i`,
+      [acme.id],
+    );
+    await pg.admin.query('analyze scopes');
+    const { rows } = await pg.admin.query(`explain (analyze, format json) select * from scopes where tenant_id = $1 order by id limit 51`, [acme.id]);
+    const plan = JSON.stringify(rows[0]['QUERY PLAN']);
+    expect(plan).toContain('scopes_tenant_id');
+    expect(plan).not.toContain('"Node Type":"Sort"');
+  });
+});
