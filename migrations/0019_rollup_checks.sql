@@ -1,8 +1,6 @@
 -- Per-check counts move from a row per check into the `checks` map of the tuple's row (check_id ''): rollup rows
 -- written per event drop by the number of checks each finding group holds. Every per-check row has its tuple's row
--- (ingest always wrote both), so folding them in keeps every count. Days are no longer stored: a summary by day sums
--- the day's hours, which ingest always wrote beside each day row, so dropping day rows loses nothing either.
-DELETE FROM "audit_rollups" WHERE "granularity" = 'day';--> statement-breakpoint
+-- (ingest always wrote both), so folding them in keeps every count.
 ALTER TABLE "audit_rollups" ADD COLUMN "checks" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
 UPDATE "audit_rollups" AS g SET "checks" = c."checks"
 FROM (

@@ -53,14 +53,11 @@ export async function rollupLines(q: Query, tenantId: string): Promise<string[]>
   return rows.map((r) => r.line as string).sort();
 }
 
-/**
- * The same lines, recounted from raw events: per tuple and UTC hour the finding groups, and how many of them held each
- * check id (days are not stored: summaries by day sum hours, and `recountSummary` checks those from raw events).
- */
+/** The same lines, recounted from raw events: per tuple the finding groups, and how many of them held each check id. */
 export async function recountLines(q: Query, tenantId: string): Promise<string[]> {
   const dims = ['cluster', 'namespace', 'policy', 'verdict', 'severity', 'kind', 'image', 'workload'].map((d, i) => `${DIMENSIONS[d]} as d${i}`).join(', ');
   const names = Array.from({ length: 8 }, (_, i) => `d${i}`).join(', ');
-  const parts = ['hour'].map(
+  const parts = ['hour', 'day'].map(
     (gr) => `with g as (select ${bucketMs(gr)} as b, ${dims}, g.times, g.checks from ${GROUPS} g),
               totals as (select b, ${names}, sum(times) as n from g group by b, ${names}),
               per_check as (select b, ${names}, k.id, sum(times) as n from g cross join lateral unnest(g.checks) as k(id) group by b, ${names}, k.id),

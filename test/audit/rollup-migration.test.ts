@@ -19,7 +19,7 @@ function migrationsBefore(tag: string): string {
   return dir;
 }
 
-describe('migration 0019 (per-check rollup rows folded into a checks map, day rows dropped)', () => {
+describe('migration 0019 (per-check rollup rows folded into a checks map)', () => {
   const client = new PGlite();
   const old = migrationsBefore('0019_rollup_checks');
   afterAll(async () => {
@@ -27,7 +27,7 @@ describe('migration 0019 (per-check rollup rows folded into a checks map, day ro
     rmSync(old, { recursive: true, force: true });
   });
 
-  it('keeps every count: each tuple row takes the counts of its per-check rows, which go; days (sums of hours) go', async () => {
+  it('keeps every count: each tuple row takes the counts of its per-check rows, which go', async () => {
     const db = drizzle(client);
     await migrate(db, { migrationsFolder: old });
     const tenant = '0190f0a0-0000-7000-8000-0000000000aa';
@@ -50,6 +50,7 @@ describe('migration 0019 (per-check rollup rows folded into a checks map, day ro
       `select granularity, workload, count::text, checks from audit_rollups order by granularity, workload`,
     );
     expect(rows).toEqual([
+      { granularity: 'day', workload: 'shop/Deployment/a', count: '5', checks: { registriesAllowed: 4 } },
       { granularity: 'hour', workload: 'shop/Deployment/a', count: '5', checks: { registriesAllowed: 4, capabilitiesBlock: 2 } },
       { granularity: 'hour', workload: 'shop/Deployment/b', count: '3', checks: {} },
     ]);

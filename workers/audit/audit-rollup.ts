@@ -1,7 +1,7 @@
 import { SEVERITY_RANK, type AuditCheck, type AuditEventV1, type AuditWorkload, type Severity } from '../../schema/audit-event.ts';
 
-/** What a summary counts per: a UTC hour or day. Only hours are stored; a day is the sum of its 24 hours. */
 export type Granularity = 'hour' | 'day';
+export const GRANULARITIES: readonly Granularity[] = ['hour', 'day'];
 export const GRANULARITY_MS: Record<Granularity, number> = { hour: 3_600_000, day: 86_400_000 };
 
 /** Start of the UTC hour or day holding `time` (ms), as an ISO string. */
@@ -63,8 +63,7 @@ export function findingGroups(event: AuditEventV1): FindingGroup[] {
 
 export interface RollupRow {
   tenantId: string;
-  /** Always 'hour' (the column stays so that rows written before days were derived keep their meaning). */
-  granularity: 'hour';
+  granularity: Granularity;
   bucket: string;
   clusterId: string;
   namespace: string;
@@ -84,10 +83,8 @@ export interface RollupRow {
  * The rollup increments of a set of newly stored events, summed in memory so that each key appears once (one
  * INSERT ... ON CONFLICT DO UPDATE cannot touch a row twice), sorted by key so that concurrent batches lock rows in
  * the same order. Each event adds its finding groups, `count` times (an aggregate event stands for that many
- * identical decisions), in the UTC hour of its `time`. One row per tuple and hour carries the per-check counts in
- * `checks` rather than a row per check, and days are not stored but summed from hours when read: rows are what the
- * upsert pays for, and a row per check more than doubled them, a row per day doubled them again (see
- * audit-summary.store.ts for what reading days from hours costs).
+ * identical decisions), in the bucket of its `time`. One row per tuple and bucket carries the per-check counts in
+ * `checks` rather than a row per check: rows are what the upsert pays for, and a row per check more than doubled them.
  */
 export function rollupIncrements(tenantId: string, clusterId: string, events: readonly AuditEventV1[]): RollupRow[] {
   const rows = new Map<string, RollupRow>();
@@ -96,16 +93,18 @@ export function rollupIncrements(tenantId: string, clusterId: string, events: re
     const times = event.count ?? 1;
     const namespace = event.workload?.namespace ?? '';
     const workload = workloadKey(event.workload);
-    const bucket = bucketStart(time, 'hour');
     for (const group of findingGroups(event)) {
-      const key = JSON.stringify([bucket, namespace, group.policyId, group.verdict, group.severity, event.kind, group.image, workload]);
-      let row = rows.get(key);
-      if (!row) {
-        row = { tenantId, clusterId, granularity: 'hour', bucket, namespace, policyId: group.policyId, verdict: group.verdict, severity: group.severity, kind: event.kind, image: group.image, workload, count: 0, checks: Object.create(null) as Record<string, number> };
-        rows.set(key, row);
+      for (const granularity of GRANULARITIES) {
+        const bucket = bucketStart(time, granularity);
+        const key = JSON.stringify([granularity, bucket, namespace, group.policyId, group.verdict, group.severity, event.kind, group.image, workload]);
+        let row = rows.get(key);
+        if (!row) {
+          row = { tenantId, clusterId, granularity, bucket, namespace, policyId: group.policyId, verdict: group.verdict, severity: group.severity, kind: event.kind, image: group.image, workload, count: 0, checks: Object.create(null) as Record<string, number> };
+          rows.set(key, row);
+        }
+        row.count += times;
+        for (const checkId of group.checkIds) row.checks[checkId] = (row.checks[checkId] ?? 0) + times;
       }
-      row.count += times;
-      for (const checkId of group.checkIds) row.checks[checkId] = (row.checks[checkId] ?? 0) + times;
     }
   }
   return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);

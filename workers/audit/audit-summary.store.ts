@@ -41,13 +41,9 @@ const rowsOf = async <T>(tx: Tx, query: SQL) => ((await tx.execute(query)) as un
 /**
  * Counts from `audit_rollups` only, never from raw events. A row's `count` counts each finding group once; its
  * `checks` map is read only when the summary groups or filters by check (a group with two checks counts under both).
- * Rollups hold hours; a day's counts are the sum of its hours, so a summary by day reads up to 24 rows where one
- * stored per day would do: the price of ingest writing half the rows (summaries are read by people, rollups written
- * with every batch). Ranges are whole UTC days then, so the hours read are exactly those of the days asked for.
  */
 export async function summarize(tx: Tx, tenantId: string, q: SummaryQuery) {
-  const base = and(eq(r.tenantId, tenantId), eq(r.granularity, 'hour'), filterConditions({ ...q.filters, from: q.from, to: q.to }, ROLLUP_COLUMNS));
-  const bucket = q.granularity === 'day' ? sql`date_trunc('day', ${r.bucket}, 'UTC')` : sql`${r.bucket}`;
+  const base = and(eq(r.tenantId, tenantId), eq(r.granularity, q.granularity), filterConditions({ ...q.filters, from: q.from, to: q.to }, ROLLUP_COLUMNS));
   const byCheck = q.groupBy.includes('check') || q.filters.check !== undefined;
   const dims = q.groupBy.map((d) => ({ d, alias: sql.raw(`d_${d}`) }));
   const list = (items: SQL[]) => sql.join(items, sql`, `);
@@ -57,9 +53,9 @@ export async function summarize(tx: Tx, tenantId: string, q: SummaryQuery) {
   const groupRows = await rowsOf<Record<string, unknown> & { start: number; n: number; total: number; grand: number; groups: number }>(
     tx,
     sql`with per as (
-          select ${list([...selectDims, sql`${bucket} as bucket`, sql`sum(${counted(byCheck)}) as n`])}
+          select ${list([...selectDims, sql`${r.bucket} as bucket`, sql`sum(${counted(byCheck)}) as n`])}
           from ${source(byCheck)} where ${base}
-          group by ${list([...aliases, bucket])}),
+          group by ${list([...aliases, sql`bucket`])}),
         totals as (select *, sum(n) over (${partition}) as total, sum(n) over () as grand from per),
         ranked as (select *, dense_rank() over (order by ${list([sql`total desc`, ...aliases])}) as rank from totals),
         counted as (select *, max(rank) over () as groups from ranked)
