@@ -1,7 +1,9 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { registerApiKeyRoutes } from './access/api-keys.routes.ts';
-import { authenticateAgent, CredentialCache } from './agents/agent-auth.ts';
+import { authenticateAgent } from './agents/agent-auth.ts';
+import { AgentStateCache } from './agents/agent-state.ts';
+import { MemorySharedCache, type SharedCache } from './agents/shared-cache.ts';
 import { registerAgentRoutes } from './agents/agent.routes.ts';
 import { registerClusterAgentRoutes } from './agents/cluster-agent.routes.ts';
 import { BundleService } from './bundles/bundle.service.ts';
@@ -67,8 +69,18 @@ export interface AppDeps {
   signing: { issuer: string; keys: KeyRing; ttlSeconds?: number };
   oidc?: OidcVerifier;
   now?: () => Date;
-  /** How long a verified agent credential or a compiled bundle is trusted from memory (ms). */
+  /**
+   * The staleness bound (ms): how long a compiled bundle is trusted from memory, and how old the change markers that
+   * cached agent credentials are checked against may be. A change or revocation made through another instance takes
+   * effect here within it.
+   */
   cacheMaxAgeMs?: number;
+  /**
+   * The cache shared by the instances of one place (Workers: the Cache API; Node: one per process, the default), and
+   * how often a cached credential is read again from the database regardless (which records its last use; 15 min).
+   */
+  sharedCache?: SharedCache;
+  credentialRefreshMs?: number;
   /** Tells the webhook dispatcher that deliveries are due now (Node: its loop; Workers: a Queue message). */
   wakeWebhookDispatcher?: () => void | Promise<void>;
   /**
@@ -90,7 +102,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   const changes = new ChangeFeed();
   const cacheMaxAgeMs = deps.cacheMaxAgeMs ?? 60_000;
   const bundles = new BundleService({ issuer: deps.signing.issuer, keys: deps.signing.keys, ttlSeconds: deps.signing.ttlSeconds ?? 24 * 3600, cacheMaxAgeMs, now }, changes);
-  const credentials = new CredentialCache(cacheMaxAgeMs);
+  const credentials = new AgentStateCache({ shared: deps.sharedCache ?? new MemorySharedCache(), maxAgeMs: cacheMaxAgeMs, refillAfterMs: deps.credentialRefreshMs ?? 15 * 60_000, now }, changes);
   const signatureSets = new SignatureSetService(bundles.settings, changes);
   app.onError(onError);
   app.notFound(notFoundOrNotAllowed(app));
@@ -99,6 +111,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   registerDocsRoutes(app);
 
   const maxSize = deps.config.maxBodyBytes ?? 1024 * 1024;
+  let hasExecutionCtx: boolean | undefined;
   const withDb: MiddlewareHandler<AppEnv> = async (c, next) => {
     const handle = deps.database.open();
     c.set('db', handle.db);
@@ -108,16 +121,23 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
     } finally {
       const closing = handle.close();
       let background = false;
-      try {
-        c.executionCtx.waitUntil(closing);
-        background = true;
-      } catch {
-        // no execution context outside Workers
+      // Outside Workers there is no execution context and the getter throws: learn that once, not per request.
+      if (hasExecutionCtx !== false) {
+        try {
+          c.executionCtx.waitUntil(closing);
+          background = hasExecutionCtx = true;
+        } catch {
+          hasExecutionCtx = false;
+        }
       }
       if (!background) await closing;
     }
   };
-  const limit = (bytes: number, what: string) => bodyLimit({ maxSize: bytes, onError: () => { throw new PalisadeError('payload_too_large', `${what} exceeds ${bytes} bytes`); } });
+  const limit = (bytes: number, what: string): MiddlewareHandler<AppEnv> => {
+    const check = bodyLimit({ maxSize: bytes, onError: () => { throw new PalisadeError('payload_too_large', `${what} exceeds ${bytes} bytes`); } });
+    // GET and HEAD carry no body; asking would build a Request on Node for every poll.
+    return (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : check(c, next));
+  };
   const general = limit(maxSize, 'the body');
   // Scan reports of large images run to megabytes; they get their own limit.
   const scanReports = limit(deps.config.maxScanReportBytes ?? 16 * 1024 * 1024, 'the scan report');
@@ -138,7 +158,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   // A deleted cluster takes its credentials along (ON DELETE CASCADE): this process stops trusting them from memory too.
   app.delete('/v1/clusters/:id', async (c, next) => {
     await next();
-    if (c.res.status === 204) credentials.forgetCluster(c.req.param('id'));
+    if (c.res.status === 204) credentials.forgetCluster(c.get('principal').tenantId, c.req.param('id'));
   });
   registerClusterRoutes(app);
   registerClusterAgentRoutes(app, { bundles, credentials, now });
@@ -165,7 +185,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   app.use(INGEST_PATH, outbox.wakeAfterIngest);
   /** Runs inside each audit ingest transaction with the newly stored events: the hook for the webhooks outbox. */
   const onAuditEventsStored: OnEventsStored | undefined = outbox.onStored;
-  registerAuditRoutes(app, { agentOnly: authenticateAgent(credentials, now), now, config: deps.config.audit, onStored: onAuditEventsStored });
+  registerAuditRoutes(app, { agentOnly: authenticateAgent(credentials), now, config: deps.config.audit, onStored: onAuditEventsStored });
   // The web console at /, next to the API: it calls the API routes above in-process with the user's credential.
   registerConsole(app, { api: app, sessionKey: deps.console?.sessionKey ?? randomSessionKey(), withDb, oidc: deps.oidc, now, assets: deps.console?.assets });
   return Object.assign(app, { bundles, signatureSets, changes });

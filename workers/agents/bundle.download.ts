@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import type { BundleService, SignedBundle } from '../bundles/bundle.service.ts';
+import { gzipText } from '../bundles/bundle.sign.ts';
 import { notFound, PalisadeError } from '../http/errors.ts';
 
 const MAX_WAIT_SECONDS = 120;
@@ -29,9 +30,16 @@ export async function serveBundle(c: Context<AppEnv>, bundles: BundleService): P
     throw new PalisadeError('invalid_parameters', 'invalid query parameters', { errors: [{ parameter: 'wait', detail: `must be whole seconds from 0 to ${MAX_WAIT_SECONDS}` }] });
   }
   const ifNoneMatch = c.req.header('if-none-match');
+  // The poll state (checked against the database's change marker) knows the stored bundle: an unchanged poll ends here.
+  const poll = c.get('agentPoll');
+  const known = poll?.bundle && bundles.servable(poll.bundle) ? poll.bundle : undefined;
+  if (known && waitSeconds === 0 && matches(ifNoneMatch, known.etag)) {
+    return c.body(null, 304, { ETag: known.etag, 'Cache-Control': 'no-cache', 'Palisade-Bundle-Revision': String(known.revision) });
+  }
   const current = () => bundles.current(c.get('db'), tenantId, clusterId);
-  let bundle: SignedBundle | undefined = await current();
+  let bundle: SignedBundle | undefined = await bundles.current(c.get('db'), tenantId, clusterId, known?.etag);
   if (!bundle) throw notFound('cluster');
+  if (poll && bundle.etag !== known?.etag) await poll.record({ revision: bundle.revision, digest: bundle.digest, etag: bundle.etag, kid: bundle.kid, expiresAt: bundle.expiresAt });
   const deadline = Date.now() + waitSeconds * 1000;
   while (matches(ifNoneMatch, bundle.etag) && Date.now() < deadline) {
     const signal = AbortSignal.timeout(Math.min(RECHECK_MS, deadline - Date.now()));
@@ -47,8 +55,8 @@ export async function serveBundle(c: Context<AppEnv>, bundles: BundleService): P
   c.header('Vary', 'Accept-Encoding');
   if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
     c.header('Content-Encoding', 'gzip');
-    bundle.gzipped ??= gzip(bundle.jws);
-    return c.body(await bundle.gzipped);
+    bundle.gzipped ??= gzipText(bundle.jws);
+    return c.body((await bundle.gzipped) as Uint8Array<ArrayBuffer>);
   }
   return c.body(bundle.jws);
 }

@@ -3,6 +3,7 @@ import { FILE_THREAT_PROTECTION_DEFAULTS } from '../../schema/file-threat-protec
 import * as t from '../../schema/tables/index.ts';
 import type { Tx } from '../db/db.ts';
 import { effectiveFacts } from '../file-signatures/effective.store.ts';
+import { bumpChangeMarker } from '../agents/change-markers.ts';
 import type { BundleSources } from './bundle.compile.ts';
 
 export type BundleRow = typeof t.clusterBundles.$inferSelect;
@@ -24,6 +25,7 @@ export async function lockTenantSources(tx: Tx, tenantId: string): Promise<void>
 export async function markTenantBundlesStale(tx: Tx, tenantId: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock_shared(${compileLock(tenantId)})`);
   await tx.update(t.clusterBundles).set({ stale: true }).where(and(eq(t.clusterBundles.tenantId, tenantId), eq(t.clusterBundles.stale, false)));
+  await bumpChangeMarker(tx, tenantId);
 }
 
 export async function readBundleRow(tx: Tx, tenantId: string, clusterId: string, lock = false): Promise<BundleRow | undefined> {
@@ -40,7 +42,8 @@ export async function lockBundleRow(tx: Tx, tenantId: string, clusterId: string)
   return readBundleRow(tx, tenantId, clusterId, true);
 }
 
-export async function saveBundleRow(tx: Tx, row: BundleRow): Promise<void> {
+/** Writes the row's values; a partial row writes only the columns it names. */
+export async function saveBundleRow(tx: Tx, row: Pick<BundleRow, 'tenantId' | 'clusterId'> & Partial<BundleRow>): Promise<void> {
   const { tenantId, clusterId, ...values } = row;
   await tx.update(t.clusterBundles).set(values).where(and(eq(t.clusterBundles.tenantId, tenantId), eq(t.clusterBundles.clusterId, clusterId)));
 }
