@@ -77,7 +77,7 @@ export interface AppDeps {
   cacheMaxAgeMs?: number;
   /**
    * The cache shared by the instances of one place (Workers: the Cache API; Node: one per process, the default), and
-   * how often a cached credential is read again from the database regardless (which records its last use; 15 min).
+   * how often a cached credential is read again from the database regardless (which records its last use; 30 min).
    */
   sharedCache?: SharedCache;
   credentialRefreshMs?: number;
@@ -102,7 +102,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   const changes = new ChangeFeed();
   const cacheMaxAgeMs = deps.cacheMaxAgeMs ?? 60_000;
   const bundles = new BundleService({ issuer: deps.signing.issuer, keys: deps.signing.keys, ttlSeconds: deps.signing.ttlSeconds ?? 24 * 3600, cacheMaxAgeMs, now }, changes);
-  const credentials = new AgentStateCache({ shared: deps.sharedCache ?? new MemorySharedCache(), maxAgeMs: cacheMaxAgeMs, refillAfterMs: deps.credentialRefreshMs ?? 15 * 60_000, now }, changes);
+  const credentials = new AgentStateCache({ shared: deps.sharedCache ?? new MemorySharedCache(), maxAgeMs: cacheMaxAgeMs, refillAfterMs: deps.credentialRefreshMs ?? 30 * 60_000, now }, changes);
   const signatureSets = new SignatureSetService(bundles.settings, changes);
   app.onError(onError);
   app.notFound(notFoundOrNotAllowed(app));
@@ -175,7 +175,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   registerImageRoutes(app, { now });
   registerAssurancePolicyRoutes(app, { now });
   registerFileThreatProtectionRoutes(app);
-  registerFileSignatureRoutes(app, { service: signatureSets, agentOnly: authenticateAgent(credentials, now) });
+  registerFileSignatureRoutes(app, { service: signatureSets, agentOnly: authenticateAgent(credentials) });
   registerRuntimePolicyRoutes(app);
   registerRoleRoutes(app);
   registerApiKeyRoutes(app);
