@@ -12,7 +12,7 @@ import { gzipText, signBundle } from '../workers/bundles/bundle.sign.ts';
 import { loadBundleSources } from '../workers/bundles/bundle.store.ts';
 import { inTenant } from '../workers/db/db.ts';
 import { openPglite } from '../workers/node.ts';
-import { countingDatabase } from './counting-driver.ts';
+import { countingDatabase } from '../test/support/counting-driver.ts';
 import { simulateInstances } from './instances.sim.ts';
 import { seedTenant } from './seed.ts';
 import { fmt, median, report, timeRuns } from './stats.ts';

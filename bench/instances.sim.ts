@@ -10,7 +10,7 @@ import { generateSigningKey } from '../workers/bundles/signing-keys.ts';
 import { inTenant } from '../workers/db/db.ts';
 import type { NodeDatabase } from '../workers/node.ts';
 import { randomToken, sha256Hex, uuidv7 } from '../workers/ids.ts';
-import { countingDatabase } from './counting-driver.ts';
+import { countingDatabase } from '../test/support/counting-driver.ts';
 import { fmt, report } from './stats.ts';
 
 export interface SimulationOptions {

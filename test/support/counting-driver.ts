@@ -1,6 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
-import type { Database, Db } from '../workers/db/db.ts';
+import type { Database, Db } from '../../workers/db/db.ts';
 
 /**
  * PGlite wrapped at the driver: every statement sent counts, transaction control included (BEGIN and COMMIT as two),
