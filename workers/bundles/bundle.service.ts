@@ -2,7 +2,7 @@ import { canonicalJson, sha256Digest } from '../../schema/canonical-json.ts';
 import { inTenant, type Db, type Tx } from '../db/db.ts';
 import { compileBundle } from './bundle.compile.ts';
 import { gzipText, signBundle } from './bundle.sign.ts';
-import { loadBundleSources, lockBundleRow, lockTenantSources, readBundleRow, saveBundleRow, type BundleRow } from './bundle.store.ts';
+import { loadBundleSources, lockBundleRow, lockTenantSources, readBundleBytes, readBundleRow, saveBundleRow, type BundleRow } from './bundle.store.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import type { KeyRing } from './signing-keys.ts';
 
@@ -37,8 +37,9 @@ interface CacheEntry {
   expiresAt: number;
 }
 
-const ready = (row: BundleRow | undefined, s: BundleSettings): row is BundleRow & { jws: string; content: string; digest: string } =>
-  !!row && !row.stale && !!row.jws && row.kid === s.keys.current.kid && !!row.expiresAt && Date.parse(row.expiresAt) - s.now().getTime() > (s.ttlSeconds * 1000) / 2;
+type Signed = { stale: boolean; kid: string | null; expiresAt: string | null } & ({ jws: string | null } | { signed: boolean });
+const ready = <R extends Signed>(row: R | undefined, s: BundleSettings): row is R & { digest: string } =>
+  !!row && !row.stale && ('signed' in row ? row.signed : !!row.jws) && row.kid === s.keys.current.kid && !!row.expiresAt && Date.parse(row.expiresAt) - s.now().getTime() > (s.ttlSeconds * 1000) / 2;
 
 const toSigned = (row: BundleRow): SignedBundle => ({
   clusterId: row.clusterId,
@@ -94,10 +95,14 @@ export class BundleService {
   /** Under the row lock: recompile if stale, raise the revision only if the content changed, re-sign if needed. */
   async #refresh(tx: Tx, tenantId: string, clusterId: string): Promise<BundleRow | undefined> {
     // Lock first, read sources second: a concurrent change then waits for us and marks the row stale after.
-    const row = await lockBundleRow(tx, tenantId, clusterId);
-    if (!row) return undefined;
-    if (ready(row, this.settings)) return row;
-    if (row.stale || !row.content) {
+    const locked = await lockBundleRow(tx, tenantId, clusterId);
+    if (!locked) return undefined;
+    const { hasContent, signed: _signed, ...meta } = locked;
+    // The stored bytes are read only when they are kept (a new content replaces them unread).
+    const stored = async (): Promise<BundleRow> => ({ ...meta, ...(await readBundleBytes(tx, tenantId, clusterId)) });
+    if (ready(locked, this.settings)) return stored();
+    let row: BundleRow | undefined;
+    if (locked.stale || !hasContent) {
       // After the row lock (writers that lock a cluster row first then mark would otherwise deadlock with us).
       await lockTenantSources(tx, tenantId);
       const sources = await loadBundleSources(tx, tenantId, clusterId);
@@ -105,14 +110,14 @@ export class BundleService {
       this.compilations++;
       const content = canonicalJson(compileBundle(sources));
       const digest = await sha256Digest(content);
-      if (digest !== row.digest) Object.assign(row, { revision: row.revision + 1, digest, content, jws: null, jwsGzip: null });
-      row.stale = false;
+      if (digest !== locked.digest) row = { ...meta, revision: meta.revision + 1, digest, content, jws: null, jwsGzip: null };
       // Same content, signature still good: keep the bytes and the ETag, so agents are not made to download again.
-      if (ready(row, this.settings)) {
+      else if (ready({ ...locked, stale: false }, this.settings)) {
         await saveBundleRow(tx, { tenantId, clusterId, stale: false });
-        return row;
+        return { ...(await stored()), stale: false };
       }
     }
+    row ??= await stored();
     const issuedAt = Math.floor(this.settings.now().getTime() / 1000);
     const { keys, issuer, ttlSeconds } = this.settings;
     row.jws = await signBundle(keys.current, { issuer, tenantId, clusterId, revision: row.revision, digest: row.digest!, content: row.content!, issuedAt, ttlSeconds });

@@ -1,0 +1,33 @@
+import { eq, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/pglite';
+import { runtimePolicies } from '../schema/tables/index.ts';
+import { createApp } from '../workers/app.ts';
+import { openPglite } from '../workers/node.ts';
+import { seedTenant } from './seed.ts';
+const database = await openPglite();
+if (process.argv[2] === 'external') await database.client.exec('alter table cluster_bundles alter column content set storage external; alter table cluster_bundles alter column jws set storage external; alter table cluster_bundles alter column jws_gzip set storage external');
+const big = await seedTenant(database, { policies: 1000, profiles: 200 });
+const first = await big.app.request('/v1/agent/bundle', { headers: { authorization: `Bearer ${big.credential}` } });
+const jws = await first.text();
+const tid = (JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString()) as { tid: string }).tid;
+const [edited] = await database.db.select({ id: runtimePolicies.id }).from(runtimePolicies).where(eq(runtimePolicies.tenantId, tid)).limit(1);
+const times = new Map<string, number>();
+const c = database.client;
+const wrap = (t: any): any => new Proxy(t, { get(o, p) { if (p === 'query') return async (q: string, ...a: any[]) => { const s = performance.now(); try { return await o.query(q, ...a); } finally { const k = q.slice(0, 70); times.set(k, (times.get(k) ?? 0) + performance.now() - s); } }; if (p === 'transaction') return (fn: any) => o.transaction((tx: any) => fn(wrap(tx))); const v = Reflect.get(o, p); return typeof v === 'function' ? v.bind(o) : v; } });
+const db = drizzle(wrap(c)) as any;
+const app = createApp({ database: { open: () => ({ db, close: async () => {} }) }, config: {}, signing: { issuer: 'https://bench', keys: big.keys } });
+let n = 0;
+const N = 10;
+const t0 = performance.now();
+let inner = 0;
+for (let i = 0; i < N; i++) {
+  await database.db.execute(sql`update runtime_policies set spec = jsonb_set(spec, '{description}', ${JSON.stringify(`edit ${n++}`)}::jsonb) where id = ${edited!.id}`);
+  await database.client.query('update cluster_bundles set stale = true');
+  app.bundles.changes.tenantChanged(tid);
+  const s = performance.now();
+  await app.bundles.current(db, tid, big.clusterId);
+  inner += performance.now() - s;
+}
+console.log('per refresh (current) ms', (inner / N).toFixed(1));
+for (const [k, v] of [...times].sort((a, b) => b[1] - a[1])) console.log((v / N).toFixed(1).padStart(7), k.replace(/\s+/g, ' '));
+await database.close();
