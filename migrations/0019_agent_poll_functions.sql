@@ -52,3 +52,31 @@ ALTER FUNCTION palisade_markers_since(xid8) OWNER TO palisade_system;
 REVOKE CREATE ON SCHEMA public FROM palisade_app, palisade_system;
 --> statement-breakpoint
 SELECT palisade_force_rls();
+--> statement-breakpoint
+-- Last use of credentials an instance answered from its caches, written in batches (at most once a minute each):
+-- the console shows it as the agent's last poll. Each hash is set in turn so the by-secret policies apply.
+CREATE OR REPLACE FUNCTION palisade_touch_credentials(p_hashes text[], p_now timestamptz) RETURNS integer
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = public, pg_temp SET app.key_hash = ''
+  AS $$
+DECLARE
+  h text;
+  touched integer := 0;
+  n integer;
+BEGIN
+  FOREACH h IN ARRAY p_hashes LOOP
+    PERFORM set_config('app.key_hash', h, true);
+    UPDATE cluster_credentials SET last_used_at = p_now
+      WHERE secret_hash = h AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < p_now - interval '60 seconds');
+    GET DIAGNOSTICS n = ROW_COUNT;
+    touched := touched + n;
+  END LOOP;
+  RETURN touched;
+END
+$$;
+--> statement-breakpoint
+GRANT CREATE ON SCHEMA public TO palisade_app;
+--> statement-breakpoint
+ALTER FUNCTION palisade_touch_credentials(text[], timestamptz) OWNER TO palisade_app;
+--> statement-breakpoint
+REVOKE CREATE ON SCHEMA public FROM palisade_app;

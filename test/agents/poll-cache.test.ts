@@ -70,6 +70,24 @@ describe('unchanged polls across instances', () => {
   });
 });
 
+describe('last use', () => {
+  it('of credentials answered from the caches is written at most about a minute late (the console shows it as the last poll)', async () => {
+    const agent = await enrolledCluster(a, acme, 'prod-touch');
+    const etag = (await poll(a, agent.credential)).headers.get('etag')!;
+    const lastUsed = async () => Date.parse((await acme.json('GET', `/v1/clusters/${agent.clusterId}/credentials`)).body.items[0].lastUsedAt);
+    const firstUse = await lastUsed();
+    for (let i = 0; i < 18; i++) {
+      now += 10_000;
+      const { result, used } = await statements(() => poll(instances[i % instances.length]!, agent.credential, etag));
+      expect(result.status).toBe(304);
+      expect(used).toBeLessThanOrEqual(1);
+    }
+    const latest = await lastUsed();
+    expect(latest).toBeGreaterThan(firstUse + 60_000);
+    expect(now - latest).toBeLessThanOrEqual(70_000);
+  });
+});
+
 describe('what the shared cache allows', () => {
   it('a change reaches the instance it was made through at once, and every other instance within the bound', async () => {
     const agent = await enrolledCluster(a, acme, 'prod-change');

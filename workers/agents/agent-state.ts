@@ -47,8 +47,13 @@ export interface AgentStateSettings {
    * change or revocation made through another instance reaches this one within it; through this one, at once.
    */
   maxAgeMs: number;
-  /** An entry is read again from the database at least this often (which also records the credential's last use). */
+  /** An entry is read again from the database at least this often. */
   refillAfterMs: number;
+  /**
+   * Last use of credentials answered from the caches is written in one statement per instance at most this often
+   * (with a statement the instance sends anyway when there is one); 60 s by default.
+   */
+  touchEveryMs?: number;
   now: () => Date;
   /** Most credentials remembered per instance. */
   maxLocalEntries?: number;
@@ -88,9 +93,13 @@ export class AgentStateCache {
   /** Tenants changed through this instance, by local sequence: their entries wait for a database read after it. */
   readonly #dirty = new Map<string, number>();
   #seq = 0;
+  /** Credentials (hashes) answered from the caches since their last use was last written. */
+  #touched = new Set<string>();
+  #touchedSince: number;
 
   constructor(readonly settings: AgentStateSettings, changes: ChangeFeed) {
     changes.subscribe((tenantId) => this.#dirty.set(tenantId, ++this.#seq));
+    this.#touchedSince = settings.now().getTime();
   }
 
   /** The entry for a presented credential; undefined when it is unknown, revoked or expired. */
@@ -98,8 +107,26 @@ export class AgentStateCache {
     const now = this.settings.now().getTime();
     const local = this.#local.get(token);
     const markers = this.#fresh(this.#markers, now);
-    if (local && markers && this.#valid(local, markers, now)) return local;
+    if (local && markers && this.#valid(local, markers, now)) {
+      this.#touched.add(local.hash);
+      return now - this.#touchedSince < (this.settings.touchEveryMs ?? 60_000) ? local : this.#writeTouches(db, now).then(() => local);
+    }
     return this.#slow(db, token, local, markers, now);
+  }
+
+  /** Hashes whose last use is due, taken (the statement that carries them writes them). */
+  #takeTouches(now: number): string[] | undefined {
+    if (this.#touched.size === 0) return undefined;
+    const hashes = [...this.#touched];
+    this.#touched = new Set();
+    this.#touchedSince = now;
+    return hashes;
+  }
+
+  /** A statement of its own for last use, when none was sent for a while; a failure loses only these timestamps. */
+  async #writeTouches(db: Db, now: number): Promise<void> {
+    const touch = this.#takeTouches(now);
+    if (touch) await readAgentState(db, { now: new Date(now), touch }).catch(() => undefined);
   }
 
   /** Drops what this instance remembers of the cluster's credentials; its tenant's entries wait for the database. */
@@ -130,6 +157,7 @@ export class AgentStateCache {
     }
     if (entry && markers && this.#valid(entry, markers, now)) {
       this.#remember(token, entry);
+      this.#touched.add(entry.hash);
       return entry;
     }
     return this.#fill(db, token, hash, markers === undefined, now);
@@ -139,7 +167,7 @@ export class AgentStateCache {
   async #fill(db: Db, token: string, hash: string, withMarkers: boolean, now: number): Promise<AgentEntry | undefined> {
     const seq = this.#seq;
     const base = this.#markers;
-    const { state, delta } = await readAgentState(db, { keyHash: hash, now: new Date(now), since: withMarkers ? (base?.watermark ?? '0') : undefined });
+    const { state, delta } = await readAgentState(db, { keyHash: hash, now: new Date(now), since: withMarkers ? (base?.watermark ?? '0') : undefined, touch: this.#takeTouches(now) });
     if (delta) await this.#adopt(base, delta, now, seq);
     if (!state) {
       this.#local.delete(token);
@@ -158,7 +186,7 @@ export class AgentStateCache {
       try {
         const seq = this.#seq;
         const base = this.#markers;
-        const { delta } = await readAgentState(db, { now: new Date(now), since: base?.watermark ?? '0' });
+        const { delta } = await readAgentState(db, { now: new Date(now), since: base?.watermark ?? '0', touch: this.#takeTouches(now) });
         return delta ? this.#adopt(base, delta, now, seq) : undefined;
       } finally {
         this.#refreshing = undefined;

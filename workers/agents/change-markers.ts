@@ -27,18 +27,25 @@ export interface MarkerDelta {
   markers: Array<[string, number]>;
 }
 
+const HEX = /^[0-9a-f]{64}$/;
+
 /**
  * One statement (one round trip, row-level security kept: see migrations/0017): the state of the credential whose
- * secret hashes to `keyHash` (undefined: unknown, revoked or expired; also touches its last use), and/or the markers
- * changed since `since`. Either part may be skipped.
+ * secret hashes to `keyHash` (undefined: unknown, revoked or expired; also touches its last use), the markers changed
+ * since `since`, and the last use of the credentials hashed in `touch` (answered from caches since the last write).
+ * Any part may be skipped.
  */
 export async function readAgentState(
   db: Db,
-  ask: { keyHash?: string; now: Date; since?: string },
+  ask: { keyHash?: string; now: Date; since?: string; touch?: string[] },
 ): Promise<{ state?: StoredAgentState; delta?: MarkerDelta }> {
-  const state = ask.keyHash === undefined ? sql`null` : sql`palisade_agent_state(${ask.keyHash}, ${ask.now.toISOString()}::timestamptz)`;
+  const now = ask.now.toISOString();
+  const state = ask.keyHash === undefined ? sql`null` : sql`palisade_agent_state(${ask.keyHash}, ${now}::timestamptz)`;
   const delta = ask.since === undefined ? sql`null` : sql`palisade_markers_since(${ask.since}::xid8)`;
-  const result = (await db.execute(sql`select ${state} as state, ${delta} as delta`)) as unknown as { rows: Array<{ state: StoredAgentState | string | null; delta: MarkerDelta | string | null }> };
+  // One array parameter (hashes are hex, so the literal needs no quoting).
+  const hashes = (ask.touch ?? []).filter((h) => HEX.test(h));
+  const touch = hashes.length === 0 ? sql`null` : sql`palisade_touch_credentials(${`{${hashes.join(',')}}`}::text[], ${now}::timestamptz)`;
+  const result = (await db.execute(sql`select ${state} as state, ${delta} as delta, ${touch} as touched`)) as unknown as { rows: Array<{ state: StoredAgentState | string | null; delta: MarkerDelta | string | null }> };
   const row = result.rows[0]!;
   // jsonb arrives parsed from PGlite and node-postgres, as text from drivers that do not parse it.
   const parse = <T>(v: T | string | null): T | undefined => (v === null ? undefined : typeof v === 'string' ? (JSON.parse(v) as T) : v);
