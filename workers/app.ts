@@ -5,6 +5,7 @@ import { authenticateAgent } from './agents/agent-auth.ts';
 import { AgentStateCache } from './agents/agent-state.ts';
 import { MemorySharedCache, type SharedCache } from './agents/shared-cache.ts';
 import { registerAgentRoutes } from './agents/agent.routes.ts';
+import { unchangedPoll } from './agents/bundle.download.ts';
 import { registerClusterAgentRoutes } from './agents/cluster-agent.routes.ts';
 import { BundleService } from './bundles/bundle.service.ts';
 import { ChangeFeed } from './bundles/change-feed.ts';
@@ -144,6 +145,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   // Signature sets (ClamAV databases) run to megabytes too.
   const signatureSetUploads = limit(deps.config.maxSignatureSetBytes ?? MAX_SIGNATURE_SET_UPLOAD_BYTES, 'the signature set');
   const limitFor = (path: string) => (SCAN_RESULTS_PATH.test(path) ? scanReports : path.startsWith(FILE_SIGNATURE_SETS_PATH) ? signatureSetUploads : general);
+  // First: most agent polls are unchanged and answered from memory, before the body limit and the database handle.
+  app.use('/v1/agent/bundle', unchangedPoll(credentials, bundles));
   app.use('/v1/*', (c, next) => limitFor(c.req.path)(c, next), withDb);
 
   registerTenantRoutes(app, deps.config.operatorKey);

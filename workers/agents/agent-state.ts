@@ -129,6 +129,19 @@ export class AgentStateCache {
     if (touch) await readAgentState(db, { now: new Date(now), touch }).catch(() => undefined);
   }
 
+  /**
+   * The entry when this instance can vouch for it from memory alone (fresh markers, nothing due to be written);
+   * undefined means "ask `resolve`", never "unauthorized".
+   */
+  peek(token: string): AgentEntry | undefined {
+    const now = this.settings.now().getTime();
+    const local = this.#local.get(token);
+    const markers = this.#fresh(this.#markers, now);
+    if (!local || !markers || !this.#valid(local, markers, now) || now - this.#touchedSince >= (this.settings.touchEveryMs ?? 60_000)) return undefined;
+    this.#touched.add(local.hash);
+    return local;
+  }
+
   /** Drops what this instance remembers of the cluster's credentials; its tenant's entries wait for the database. */
   forgetCluster(tenantId: string, clusterId: string): void {
     this.#dirty.set(tenantId, ++this.#seq);
