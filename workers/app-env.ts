@@ -1,4 +1,4 @@
-import type { AgentPrincipal } from './agents/agent-auth.ts';
+import type { AgentPoll, AgentPrincipal } from './agents/agent-auth.ts';
 import type { Principal } from './auth/principal.ts';
 import type { ChangeFeed } from './bundles/change-feed.ts';
 import type { Db } from './db/db.ts';
@@ -9,6 +9,7 @@ export interface AppEnv {
     db: Db;
     principal: Principal;
     agent: AgentPrincipal;
+    agentPoll: AgentPoll;
     changes: ChangeFeed;
   };
 }

@@ -1,8 +1,11 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { registerApiKeyRoutes } from './access/api-keys.routes.ts';
-import { authenticateAgent, CredentialCache } from './agents/agent-auth.ts';
+import { authenticateAgent } from './agents/agent-auth.ts';
+import { AgentStateCache } from './agents/agent-state.ts';
+import { MemorySharedCache, type SharedCache } from './agents/shared-cache.ts';
 import { registerAgentRoutes } from './agents/agent.routes.ts';
+import { unchangedPoll } from './agents/bundle.download.ts';
 import { registerClusterAgentRoutes } from './agents/cluster-agent.routes.ts';
 import { BundleService } from './bundles/bundle.service.ts';
 import { ChangeFeed } from './bundles/change-feed.ts';
@@ -68,8 +71,18 @@ export interface AppDeps {
   signing: { issuer: string; keys: KeyRing; ttlSeconds?: number };
   oidc?: OidcVerifier;
   now?: () => Date;
-  /** How long a verified agent credential or a compiled bundle is trusted from memory (ms). */
+  /**
+   * The staleness bound (ms): how long a compiled bundle is trusted from memory, and how old the change markers that
+   * cached agent credentials are checked against may be. A change or revocation made through another instance takes
+   * effect here within it.
+   */
   cacheMaxAgeMs?: number;
+  /**
+   * The cache shared by the instances of one place (Workers: the Cache API; Node: one per process, the default), and
+   * how often a cached credential is read again from the database regardless (which records its last use; 30 min).
+   */
+  sharedCache?: SharedCache;
+  credentialRefreshMs?: number;
   /** Tells the webhook dispatcher that deliveries are due now (Node: its loop; Workers: a Queue message). */
   wakeWebhookDispatcher?: () => void | Promise<void>;
   /**
@@ -91,7 +104,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   const changes = new ChangeFeed();
   const cacheMaxAgeMs = deps.cacheMaxAgeMs ?? 60_000;
   const bundles = new BundleService({ issuer: deps.signing.issuer, keys: deps.signing.keys, ttlSeconds: deps.signing.ttlSeconds ?? 24 * 3600, cacheMaxAgeMs, now }, changes);
-  const credentials = new CredentialCache(cacheMaxAgeMs);
+  const credentials = new AgentStateCache({ shared: deps.sharedCache ?? new MemorySharedCache(), maxAgeMs: cacheMaxAgeMs, refillAfterMs: deps.credentialRefreshMs ?? 30 * 60_000, now }, changes);
   const signatureSets = new SignatureSetService(bundles.settings, changes);
   app.onError(onError);
   app.notFound(notFoundOrNotAllowed(app));
@@ -100,6 +113,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   registerDocsRoutes(app);
 
   const maxSize = deps.config.maxBodyBytes ?? 1024 * 1024;
+  let hasExecutionCtx: boolean | undefined;
   const withDb: MiddlewareHandler<AppEnv> = async (c, next) => {
     const handle = deps.database.open();
     c.set('db', handle.db);
@@ -109,22 +123,31 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
     } finally {
       const closing = handle.close();
       let background = false;
-      try {
-        c.executionCtx.waitUntil(closing);
-        background = true;
-      } catch {
-        // no execution context outside Workers
+      // Outside Workers there is no execution context and the getter throws: learn that once, not per request.
+      if (hasExecutionCtx !== false) {
+        try {
+          c.executionCtx.waitUntil(closing);
+          background = hasExecutionCtx = true;
+        } catch {
+          hasExecutionCtx = false;
+        }
       }
       if (!background) await closing;
     }
   };
-  const limit = (bytes: number, what: string) => bodyLimit({ maxSize: bytes, onError: () => { throw new PalisadeError('payload_too_large', `${what} exceeds ${bytes} bytes`); } });
+  const limit = (bytes: number, what: string): MiddlewareHandler<AppEnv> => {
+    const check = bodyLimit({ maxSize: bytes, onError: () => { throw new PalisadeError('payload_too_large', `${what} exceeds ${bytes} bytes`); } });
+    // GET and HEAD carry no body; asking would build a Request on Node for every poll.
+    return (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : check(c, next));
+  };
   const general = limit(maxSize, 'the body');
   // Scan reports of large images run to megabytes; they get their own limit.
   const scanReports = limit(deps.config.maxScanReportBytes ?? 16 * 1024 * 1024, 'the scan report');
   // Signature sets (ClamAV databases) run to megabytes too.
   const signatureSetUploads = limit(deps.config.maxSignatureSetBytes ?? MAX_SIGNATURE_SET_UPLOAD_BYTES, 'the signature set');
   const limitFor = (path: string) => (SCAN_RESULTS_PATH.test(path) ? scanReports : path.startsWith(FILE_SIGNATURE_SETS_PATH) ? signatureSetUploads : general);
+  // First: most agent polls are unchanged and answered from memory, before the body limit and the database handle.
+  app.use('/v1/agent/bundle', unchangedPoll(credentials, bundles));
   app.use('/v1/*', (c, next) => limitFor(c.req.path)(c, next), withDb);
 
   registerTenantRoutes(app, deps.config.operatorKey);
@@ -147,7 +170,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   // A deleted cluster takes its credentials along (ON DELETE CASCADE): this process stops trusting them from memory too.
   app.delete('/v1/clusters/:id', async (c, next) => {
     await next();
-    if (c.res.status === 204) credentials.forgetCluster(c.req.param('id'));
+    if (c.res.status === 204) credentials.forgetCluster(c.get('principal').tenantId, c.req.param('id'));
   });
   registerClusterRoutes(app);
   registerClusterAgentRoutes(app, { bundles, credentials, now });
@@ -164,7 +187,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   registerImageRoutes(app, { now });
   registerAssurancePolicyRoutes(app, { now });
   registerFileThreatProtectionRoutes(app);
-  registerFileSignatureRoutes(app, { service: signatureSets, agentOnly: authenticateAgent(credentials, now) });
+  registerFileSignatureRoutes(app, { service: signatureSets, agentOnly: authenticateAgent(credentials) });
   registerRuntimePolicyRoutes(app);
   registerRoleRoutes(app);
   registerApiKeyRoutes(app);
@@ -174,7 +197,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   app.use(INGEST_PATH, outbox.wakeAfterIngest);
   /** Runs inside each audit ingest transaction with the newly stored events: the hook for the webhooks outbox. */
   const onAuditEventsStored: OnEventsStored | undefined = outbox.onStored;
-  registerAuditRoutes(app, { agentOnly: authenticateAgent(credentials, now), now, config: deps.config.audit, onStored: onAuditEventsStored });
+  registerAuditRoutes(app, { agentOnly: authenticateAgent(credentials), now, config: deps.config.audit, onStored: onAuditEventsStored });
   // The web console at /, next to the API: it calls the API routes above in-process with the user's credential.
   registerConsole(app, { api: app, sessionKey: deps.console?.sessionKey ?? randomSessionKey(), withDb, oidc: deps.oidc, now, assets: deps.console?.assets });
   return Object.assign(app, { bundles, signatureSets, changes });

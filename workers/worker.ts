@@ -6,6 +6,7 @@ import { neonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
 import type { ExecutionContext } from 'hono';
 import { createApp } from './app.ts';
+import { workersSharedCache, type WorkersCache } from './agents/shared-cache.ts';
 import { oidcVerifier } from './auth/oidc.ts';
 import { importSigningKey, type KeyRing } from './bundles/signing-keys.ts';
 import { configFromEnv } from './config.ts';
@@ -64,6 +65,11 @@ function neonDatabase(connectionString: string): Database {
   };
 }
 
+function sharedCache() {
+  const cache = (globalThis as { caches?: { default?: WorkersCache } }).caches?.default;
+  return cache ? workersSharedCache(cache) : undefined;
+}
+
 function useLocalProxy(proxy: string): void {
   neonConfig.wsProxy = (host, port) => `${proxy}/v2?address=${host}:${port}`;
   neonConfig.useSecureWebSocket = false;
@@ -106,6 +112,8 @@ async function build(env: WorkerEnv, origin: string) {
     wakeWebhookDispatcher: env.WEBHOOK_QUEUE ? () => env.WEBHOOK_QUEUE!.send({ wake: true }) : undefined,
     // Isolates do not hear of each other's changes: bound how long one serves a cached bundle or credential.
     cacheMaxAgeMs: Number(binding(env, 'PALISADE_CACHE_MAX_AGE_MS') ?? 15_000),
+    // The data center's cache, shared by its isolates: what an unchanged poll needs (checked against the markers).
+    sharedCache: sharedCache(),
     // Every isolate must open every session cookie: PALISADE_SESSION_KEY, else a key derived (HKDF) from the signing key.
     console: { sessionKey: sessionKeyFrom(binding(env, 'PALISADE_SESSION_KEY') ?? `console-session:${binding(env, 'PALISADE_SIGNING_KEY')}`) },
   });

@@ -1,7 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgPolicy, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, customType, index, integer, jsonb, pgPolicy, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { systemRole } from './audit.ts';
 import { appRole, bySecretCheck, tenantId, tenantPolicy, timestampColumn } from './common.ts';
 import { clusters } from './objects.ts';
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
 
 /** Before the tenant is known, a secret's holder sees exactly the row its hash names (as for API keys). */
 const bySecret = (table: string, column: string) => [
@@ -71,8 +75,26 @@ export const clusterBundles = pgTable(
     issuedAt: timestampColumn('issued_at'),
     expiresAt: timestampColumn('expires_at'),
     stale: boolean('stale').notNull().default(true),
+    /** The JWS gzipped once when signed, so a download sends stored bytes instead of compressing megabytes. */
+    jwsGzip: bytea('jws_gzip'),
   },
   (t) => [index('cluster_bundles_tenant').on(t.tenantId), tenantPolicy('cluster_bundles')],
+).enableRLS();
+
+/**
+ * One row per tenant whose `marker` rises in the same transaction as anything an agent poll depends on (bundle
+ * sources, credential revocation or rotation, cluster deletion): the source of truth that caches shared by instances
+ * compare their entries with. `changed_xid` lets one query read every marker that may have changed since a
+ * watermark (workers/agents/change-markers.ts); palisade_system reads them across tenants.
+ */
+export const changeMarkers = pgTable(
+  'change_markers',
+  {
+    tenantId: uuid('tenant_id').primaryKey(),
+    marker: bigint('marker', { mode: 'number' }).notNull().default(0),
+    changedXid: xid8('changed_xid').notNull().default(sql`pg_current_xact_id()`),
+  },
+  () => [tenantPolicy('change_markers'), pgPolicy('change_markers_system_select', { for: 'select', to: systemRole, using: sql`true` })],
 ).enableRLS();
 
 /** What the agent last reported. */

@@ -11,7 +11,9 @@ import { inTenant } from '../db/db.ts';
 import { isUniqueViolation, sqlState } from '../db/errors.ts';
 import { readJson, validate } from '../http/body.ts';
 import { PalisadeError } from '../http/errors.ts';
-import { authenticateAgent, type CredentialCache } from './agent-auth.ts';
+import { authenticateAgent } from './agent-auth.ts';
+import type { AgentPrincipal, AgentStateCache } from './agent-state.ts';
+import { bumpChangeMarker } from './change-markers.ts';
 import { recordEnforcement } from './enforcement.store.ts';
 import { serveBundle } from './bundle.download.ts';
 import { issueCredential, redeemEnrollmentToken } from './enrollment.store.ts';
@@ -51,15 +53,15 @@ export const AgentStatus = z
 
 export interface AgentRouteDeps {
   bundles: BundleService;
-  credentials: CredentialCache;
+  credentials: AgentStateCache;
   now: () => Date;
   /** How long a rotated-out credential keeps working. */
   rotationOverlapSeconds: number;
 }
 
 /** The credential is no longer valid in the database though this process still trusted it: forget it, answer 401. */
-function gone(deps: AgentRouteDeps, clusterId: string): PalisadeError {
-  deps.credentials.forgetCluster(clusterId);
+function gone(deps: AgentRouteDeps, agent: AgentPrincipal): PalisadeError {
+  deps.credentials.forgetCluster(agent.tenantId, agent.clusterId);
   return new PalisadeError('unauthorized', 'the cluster credential is unknown, expired or revoked');
 }
 
@@ -80,7 +82,7 @@ export function registerAgentRoutes(app: Hono<AppEnv>, deps: AgentRouteDeps): vo
     return c.json({ clusterId: enrolled.clusterId, tenantId: enrolled.tenantId, issuer: bundles.settings.issuer, credential: enrolled.credential, jwks: jwksOf(bundles.settings.keys) }, 201);
   });
 
-  const agentOnly = authenticateAgent(deps.credentials, deps.now);
+  const agentOnly = authenticateAgent(deps.credentials);
   app.use('/v1/agent/bundle', agentOnly);
   app.use('/v1/agent/status', agentOnly);
   app.use('/v1/agent/status', bodyLimit({ maxSize: MAX_AGENT_STATUS_BYTES, onError: () => { throw new PalisadeError('payload_too_large', `a status report must not exceed ${MAX_AGENT_STATUS_BYTES} bytes`); } }));
@@ -101,7 +103,7 @@ export function registerAgentRoutes(app: Hono<AppEnv>, deps: AgentRouteDeps): vo
       });
     } catch (err) {
       // The cluster was deleted (another instance may still have trusted the credential from memory): so was the credential.
-      if (sqlState(err) === '23503') throw gone(deps, agent.clusterId);
+      if (sqlState(err) === '23503') throw gone(deps, agent);
       throw err;
     }
     return c.body(null, 204);
@@ -135,13 +137,15 @@ export function registerAgentRoutes(app: Hono<AppEnv>, deps: AgentRouteDeps): vo
         if (rotated) throw alreadyRotated();
         return undefined;
       }
+      // The old credential's life was shortened: instances that trust it from a cache read it again.
+      await bumpChangeMarker(tx, agent.tenantId);
       const successor = await issueCredential(tx, agent.tenantId, agent.clusterId, agent.credentialId).catch((err: unknown) => {
         throw isUniqueViolation(err) ? alreadyRotated(err) : err;
       });
       return { ...successor, previousExpiresAt: new Date(current.expiresAt!).toISOString() };
     });
-    if (!issued) throw gone(deps, agent.clusterId);
-    deps.credentials.forgetCluster(agent.clusterId);
+    if (!issued) throw gone(deps, agent);
+    deps.credentials.forgetCluster(agent.tenantId, agent.clusterId);
     return c.json({ credential: issued.secret, previousCredentialExpiresAt: issued.previousExpiresAt }, 201);
   });
 }

@@ -13,7 +13,7 @@ import { readJson, validate } from '../http/body.ts';
 import { notFound } from '../http/errors.ts';
 import { UUID_PATTERN } from '../objects/filters.ts';
 import { getObject } from '../objects/objects.store.ts';
-import type { CredentialCache } from './agent-auth.ts';
+import type { AgentStateCache } from './agent-state.ts';
 import { bundleView } from './bundle-view.ts';
 import { createEnrollmentToken, revokeCredentialChain } from './enrollment.store.ts';
 
@@ -28,7 +28,7 @@ async function clusterOr404(c: Context<AppEnv>, tx: Tx): Promise<string> {
 }
 
 /** What users do with a cluster's agent: enroll it, see and revoke its credentials, see its bundle and status. */
-export function registerClusterAgentRoutes(app: Hono<AppEnv>, deps: { bundles: BundleService; credentials: CredentialCache; now: () => Date }): void {
+export function registerClusterAgentRoutes(app: Hono<AppEnv>, deps: { bundles: BundleService; credentials: AgentStateCache; now: () => Date }): void {
   app.post('/v1/clusters/:id/enrollment-tokens', requireRight('clusters.manage'), async (c) => {
     const principal = c.get('principal');
     const text = await c.req.text();
@@ -60,7 +60,7 @@ export function registerClusterAgentRoutes(app: Hono<AppEnv>, deps: { bundles: B
       if (revoked.length === 0) throw notFound(`credential ${credentialId}`);
       return id;
     });
-    deps.credentials.forgetCluster(clusterId);
+    deps.credentials.forgetCluster(principal.tenantId, clusterId);
     return c.body(null, 204);
   });
 

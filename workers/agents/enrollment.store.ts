@@ -3,6 +3,7 @@ import { clusterCredentials, enrollmentTokens } from '../../schema/tables/index.
 import { mintSecret } from '../auth/api-keys.crypto.ts';
 import { bySecretHash, enterTenant, type Db, type Tx } from '../db/db.ts';
 import { uuidv7 } from '../ids.ts';
+import { bumpChangeMarker } from './change-markers.ts';
 import { sha256Hex } from '../ids.ts';
 
 export async function createEnrollmentToken(tx: Tx, input: { tenantId: string; clusterId: string; expiresAt: Date; by: string }) {
@@ -54,5 +55,7 @@ export async function revokeCredentialChain(tx: Tx, tenantId: string, clusterId:
     update cluster_credentials set revoked_at = coalesce(revoked_at, now())
     where tenant_id = ${tenantId} and cluster_id = ${clusterId} and id in (select id from chain)
     returning id`)) as unknown as { rows: Array<{ id: string }> };
+  // Instances that trust the credential from a cache learn of the revocation through the marker.
+  if (result.rows.length > 0) await bumpChangeMarker(tx, tenantId);
   return result.rows.map((r) => r.id);
 }

@@ -1,8 +1,8 @@
 import { canonicalJson, sha256Digest } from '../../schema/canonical-json.ts';
 import { inTenant, type Db, type Tx } from '../db/db.ts';
 import { compileBundle } from './bundle.compile.ts';
-import { signBundle } from './bundle.sign.ts';
-import { loadBundleSources, lockBundleRow, lockTenantSources, readBundleRow, saveBundleRow, type BundleRow } from './bundle.store.ts';
+import { gzipText, signBundle } from './bundle.sign.ts';
+import { loadBundleSources, lockBundleRow, lockTenantSources, readBundleBytes, readBundleRow, saveBundleRow, type BundleRow } from './bundle.store.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import type { KeyRing } from './signing-keys.ts';
 
@@ -23,8 +23,11 @@ export interface SignedBundle {
   etag: string;
   jws: string;
   content: string;
-  /** The JWS gzipped, computed once per signed bundle on first request. */
-  gzipped?: Promise<ArrayBuffer>;
+  kid: string;
+  /** Signature expiry (ms since the epoch). */
+  expiresAt: number;
+  /** The JWS gzipped: stored with it when signed (older rows: computed once on first request). */
+  gzipped?: Promise<Uint8Array>;
 }
 
 interface CacheEntry {
@@ -34,8 +37,9 @@ interface CacheEntry {
   expiresAt: number;
 }
 
-const ready = (row: BundleRow | undefined, s: BundleSettings): row is BundleRow & { jws: string; content: string; digest: string } =>
-  !!row && !row.stale && !!row.jws && row.kid === s.keys.current.kid && !!row.expiresAt && Date.parse(row.expiresAt) - s.now().getTime() > (s.ttlSeconds * 1000) / 2;
+type Signed = { stale: boolean; kid: string | null; expiresAt: string | null } & ({ jws: string | null } | { signed: boolean });
+const ready = <R extends Signed>(row: R | undefined, s: BundleSettings): row is R & { digest: string } =>
+  !!row && !row.stale && ('signed' in row ? row.signed : !!row.jws) && row.kid === s.keys.current.kid && !!row.expiresAt && Date.parse(row.expiresAt) - s.now().getTime() > (s.ttlSeconds * 1000) / 2;
 
 const toSigned = (row: BundleRow): SignedBundle => ({
   clusterId: row.clusterId,
@@ -44,6 +48,9 @@ const toSigned = (row: BundleRow): SignedBundle => ({
   etag: `"${row.revision}.${Date.parse(row.issuedAt!) / 1000}"`,
   jws: row.jws!,
   content: row.content!,
+  kid: row.kid!,
+  expiresAt: Date.parse(row.expiresAt!),
+  gzipped: row.jwsGzip ? Promise.resolve(row.jwsGzip) : undefined,
 });
 
 /** Compiles, signs and caches bundles; compiles only when something they depend on changed. */
@@ -54,6 +61,11 @@ export class BundleService {
 
   constructor(readonly settings: BundleSettings, readonly changes: ChangeFeed) {}
 
+  /** Whether a signed bundle may still be served: signed with the current key, and more than half its lifetime left. */
+  servable(bundle: { kid: string; expiresAt: number }): boolean {
+    return bundle.kid === this.settings.keys.current.kid && bundle.expiresAt - this.settings.now().getTime() > (this.settings.ttlSeconds * 1000) / 2;
+  }
+
   /** The cached bundle if no change and no age has voided it: answering from here costs no query. */
   cached(tenantId: string, clusterId: string): SignedBundle | undefined {
     const entry = this.#cache.get(clusterId);
@@ -62,9 +74,13 @@ export class BundleService {
     return entry.bundle;
   }
 
-  async current(db: Db, tenantId: string, clusterId: string): Promise<SignedBundle | undefined> {
+  /**
+   * The current signed bundle, compiled and signed first when needed. `expectEtag`: the ETag the database was seen to
+   * hold (by the agent's poll state); a cached bundle with another one is not used.
+   */
+  async current(db: Db, tenantId: string, clusterId: string, expectEtag?: string): Promise<SignedBundle | undefined> {
     const hit = this.cached(tenantId, clusterId);
-    if (hit) return hit;
+    if (hit && (expectEtag === undefined || hit.etag === expectEtag)) return hit;
     const generation = this.changes.generation(tenantId);
     const row = await inTenant(db, tenantId, async (tx) => {
       const existing = await readBundleRow(tx, tenantId, clusterId);
@@ -79,10 +95,14 @@ export class BundleService {
   /** Under the row lock: recompile if stale, raise the revision only if the content changed, re-sign if needed. */
   async #refresh(tx: Tx, tenantId: string, clusterId: string): Promise<BundleRow | undefined> {
     // Lock first, read sources second: a concurrent change then waits for us and marks the row stale after.
-    const row = await lockBundleRow(tx, tenantId, clusterId);
-    if (!row) return undefined;
-    if (ready(row, this.settings)) return row;
-    if (row.stale || !row.content) {
+    const locked = await lockBundleRow(tx, tenantId, clusterId);
+    if (!locked) return undefined;
+    const { hasContent, signed: _signed, ...meta } = locked;
+    // The stored bytes are read only when they are kept (a new content replaces them unread).
+    const stored = async (): Promise<BundleRow> => ({ ...meta, ...(await readBundleBytes(tx, tenantId, clusterId)) });
+    if (ready(locked, this.settings)) return stored();
+    let row: BundleRow | undefined;
+    if (locked.stale || !hasContent) {
       // After the row lock (writers that lock a cluster row first then mark would otherwise deadlock with us).
       await lockTenantSources(tx, tenantId);
       const sources = await loadBundleSources(tx, tenantId, clusterId);
@@ -90,17 +110,19 @@ export class BundleService {
       this.compilations++;
       const content = canonicalJson(compileBundle(sources));
       const digest = await sha256Digest(content);
-      if (digest !== row.digest) Object.assign(row, { revision: row.revision + 1, digest, content, jws: null });
-      row.stale = false;
+      if (digest !== locked.digest) row = { ...meta, revision: meta.revision + 1, digest, content, jws: null, jwsGzip: null };
       // Same content, signature still good: keep the bytes and the ETag, so agents are not made to download again.
-      if (ready(row, this.settings)) {
-        await saveBundleRow(tx, row);
-        return row;
+      else if (ready({ ...locked, stale: false }, this.settings)) {
+        await saveBundleRow(tx, { tenantId, clusterId, stale: false });
+        return { ...(await stored()), stale: false };
       }
     }
+    row ??= await stored();
     const issuedAt = Math.floor(this.settings.now().getTime() / 1000);
     const { keys, issuer, ttlSeconds } = this.settings;
     row.jws = await signBundle(keys.current, { issuer, tenantId, clusterId, revision: row.revision, digest: row.digest!, content: row.content!, issuedAt, ttlSeconds });
+    // Compressed once here, so every download (on any instance) sends stored bytes.
+    row.jwsGzip = await gzipText(row.jws);
     Object.assign(row, { kid: keys.current.kid, issuedAt: new Date(issuedAt * 1000).toISOString(), expiresAt: new Date((issuedAt + ttlSeconds) * 1000).toISOString(), stale: false });
     await saveBundleRow(tx, row);
     return row;

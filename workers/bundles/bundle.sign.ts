@@ -33,3 +33,8 @@ export function signBundle(key: SigningKey, input: SignInput): Promise<string> {
   const payload = `{"bundle":${content},${claims.slice(1)}`;
   return new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: BUNDLE_JWS_TYPE }).sign(key.privateKey);
 }
+
+/** gzip through the platform's CompressionStream (Workers and Node alike). */
+export async function gzipText(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
+}

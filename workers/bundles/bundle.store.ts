@@ -3,6 +3,7 @@ import { FILE_THREAT_PROTECTION_DEFAULTS } from '../../schema/file-threat-protec
 import * as t from '../../schema/tables/index.ts';
 import type { Tx } from '../db/db.ts';
 import { effectiveFacts } from '../file-signatures/effective.store.ts';
+import { bumpChangeMarker } from '../agents/change-markers.ts';
 import type { BundleSources } from './bundle.compile.ts';
 
 export type BundleRow = typeof t.clusterBundles.$inferSelect;
@@ -24,25 +25,52 @@ export async function lockTenantSources(tx: Tx, tenantId: string): Promise<void>
 export async function markTenantBundlesStale(tx: Tx, tenantId: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock_shared(${compileLock(tenantId)})`);
   await tx.update(t.clusterBundles).set({ stale: true }).where(and(eq(t.clusterBundles.tenantId, tenantId), eq(t.clusterBundles.stale, false)));
+  await bumpChangeMarker(tx, tenantId);
 }
 
-export async function readBundleRow(tx: Tx, tenantId: string, clusterId: string, lock = false): Promise<BundleRow | undefined> {
-  const query = tx.select().from(t.clusterBundles).where(and(eq(t.clusterBundles.tenantId, tenantId), eq(t.clusterBundles.clusterId, clusterId)));
-  const [row] = await (lock ? query.for('update') : query);
+const b = t.clusterBundles;
+const ofCluster = (tenantId: string, clusterId: string) => and(eq(b.tenantId, tenantId), eq(b.clusterId, clusterId));
+const small = { tenantId: b.tenantId, clusterId: b.clusterId, revision: b.revision, digest: b.digest, kid: b.kid, issuedAt: b.issuedAt, expiresAt: b.expiresAt, stale: b.stale };
+
+/**
+ * The row, with its megabytes (content, JWS, gzip) only when it is not stale: a stale row is recompiled, and reading
+ * what is about to be replaced would double the cost of a refresh.
+ */
+export async function readBundleRow(tx: Tx, tenantId: string, clusterId: string): Promise<BundleRow | undefined> {
+  const unlessStale = <C extends typeof b.content | typeof b.jws | typeof b.jwsGzip>(column: C) => sql<C['_']['data'] | null>`case when ${b.stale} then null else ${column} end`;
+  const [row] = await tx
+    .select({ ...small, content: unlessStale(b.content), jws: unlessStale(b.jws), jwsGzip: unlessStale(b.jwsGzip) })
+    .from(b)
+    .where(ofCluster(tenantId, clusterId));
   return row;
 }
 
+/** A row locked for a refresh: its small columns, and whether content and signature are there (not their bytes). */
+export type LockedBundleRow = Omit<BundleRow, 'content' | 'jws' | 'jwsGzip'> & { hasContent: boolean; signed: boolean };
+
 /** The row to compile into, created on first use and locked so that concurrent polls compile once; undefined without the cluster. */
-export async function lockBundleRow(tx: Tx, tenantId: string, clusterId: string): Promise<BundleRow | undefined> {
+export async function lockBundleRow(tx: Tx, tenantId: string, clusterId: string): Promise<LockedBundleRow | undefined> {
   const [cluster] = await tx.select({ id: t.clusters.id }).from(t.clusters).where(and(eq(t.clusters.tenantId, tenantId), eq(t.clusters.id, clusterId))).for('share');
   if (!cluster) return undefined;
-  await tx.insert(t.clusterBundles).values({ tenantId, clusterId }).onConflictDoNothing();
-  return readBundleRow(tx, tenantId, clusterId, true);
+  await tx.insert(b).values({ tenantId, clusterId }).onConflictDoNothing();
+  const [row] = await tx
+    .select({ ...small, hasContent: sql<boolean>`${b.content} is not null`, signed: sql<boolean>`${b.jws} is not null` })
+    .from(b)
+    .where(ofCluster(tenantId, clusterId))
+    .for('update');
+  return row;
 }
 
-export async function saveBundleRow(tx: Tx, row: BundleRow): Promise<void> {
+/** The stored content, JWS and gzip of a row. */
+export async function readBundleBytes(tx: Tx, tenantId: string, clusterId: string): Promise<Pick<BundleRow, 'content' | 'jws' | 'jwsGzip'>> {
+  const [row] = await tx.select({ content: b.content, jws: b.jws, jwsGzip: b.jwsGzip }).from(b).where(ofCluster(tenantId, clusterId));
+  return row ?? { content: null, jws: null, jwsGzip: null };
+}
+
+/** Writes the row's values; a partial row writes only the columns it names. */
+export async function saveBundleRow(tx: Tx, row: Pick<BundleRow, 'tenantId' | 'clusterId'> & Partial<BundleRow>): Promise<void> {
   const { tenantId, clusterId, ...values } = row;
-  await tx.update(t.clusterBundles).set(values).where(and(eq(t.clusterBundles.tenantId, tenantId), eq(t.clusterBundles.clusterId, clusterId)));
+  await tx.update(b).set(values).where(ofCluster(tenantId, clusterId));
 }
 
 /** Reads what a bundle may draw on; undefined when the cluster does not exist in the tenant. */

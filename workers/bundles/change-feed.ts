@@ -2,15 +2,22 @@ type Listener = () => void;
 
 /**
  * In-process notice that a tenant's data changed (after commit). Caches drop what they hold for the tenant and long
- * polls wake up. Other instances learn of changes through the `stale` flag in the database when their cache ages out.
+ * polls wake up. Other instances learn of changes through the database: the `stale` flag and the tenant's change marker.
  */
 export class ChangeFeed {
   #listeners = new Map<string, Set<Listener>>();
   #generation = new Map<string, number>();
+  #subscribers: Array<(tenantId: string) => void> = [];
 
   tenantChanged(tenantId: string): void {
     this.#generation.set(tenantId, this.generation(tenantId) + 1);
+    for (const subscriber of this.#subscribers) subscriber(tenantId);
     for (const listener of this.#listeners.get(tenantId) ?? []) listener();
+  }
+
+  /** Calls `fn` with the tenant at every change (caches of this process). */
+  subscribe(fn: (tenantId: string) => void): void {
+    this.#subscribers.push(fn);
   }
 
   /** Rises with every change of the tenant; a cache entry remembers the generation it was read at. */
