@@ -6,9 +6,12 @@ import type { Db, Tx } from '../db/db.ts';
  * marker and the change commit together (see `changeMarkers` in schema/tables/agents.ts).
  */
 export async function bumpChangeMarker(tx: Tx, tenantId: string): Promise<void> {
-  await tx.execute(sql`insert into change_markers (tenant_id, marker, changed_xid) values (${tenantId}, 1, pg_current_xact_id())
-    on conflict (tenant_id) do update set marker = change_markers.marker + 1, changed_xid = pg_current_xact_id()`);
+  await tx.execute(sql`${bumpChangeMarkerSql(tenantId)}`);
 }
+
+/** The marker's upsert as SQL, for callers that fold it into a statement of their own (one round trip less). */
+export const bumpChangeMarkerSql = (tenantId: string) => sql`insert into change_markers (tenant_id, marker, changed_xid) values (${tenantId}, 1, pg_current_xact_id())
+    on conflict (tenant_id) do update set marker = change_markers.marker + 1, changed_xid = pg_current_xact_id()`;
 
 /** A credential's state as the database has it, with what a 304 needs of its cluster's bundle row. */
 export interface StoredAgentState {

@@ -3,7 +3,7 @@ import { FILE_THREAT_PROTECTION_DEFAULTS } from '../../schema/file-threat-protec
 import * as t from '../../schema/tables/index.ts';
 import type { Tx } from '../db/db.ts';
 import { effectiveFacts } from '../file-signatures/effective.store.ts';
-import { bumpChangeMarker } from '../agents/change-markers.ts';
+import { bumpChangeMarkerSql } from '../agents/change-markers.ts';
 import type { BundleSources } from './bundle.compile.ts';
 
 export type BundleRow = typeof t.clusterBundles.$inferSelect;
@@ -24,8 +24,9 @@ export async function lockTenantSources(tx: Tx, tenantId: string): Promise<void>
 /** Marks every bundle of the tenant for recompilation; called in the transaction that changed something they draw on. */
 export async function markTenantBundlesStale(tx: Tx, tenantId: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock_shared(${compileLock(tenantId)})`);
-  await tx.update(t.clusterBundles).set({ stale: true }).where(and(eq(t.clusterBundles.tenantId, tenantId), eq(t.clusterBundles.stale, false)));
-  await bumpChangeMarker(tx, tenantId);
+  // One statement for the mark and the marker (a data-modifying CTE runs whether read or not). Not folded into the
+  // lock's: a statement's snapshot is taken when it starts, so the mark must start after the lock is held.
+  await tx.execute(sql`with marked as (update ${t.clusterBundles} set stale = true where tenant_id = ${tenantId} and stale = false) ${bumpChangeMarkerSql(tenantId)}`);
 }
 
 const b = t.clusterBundles;
