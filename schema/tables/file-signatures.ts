@@ -1,7 +1,7 @@
 import { integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { FileSignatureSetSpec } from '../file-signature-sets.ts';
 import type { FileSignature } from '../file-signatures.ts';
-import { objectColumns, tenantPolicy, timestampColumn } from './common.ts';
+import { listOrder, objectColumns, tenantPolicy, timestampColumn } from './common.ts';
 
 /**
  * Signature sets as uploaded (`spec`: the source, ClamAV text or our JSON) with what they imported to (`signatures`),
@@ -16,7 +16,7 @@ export const fileSignatureSets = pgTable(
     /** `sha256:<hex>` of the canonical JSON of `signatures`. */
     digest: text('digest').notNull(),
   },
-  (t) => [uniqueIndex('file_signature_sets_tenant_name').on(t.tenantId, t.name), tenantPolicy('file_signature_sets')],
+  (t) => [uniqueIndex('file_signature_sets_tenant_name').on(t.tenantId, t.name), listOrder('file_signature_sets', t), tenantPolicy('file_signature_sets')],
 ).enableRLS();
 
 /**

@@ -1,0 +1,1 @@
+CREATE INDEX "file_signature_sets_tenant_id" ON "file_signature_sets" USING btree ("tenant_id","id");
