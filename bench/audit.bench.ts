@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
@@ -15,6 +14,7 @@ import { inTenant, type Db } from '../workers/db/db.ts';
 import { uuidv7 } from '../workers/ids.ts';
 import { MIGRATIONS_DIR } from '../workers/node.ts';
 import { fmt, median, report } from './stats.ts';
+import { scratchDatabase } from './scratch-db.ts';
 
 const RUNS = 7;
 const BATCHES = 20;
@@ -75,21 +75,9 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
  * same rows into an identical table, the ceiling.
  */
 export async function benchAudit(): Promise<void> {
-  const server = process.env.PALISADE_TEST_PG_URL || process.env.DATABASE_URL;
-  if (!server) {
-    console.log('\n## Audit ingest: skipped (set PALISADE_TEST_PG_URL or DATABASE_URL to a Postgres server)');
-    return;
-  }
-  const name = `palisade_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const onServer = async (statement: string) => {
-    const client = new pg.Client({ connectionString: server });
-    await client.connect();
-    await client.query(statement).finally(() => client.end());
-  };
-  await onServer(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.href, max: 4 });
+  const scratch = await scratchDatabase('Audit ingest');
+  if (!scratch) return;
+  const pool = new pg.Pool({ connectionString: scratch.url, max: 4 });
   try {
     const db = drizzle(pool) as unknown as Db;
     await migrate(drizzle(pool), { migrationsFolder: MIGRATIONS_DIR });
@@ -165,7 +153,7 @@ export async function benchAudit(): Promise<void> {
     ]);
   } finally {
     await pool.end();
-    await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await scratch.drop();
   }
 }
 

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { generateSigningKey } from '../workers/bundles/signing-keys.ts';
 import type { Db } from '../workers/db/db.ts';
 import { MIGRATIONS_DIR } from '../workers/node.ts';
 import { fmt, median, report } from './stats.ts';
+import { scratchDatabase } from './scratch-db.ts';
 
 const ROUNDS = 3;
 const SECONDS = 4;
@@ -76,21 +76,9 @@ function countingPool(pool: pg.Pool) {
  * statements and transactions the server sent per request, counted at the driver.
  */
 export async function benchCrud(): Promise<void> {
-  const server = process.env.PALISADE_TEST_PG_URL || process.env.DATABASE_URL;
-  if (!server) {
-    console.log('\n## CRUD: skipped (set PALISADE_TEST_PG_URL or DATABASE_URL to a Postgres server)');
-    return;
-  }
-  const name = `palisade_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const onServer = async (statement: string) => {
-    const client = new pg.Client({ connectionString: server });
-    await client.connect();
-    await client.query(statement).finally(() => client.end());
-  };
-  await onServer(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.href, max: 10 });
+  const scratch = await scratchDatabase('CRUD');
+  if (!scratch) return;
+  const pool = new pg.Pool({ connectionString: scratch.url, max: 10 });
   // Counting from the start: a client the pool opened before would go uncounted.
   const counts = countingPool(pool);
   const servers: ServerType[] = [];
@@ -149,7 +137,7 @@ export async function benchCrud(): Promise<void> {
   } finally {
     for (const s of servers) s.close();
     await pool.end();
-    await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await scratch.drop();
   }
 }
 

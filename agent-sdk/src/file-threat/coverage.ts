@@ -1,10 +1,8 @@
 import type { BundleContentV1 } from '../../../schema/bundle.ts';
 import type { PolicyMode } from '../../../schema/runtime-policies.ts';
 import { applyExclusions, policyCovers } from '../engine/applicability.ts';
-import { containerViews } from '../engine/containers.ts';
 import type { PolicyRef } from '../engine/types.ts';
-import { extractWorkload } from '../engine/workload.ts';
-import { profileBindings, type PodInfo } from '../runtime/mapping.ts';
+import { podWorkload, profileBindings, type PodInfo } from '../runtime/mapping.ts';
 import type { ContainerTarget } from './events.ts';
 
 /** A policy that turns File Threat Protection on for a container: by its own section, or through a mapped profile. */
@@ -33,13 +31,7 @@ export function fileThreatCoverage(bundle: BundleContentV1, pod: PodInfo, now: D
     if (!list.some((x) => x.policy.id === b.policy.id)) list.push(b);
     out.set(container, list);
   };
-  const object = {
-    kind: 'Pod',
-    metadata: { name: pod.name, namespace: pod.namespace, labels: pod.labels },
-    spec: { containers: pod.containers.map((c) => ({ name: c.name, image: c.image })) },
-  };
-  const workload = extractWorkload(object)!;
-  const all = containerViews(workload.spec);
+  const { workload, all } = podWorkload(pod);
   for (const policy of bundle.policies) {
     if (!policy.enabled || !policy.fileThreatProtection.enabled || !policyCovers(policy, bundle.cluster.name, pod.namespace)) continue;
     const { skip, excluded } = applyExclusions(policy, workload, [], pod.namespace, all, now);

@@ -38,16 +38,7 @@ export interface ProfileBinding {
  * ```
  */
 export function profileBindings(bundle: BundleContentV1, pod: PodInfo, now: Date): Map<string, ProfileBinding[]> {
-  const object = {
-    kind: 'Pod',
-    // No ownerReferences: a pod's author can write any owner into it, and this agent cannot tell who created the pod
-    // (the admission webhook trusts owners only from Kubernetes' controllers). Until owners are verified against the
-    // API, workload exclusions by owner (Deployment, Job, ...) do not take pods out of runtime profiles: fail closed.
-    metadata: { name: pod.name, namespace: pod.namespace, labels: pod.labels },
-    spec: { containers: pod.containers.map((c) => ({ name: c.name, image: c.image })) },
-  };
-  const workload = extractWorkload(object)!;
-  const all = containerViews(workload.spec);
+  const { workload, all } = podWorkload(pod);
   const out = new Map<string, ProfileBinding[]>();
   for (const policy of bundle.policies) {
     if (!policy.enabled || !policy.containerRuntimeProfiles.enabled) continue;
@@ -64,4 +55,20 @@ export function profileBindings(bundle: BundleContentV1, pod: PodInfo, now: Date
     }
   }
   return out;
+}
+
+/**
+ * The pod as the admission engine sees a workload, and its containers. No ownerReferences: a pod's author can write
+ * any owner into it, and a node agent cannot tell who created the pod (the admission webhook trusts owners only from
+ * Kubernetes' controllers). Until owners are verified against the API, workload exclusions by owner (Deployment, Job,
+ * ...) do not take pods out of what node agents enforce: fail closed.
+ */
+export function podWorkload(pod: PodInfo): { workload: NonNullable<ReturnType<typeof extractWorkload>>; all: ReturnType<typeof containerViews> } {
+  const object = {
+    kind: 'Pod',
+    metadata: { name: pod.name, namespace: pod.namespace, labels: pod.labels },
+    spec: { containers: pod.containers.map((c) => ({ name: c.name, image: c.image })) },
+  };
+  const workload = extractWorkload(object)!;
+  return { workload, all: containerViews(workload.spec) };
 }
