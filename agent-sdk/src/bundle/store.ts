@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
-import { removeLeftovers, writeFileAtomic, type AtomicWriteHooks } from '../node/atomic-write.ts';
+import type { AtomicWriteHooks } from '../node/atomic-write.ts';
+import { loadJwsFiles, saveJwsFiles } from '../node/jws-files.ts';
 import type { BundleStore, PersistedBundle } from './persisted.ts';
 
 /**
@@ -38,35 +37,15 @@ export class FileBundleStore implements BundleStore {
 
   /** Also removes what a save killed mid-write left behind (the stored files themselves are whole either way). */
   async load(): Promise<PersistedBundle | null> {
-    await removeLeftovers(this.dir, Object.values(STATE_FILES));
-    const jws = await readOptional(join(this.dir, STATE_FILES.jws));
-    if (jws === null) return null;
-    const meta = Meta.safeParse(parseJson(await readOptional(join(this.dir, STATE_FILES.meta))));
+    const stored = await loadJwsFiles(this.dir, STATE_FILES);
+    if (stored === null) return null;
+    const meta = Meta.safeParse(stored.meta);
     // Without usable metadata the JWS is still worth verifying; it is only the ETag that is lost.
-    if (!meta.success) return { jws, etag: null, revision: 0, digest: '' };
-    return { jws, etag: meta.data.etag, revision: meta.data.revision, digest: meta.data.digest };
+    if (!meta.success) return { jws: stored.jws, etag: null, revision: 0, digest: '' };
+    return { jws: stored.jws, etag: meta.data.etag, revision: meta.data.revision, digest: meta.data.digest };
   }
 
   async save(bundle: PersistedBundle): Promise<void> {
-    await writeFileAtomic(join(this.dir, STATE_FILES.jws), bundle.jws, 0o600, this.hooks);
-    const meta = { etag: bundle.etag, revision: bundle.revision, digest: bundle.digest, savedAt: new Date().toISOString() };
-    await writeFileAtomic(join(this.dir, STATE_FILES.meta), JSON.stringify(meta, null, 2) + '\n', 0o600, this.hooks);
-  }
-}
-
-async function readOptional(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
-function parseJson(text: string | null): unknown {
-  try {
-    return text === null ? null : JSON.parse(text);
-  } catch {
-    return null;
+    await saveJwsFiles(this.dir, STATE_FILES, bundle.jws, { etag: bundle.etag, revision: bundle.revision, digest: bundle.digest }, this.hooks);
   }
 }

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
-import { removeLeftovers, writeFileAtomic, type AtomicWriteHooks } from '../node/atomic-write.ts';
+import type { AtomicWriteHooks } from '../node/atomic-write.ts';
+import { loadJwsFiles, saveJwsFiles } from '../node/jws-files.ts';
 import type { PersistedSignatureSet, SignatureSetStore } from './persisted.ts';
 
 /**
@@ -32,32 +31,14 @@ export class FileSignatureSetStore implements SignatureSetStore {
   constructor(readonly dir: string, private readonly hooks: AtomicWriteHooks = {}) {}
 
   async load(): Promise<PersistedSignatureSet | null> {
-    await removeLeftovers(this.dir, Object.values(SIGNATURE_FILES));
-    const jws = await readOptional(join(this.dir, SIGNATURE_FILES.jws));
-    if (jws === null) return null;
-    let meta: unknown = null;
-    try {
-      meta = JSON.parse((await readOptional(join(this.dir, SIGNATURE_FILES.meta))) ?? 'null');
-    } catch {
-      // unreadable metadata costs the ETag only
-    }
-    const parsed = Meta.safeParse(meta);
-    if (!parsed.success) return { jws, etag: null, version: 0, digest: '' };
-    return { jws, etag: parsed.data.etag, version: parsed.data.version, digest: parsed.data.digest };
+    const stored = await loadJwsFiles(this.dir, SIGNATURE_FILES);
+    if (stored === null) return null;
+    const parsed = Meta.safeParse(stored.meta);
+    if (!parsed.success) return { jws: stored.jws, etag: null, version: 0, digest: '' };
+    return { jws: stored.jws, etag: parsed.data.etag, version: parsed.data.version, digest: parsed.data.digest };
   }
 
   async save(set: PersistedSignatureSet): Promise<void> {
-    await writeFileAtomic(join(this.dir, SIGNATURE_FILES.jws), set.jws, 0o600, this.hooks);
-    const meta = { etag: set.etag, version: set.version, digest: set.digest, savedAt: new Date().toISOString() };
-    await writeFileAtomic(join(this.dir, SIGNATURE_FILES.meta), JSON.stringify(meta, null, 2) + '\n', 0o600, this.hooks);
-  }
-}
-
-async function readOptional(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
+    await saveJwsFiles(this.dir, SIGNATURE_FILES, set.jws, { etag: set.etag, version: set.version, digest: set.digest }, this.hooks);
   }
 }
