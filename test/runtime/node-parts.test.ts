@@ -91,6 +91,15 @@ describe('enforcement report', () => {
     expect(kernel.detectOnly).toEqual([]);
     expect(AgentEnforcement.parse(kernel)).toEqual(kernel);
   });
+
+  it('needs a sensor unless it only protects files, and claims no runtime profiles without one', () => {
+    const noSensor = NodeAgentConfig.safeParse({ sensors: [] });
+    expect(noSensor.success).toBe(false);
+    expect(noSensor.error!.issues[0]).toMatchObject({ path: ['sensors'], message: expect.stringContaining('fileThreat') });
+    const filesOnly = NodeAgentConfig.parse({ sensors: [], fileThreat: {} });
+    const a = new NodeAgent({ node: 'node-8', settings: filesOnly, bundle: () => null, onAudit: () => undefined, resolve: async () => ({ addresses: [] }) });
+    expect(a.enforcement()).toEqual({ component: 'node', instance: 'node-8', sections: [], detectOnly: [] });
+  });
 });
 
 describe('CLI and manifests', () => {
@@ -123,5 +132,18 @@ describe('CLI and manifests', () => {
     ]);
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: ds.metadata.namespace }]);
     expect(load('daemonset-namespace.yaml')[0].metadata.name).toBe(ds.metadata.namespace);
+  });
+
+  it('File Threat Protection is opt-in: its patch adds only the capabilities the scanner and its actions need', () => {
+    const [ds] = parseAllDocuments(readFileSync(join(REPO_ROOT, 'deploy/kubernetes/daemonset.yaml'), 'utf8')).map((d) => d.toJS());
+    const [patch] = parseAllDocuments(readFileSync(join(REPO_ROOT, 'deploy/kubernetes/file-threat/daemonset-patch.yaml'), 'utf8')).map((d) => d.toJS());
+    const base = ds.spec.template.spec.containers[0];
+    const patched = patch.spec.template.spec.containers[0];
+    expect(patched.name).toBe(base.name); // strategic merge by container name
+    expect(patched.securityContext.capabilities.drop).toEqual(['ALL']);
+    const added = patched.securityContext.capabilities.add.filter((c: string) => !base.securityContext.capabilities.add.includes(c));
+    expect(base.securityContext.capabilities.add.every((c: string) => patched.securityContext.capabilities.add.includes(c))).toBe(true);
+    expect(added.sort()).toEqual(['DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'LINUX_IMMUTABLE']);
+    expect(Object.keys(patched.securityContext)).toEqual(['capabilities']); // nothing else of the base loosened
   });
 });

@@ -119,7 +119,7 @@ fileThreat audit events.
 
 Options:
   --config FILE     the agent's config.json, with a node section:
-                      nodeName (NODE_NAME), sensors [{kind: tetragon | falco, path, fromStart}], listen (0.0.0.0),
+                      nodeName (NODE_NAME), sensors [{kind: tetragon | falco, path, fromStart}] (none: fileThreat only), listen (0.0.0.0),
                       port (9464), queueCapacity (65536), killDetectOnly (true), tetragonPolicies (true),
                       podWatch (true), kubeconfig (in-cluster when absent), dnsMinRefreshSeconds (5),
                       dnsMaxRefreshSeconds (300), syncSeconds (60)

@@ -19,7 +19,6 @@ export const NodeAgentConfig = z.strictObject({
    */
   sensors: z
     .array(z.strictObject({ kind: z.enum(['tetragon', 'falco']), path: z.string().min(1), fromStart: z.boolean().default(false) }))
-    .min(1)
     .max(8),
   /** `/metrics`, `/healthz` and `/readyz` over plain HTTP. */
   listen: z.string().min(1).default('0.0.0.0'),
@@ -41,5 +40,8 @@ export const NodeAgentConfig = z.strictObject({
   syncSeconds: z.int().min(5).max(3600).default(60),
   /** File Threat Protection in this node's covered containers (needs `podWatch`: container ids come from the API). */
   fileThreat: FileThreatConfig.optional(),
+}).refine((c) => c.sensors.length > 0 || c.fileThreat !== undefined, {
+  path: ['sensors'],
+  message: 'at least one sensor, unless the node agent only does File Threat Protection (a fileThreat section)',
 });
 export type NodeAgentConfig = z.output<typeof NodeAgentConfig>;

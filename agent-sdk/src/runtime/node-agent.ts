@@ -169,7 +169,9 @@ export class NodeAgent {
   enforcement(): AgentEnforcement {
     // File Threat Protection counts once it scans: signatures loaded, and container ids known from the pod watch.
     const ftp = this.d.fileThreat?.enforcing && this.d.settings.podWatch ? (['fileThreatProtection'] as const) : [];
-    return { component: 'node', instance: this.d.node, sections: ['containerRuntimeProfiles', ...ftp], detectOnly: this.detectOnly ? ['containerRuntimeProfiles'] : [] };
+    // Without a sensor no process or connection is seen: runtime profiles are not claimed at all.
+    const runtime = this.d.settings.sensors.length > 0 ? (['containerRuntimeProfiles'] as const) : [];
+    return { component: 'node', instance: this.d.node, sections: [...runtime, ...ftp], detectOnly: runtime.length > 0 && this.detectOnly ? ['containerRuntimeProfiles'] : [] };
   }
 
   statusCounters(): Record<string, number> {
