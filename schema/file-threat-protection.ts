@@ -6,7 +6,8 @@ const Action = z.enum(['recommended', 'disinfect', 'blockAccess', 'remove']);
 export const FileThreatProtectionSettingsInput = z
   .strictObject({
     interceptorMode: z.enum(['audit', 'enforce']).default('audit'),
-    scanMode: z.enum(['smart', 'openAndModify', 'open']).default('smart'),
+    /** Not applied: node agents scan after writes (inotify) and periodically, never on open (no fanotify from Node). */
+    scanMode: z.enum(['smart', 'openAndModify', 'open']).default('smart').describe('Not applied by node agents: files are scanned after they are written and periodically, never on open.'),
     firstAction: Action.default('recommended'),
     secondAction: Action.default('blockAccess'),
     archiveScanning: z.enum(['off', 'selfExtractingOnly', 'all']).default('off'),
@@ -16,7 +17,8 @@ export const FileThreatProtectionSettingsInput = z
     /** 0 means unlimited. */
     skipObjectsScanLongerThanSeconds: z.int().min(0).max(86_400).default(60),
     scanOnlyNewAndModified: z.boolean().default(false),
-    heuristicLevel: z.enum(['off', 'light', 'medium', 'deep', 'recommended']).default('recommended'),
+    /** Not applied: detection is by signatures only. */
+    heuristicLevel: z.enum(['off', 'light', 'medium', 'deep', 'recommended']).default('recommended').describe('Not applied: detection is by signatures only.'),
     pathExclusions: z.array(z.string().max(4096).regex(/^\//, 'must be an absolute path starting with `/`')).max(1000).default([]),
   })
   .meta({ id: 'FileThreatProtectionSettingsInput' });

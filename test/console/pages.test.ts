@@ -156,6 +156,13 @@ describe('other pages', () => {
     }
   });
 
+  it('file threat settings say which ones no agent applies, at their fields', async () => {
+    const user = await signIn(h, acme);
+    const html = (await user.get('/settings/file-threat-protection')).html;
+    expect(html).toMatch(/id="[^"]*scanMode[^"]*-hint"[^>]*>Not applied: node agents scan files after they are written/);
+    expect(html).toMatch(/id="[^"]*heuristicLevel[^"]*-hint"[^>]*>Not applied: detection is by signatures only/);
+  });
+
   it('creates a scope with resource rows and a cluster, and mints an enrollment token', async () => {
     const user = await signIn(h, acme);
     const bad = await user.post('/scopes/new', [['name', 'staging'], ['resources.0.type', 'namespace'], ['resources.0.cluster', 'stage'], ['resources.0.namespace', 'Bad_NS'], ['_action', 'save']], { 'hx-request': 'true' });

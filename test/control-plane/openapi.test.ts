@@ -20,6 +20,12 @@ async function document(): Promise<Doc> {
 }
 
 describe('GET /openapi.json', () => {
+  it('says which file threat settings no agent applies', async () => {
+    const props = (await document()).components.schemas.FileThreatProtectionSettingsInput.properties;
+    expect(props.scanMode.description).toMatch(/^Not applied/);
+    expect(props.heuristicLevel.description).toMatch(/^Not applied/);
+  });
+
   it('is a valid OpenAPI 3.1 document', async () => {
     const doc = await document();
     expect(doc.openapi).toBe('3.1.0');

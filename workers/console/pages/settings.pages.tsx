@@ -39,7 +39,7 @@ function SettingsForm(p: { raw: Raw; etag?: string; csrf: string; canManage: boo
           {p.etag && <input type="hidden" name="_etag" value={p.etag} />}
           <p class="hint">These settings apply to every active runtime policy with File threat protection enabled.</p>
           {select(ctx, { name: 'interceptorMode', label: 'Mode', pointer: '/interceptorMode', value: str(r.interceptorMode), options: [['audit', 'Audit'], ['enforce', 'Enforce']] })}
-          {select(ctx, { name: 'scanMode', label: 'Scan on', pointer: '/scanMode', value: str(r.scanMode), options: [['smart', 'Smart'], ['openAndModify', 'Open and modify'], ['open', 'Open']] })}
+          {select(ctx, { name: 'scanMode', label: 'Scan on', pointer: '/scanMode', hint: 'Not applied: node agents scan files after they are written (and periodically), never on open, whatever this says.', value: str(r.scanMode), options: [['smart', 'Smart'], ['openAndModify', 'Open and modify'], ['open', 'Open']] })}
           {select(ctx, { name: 'firstAction', label: 'First action on a threat', pointer: '/firstAction', value: str(r.firstAction), options: ACTIONS })}
           {select(ctx, { name: 'secondAction', label: 'Second action', pointer: '/secondAction', value: str(r.secondAction), options: ACTIONS })}
           {select(ctx, { name: 'archiveScanning', label: 'Archives', pointer: '/archiveScanning', value: str(r.archiveScanning), options: [['off', 'Do not scan'], ['selfExtractingOnly', 'Self-extracting only'], ['all', 'All']] })}
@@ -47,7 +47,7 @@ function SettingsForm(p: { raw: Raw; etag?: string; csrf: string; canManage: boo
           {text(ctx, { name: 'skipObjectsLargerThanMb', label: 'Skip objects larger than (MB, 0 = no limit)', pointer: '/skipObjectsLargerThanMb', value: str(r.skipObjectsLargerThanMb), type: 'number' })}
           {text(ctx, { name: 'skipObjectsScanLongerThanSeconds', label: 'Stop scanning an object after (seconds, 0 = unlimited)', pointer: '/skipObjectsScanLongerThanSeconds', value: str(r.skipObjectsScanLongerThanSeconds), type: 'number' })}
           {toggle(ctx, { name: 'scanOnlyNewAndModified', label: 'Scan only new and modified files', pointer: '/scanOnlyNewAndModified', on: checked(r.scanOnlyNewAndModified) })}
-          {select(ctx, { name: 'heuristicLevel', label: 'Heuristic analysis', pointer: '/heuristicLevel', value: str(r.heuristicLevel), options: [['off', 'Off'], ['light', 'Light'], ['medium', 'Medium'], ['deep', 'Deep'], ['recommended', 'Recommended']] })}
+          {select(ctx, { name: 'heuristicLevel', label: 'Heuristic analysis', pointer: '/heuristicLevel', hint: 'Not applied: detection is by signatures only.', value: str(r.heuristicLevel), options: [['off', 'Off'], ['light', 'Light'], ['medium', 'Medium'], ['deep', 'Deep'], ['recommended', 'Recommended']] })}
           {textarea(ctx, { name: 'pathExclusions', label: 'Excluded paths, one a line', pointer: '/pathExclusions', value: str(r.pathExclusions) })}
           {p.canManage && (
             <div class="actions">
