@@ -87,13 +87,15 @@ export class FileSignatureSource implements SignatureSource {
  * ```
  */
 export function combinedSignatureSource(parts: readonly (SignatureSource & { check?(): Promise<unknown> })[]): SignatureSource & { check(): Promise<void> } {
-  if (parts.length === 1 && parts[0]!.check) return parts[0] as SignatureSource & { check(): Promise<void> };
   const listeners = new Set<(set: SignatureSet) => void>();
+  let combined: SignatureSet | undefined;
+  // Built again only when a part's version changed: current() is read often, the merged list can be large.
   const current = (): SignatureSet | undefined => {
-    const sets = parts.map((p) => p.current()).filter((s): s is SignatureSet => s !== undefined);
-    if (sets.length === 0) return undefined;
-    if (sets.length === 1 && parts.length === 1) return sets[0];
-    return { version: parts.map((p) => p.current()?.version ?? '-').join('+'), signatures: sets.flatMap((s) => s.signatures) };
+    const sets = parts.map((p) => p.current());
+    if (sets.every((set) => set === undefined)) return undefined;
+    const version = sets.map((set) => set?.version ?? '-').join('+');
+    if (combined?.version !== version) combined = { version, signatures: sets.flatMap((set) => set?.signatures ?? []) };
+    return combined;
   };
   for (const part of parts) {
     part.subscribe(() => {
