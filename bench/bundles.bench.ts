@@ -6,12 +6,13 @@ import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import { canonicalJson, contentDigest } from '../schema/canonical-json.ts';
 import { runtimePolicies } from '../schema/tables/index.ts';
-import { createApp } from '../workers/app.ts';
+import { createApp, type PalisadeApp } from '../workers/app.ts';
 import { compileBundle } from '../workers/bundles/bundle.compile.ts';
 import { gzipText, signBundle } from '../workers/bundles/bundle.sign.ts';
 import { loadBundleSources } from '../workers/bundles/bundle.store.ts';
 import { inTenant } from '../workers/db/db.ts';
 import { openPglite } from '../workers/node.ts';
+import { pollAnsweringServer } from '../workers/node/poll-listener.ts';
 import { countingDatabase } from '../test/support/counting-driver.ts';
 import { simulateInstances } from './instances.sim.ts';
 import { seedTenant } from './seed.ts';
@@ -51,9 +52,10 @@ async function autocannon(url: string, headers: Record<string, string>, seconds:
   return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts };
 }
 
-async function listen(fetch: (req: Request) => Response | Promise<Response>): Promise<{ url: string; close: () => void }> {
+/** A trivial app as `serve` runs it, or the control plane as `npm start` serves it (unchanged polls answered first). */
+async function listen(fetch: (req: Request) => Response | Promise<Response>, app?: PalisadeApp): Promise<{ url: string; close: () => void }> {
   return new Promise((resolve) => {
-    const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve({ url: `http://127.0.0.1:${info.port}`, close: () => server.close() }));
+    const server = serve({ fetch, port: 0, hostname: '127.0.0.1', ...(app ? { createServer: pollAnsweringServer(app) } : {}) }, (info: AddressInfo) => resolve({ url: `http://127.0.0.1:${info.port}`, close: () => server.close() }));
   });
 }
 
@@ -136,8 +138,8 @@ export async function benchBundles(): Promise<void> {
       .get('/small', (c) => c.body(smallGzip, 200, { 'content-type': 'application/jose', 'content-encoding': 'gzip', etag: '"1.1"', 'cache-control': 'no-cache', 'palisade-bundle-revision': '1', vary: 'Accept-Encoding' }))
       .get('/big', (c) => c.body(bigGzip, 200, { 'content-type': 'application/jose', 'content-encoding': 'gzip', etag: '"1.1"', 'cache-control': 'no-cache', 'palisade-bundle-revision': '1', vary: 'Accept-Encoding' }));
     const baseline = await listen(trivial.fetch);
-    const server = await listen(big.app.fetch);
-    const smallServer = await listen(small.app.fetch);
+    const server = await listen(big.app.fetch, big.app);
+    const smallServer = await listen(small.app.fetch, small.app);
     const gz = { 'accept-encoding': 'gzip' };
     const rows: Array<{ name: string; base: [string, Record<string, string>]; ours: [string, Record<string, string>] }> = [
       { name: '304, 10-policy cluster', base: [`${baseline.url}/304`, { ...smallHeaders, 'if-none-match': smallEtag }], ours: [`${smallServer.url}/v1/agent/bundle`, { ...smallHeaders, 'if-none-match': smallEtag }] },

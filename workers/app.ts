@@ -5,7 +5,7 @@ import { authenticateAgent } from './agents/agent-auth.ts';
 import { AgentStateCache } from './agents/agent-state.ts';
 import { MemorySharedCache, type SharedCache } from './agents/shared-cache.ts';
 import { registerAgentRoutes } from './agents/agent.routes.ts';
-import { unchangedPoll } from './agents/bundle.download.ts';
+import { unchangedPoll, unchangedPollHeaders, type PollRequest } from './agents/bundle.download.ts';
 import { registerClusterAgentRoutes } from './agents/cluster-agent.routes.ts';
 import { BundleService } from './bundles/bundle.service.ts';
 import { ChangeFeed } from './bundles/change-feed.ts';
@@ -97,8 +97,17 @@ export interface AppDeps {
   registries?: { fetch?: typeof fetch; resolve?: Resolve; credentialsKey?: CryptoKey };
 }
 
+/** What `createApp` returns: the Hono app, and what entry files and tests reach past it for. */
+export type PalisadeApp = Hono<AppEnv> & {
+  bundles: BundleService;
+  signatureSets: SignatureSetService;
+  changes: ChangeFeed;
+  /** The 304 headers of a poll memory alone can answer, for an entry that answers before building a `Request`. */
+  unchangedPoll: (req: PollRequest) => Record<string, string> | undefined;
+};
+
 /** The one control-plane app; entry files give it a database and configuration for their runtime. */
-export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleService; signatureSets: SignatureSetService; changes: ChangeFeed } {
+export function createApp(deps: AppDeps): PalisadeApp {
   const app = new Hono<AppEnv>();
   const now = deps.now ?? (() => new Date());
   const changes = new ChangeFeed();
@@ -200,5 +209,5 @@ export function createApp(deps: AppDeps): Hono<AppEnv> & { bundles: BundleServic
   registerAuditRoutes(app, { agentOnly: authenticateAgent(credentials), now, config: deps.config.audit, onStored: onAuditEventsStored });
   // The web console at /, next to the API: it calls the API routes above in-process with the user's credential.
   registerConsole(app, { api: app, sessionKey: deps.console?.sessionKey ?? randomSessionKey(), withDb, oidc: deps.oidc, now, assets: deps.console?.assets });
-  return Object.assign(app, { bundles, signatureSets, changes });
+  return Object.assign(app, { bundles, signatureSets, changes, unchangedPoll: (req: PollRequest) => unchangedPollHeaders(credentials, bundles, req) });
 }

@@ -11,7 +11,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Agent } from 'undici';
-import { createApp } from './app.ts';
+import { createApp, type PalisadeApp } from './app.ts';
 import { bootstrapKeyProblem } from './auth/api-keys.crypto.ts';
 import { generateSigningKey, importSigningKey, type KeyRing } from './bundles/signing-keys.ts';
 import { oidcVerifier } from './auth/oidc.ts';
@@ -21,6 +21,7 @@ import type { Database, Db } from './db/db.ts';
 import { loggableError } from './db/errors.ts';
 import { runRetention } from './audit/retention.ts';
 import { bootstrap, type BootstrapOutcome } from './tenants/bootstrap.ts';
+import { pollAnsweringServer } from './node/poll-listener.ts';
 import { keepDataDirSecure, lockDataDir, restrictUmask, secureDataDir } from './node/data-dir.ts';
 import { renderStartupFailure, StartupError } from './node/startup-error.ts';
 import { startDispatchLoop, type DispatchLoop } from './webhooks/dispatch-loop.ts';
@@ -256,8 +257,8 @@ function reportBootstrap(outcome: BootstrapOutcome, keySet: boolean): void {
 }
 
 /** Listens on `port`, or fails with one line when the port is taken. */
-async function listen(app: { fetch: (req: Request) => Response | Promise<Response> }, port: number) {
-  const server = serve({ fetch: app.fetch, port });
+async function listen(app: PalisadeApp, port: number) {
+  const server = serve({ fetch: app.fetch, port, createServer: pollAnsweringServer(app) });
   await new Promise<void>((ok, fail) => {
     server.once('listening', ok);
     server.once('error', (err: NodeJS.ErrnoException) =>

@@ -20,20 +20,36 @@ export async function gzip(text: string): Promise<ArrayBuffer> {
   return new Response(new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer();
 }
 
+/** What a poll carries that the unchanged-poll check reads, as any runtime hands it over. */
+export interface PollRequest {
+  method: string;
+  /** The request target as sent: path and query (`/v1/agent/bundle?wait=30`), or a full URL. */
+  target: string;
+  ifNoneMatch: string | undefined;
+  authorization: string | undefined;
+}
+
+export const BUNDLE_PATH = '/v1/agent/bundle';
+
 /**
- * The unchanged poll, answered before any other middleware when memory suffices (no query string, a credential this
- * instance vouches for, the ETag it knows): the same 304 `serveBundle` gives, without opening a database handle.
+ * The 304's headers when memory alone can answer a poll (a GET without a query string, a credential this instance
+ * vouches for, the ETag it knows, a bundle still servable), else `undefined` and the request takes the full route.
+ * The same answer `serveBundle` gives, without a database handle: the Hono middleware and the Node entry's listener
+ * (which answers before a `Request` is built) both ask it.
  */
+export function unchangedPollHeaders(cache: AgentStateCache, bundles: BundleService, req: PollRequest): Record<string, string> | undefined {
+  if (!req.ifNoneMatch || req.method !== 'GET' || req.target.includes('?')) return undefined;
+  const token = bearerToken(req.authorization);
+  const known = token ? cache.peek(token)?.bundle : undefined;
+  if (!known || !bundles.servable(known) || !matches(req.ifNoneMatch, known.etag)) return undefined;
+  return { etag: known.etag, 'cache-control': 'no-cache', 'palisade-bundle-revision': String(known.revision) };
+}
+
+/** The unchanged poll as the first middleware of `GET /v1/agent/bundle` (see `unchangedPollHeaders`). */
 export function unchangedPoll(cache: AgentStateCache, bundles: BundleService): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const ifNoneMatch = c.req.header('if-none-match');
-    if (ifNoneMatch && c.req.method === 'GET' && !c.req.url.includes('?')) {
-      const token = bearerToken(c.req.header('authorization'));
-      const known = token ? cache.peek(token)?.bundle : undefined;
-      if (known && bundles.servable(known) && matches(ifNoneMatch, known.etag)) {
-        return c.body(null, 304, { ETag: known.etag, 'Cache-Control': 'no-cache', 'Palisade-Bundle-Revision': String(known.revision) });
-      }
-    }
+    const headers = unchangedPollHeaders(cache, bundles, { method: c.req.method, target: c.req.url, ifNoneMatch: c.req.header('if-none-match'), authorization: c.req.header('authorization') });
+    if (headers) return c.body(null, 304, headers);
     await next();
   };
 }
