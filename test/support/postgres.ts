@@ -67,13 +67,23 @@ async function sessionsGone(name: string): Promise<void> {
   }
 }
 
-/** A fresh, migrated database for one test file on the server at PALISADE_TEST_PG_URL. Close it in afterAll. */
-export async function testPostgres(): Promise<TestPostgres> {
+/**
+ * A fresh, migrated database for one test file on the server at PALISADE_TEST_PG_URL. Close it in afterAll. With
+ * `owner`, the database belongs to that role, created if missing as Neon creates a project's owner (LOGIN, CREATEROLE,
+ * CREATEDB, not a superuser), and everything (migrations, `admin`, the app) connects as it.
+ */
+export async function testPostgres(options: { owner?: string } = {}): Promise<TestPostgres> {
   if (!pgUrl) throw new Error('PALISADE_TEST_PG_URL is unset');
   const name = `palisade_t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  await onServer(`CREATE DATABASE ${name}`);
+  const { owner } = options;
+  if (owner) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(owner)) throw new Error(`not a plain role name: ${owner}`);
+    await onServer(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${owner}') THEN CREATE ROLE ${owner} LOGIN NOSUPERUSER CREATEROLE CREATEDB; END IF; END $$`);
+  }
+  await onServer(`CREATE DATABASE ${name}${owner ? ` OWNER ${owner}` : ''}`);
   const url = new URL(pgUrl);
   url.pathname = `/${name}`;
+  if (owner) url.username = owner;
   const admin = new pg.Pool({ connectionString: url.href, max: 4 });
   let proxy: NeonProxy | undefined;
   const close = async () => {
