@@ -44,11 +44,14 @@ export function findingGroups(event: AuditEventV1): FindingGroup[] {
   const image = event.workload?.image ?? '';
   if (event.checks.length === 0) return [{ policyId: event.policy?.id ?? '', verdict: event.verdict, severity: event.severity, image, checkIds: [] }];
   const groups = new Map<string, FindingGroup>();
+  let attributed = false;
   for (const c of event.checks) {
     const policyId = c.policy?.id ?? event.policy?.id ?? '';
     const verdict = verdictOf(event, c);
     const container = c.container ?? event.workload?.container ?? '';
-    const key = JSON.stringify([policyId, verdict, container]);
+    if (c.policy || c.mode) attributed = true;
+    // NUL cannot occur in stored text (ingest refuses it), so it separates the parts unambiguously.
+    const key = `${policyId}\u0000${verdict}\u0000${container}`;
     const group = groups.get(key);
     if (!group) groups.set(key, { policyId, verdict, severity: c.severity, image: c.image ?? image, checkIds: [c.id] });
     else {
@@ -57,7 +60,7 @@ export function findingGroups(event: AuditEventV1): FindingGroup[] {
     }
   }
   // An event of the old grain (no attribution in its checks) keeps its own severity, as it always did.
-  if (groups.size === 1 && !event.checks.some((c) => c.policy || c.mode)) [...groups.values()][0]!.severity = event.severity;
+  if (groups.size === 1 && !attributed) [...groups.values()][0]!.severity = event.severity;
   return [...groups.values()];
 }
 
@@ -88,15 +91,24 @@ export interface RollupRow {
  */
 export function rollupIncrements(tenantId: string, clusterId: string, events: readonly AuditEventV1[]): RollupRow[] {
   const rows = new Map<string, RollupRow>();
+  // Buckets repeat across a batch: each start is formatted once (toISOString was a fifth of the cost).
+  const starts = new Map<number, string>();
+  const startOf = (ms: number) => {
+    let iso = starts.get(ms);
+    if (iso === undefined) starts.set(ms, (iso = new Date(ms).toISOString()));
+    return iso;
+  };
   for (const event of events) {
     const time = Date.parse(event.time);
     const times = event.count ?? 1;
     const namespace = event.workload?.namespace ?? '';
     const workload = workloadKey(event.workload);
+    const buckets = GRANULARITIES.map((granularity) => [granularity, startOf(Math.floor(time / GRANULARITY_MS[granularity]) * GRANULARITY_MS[granularity])] as const);
     for (const group of findingGroups(event)) {
-      for (const granularity of GRANULARITIES) {
-        const bucket = bucketStart(time, granularity);
-        const key = JSON.stringify([granularity, bucket, namespace, group.policyId, group.verdict, group.severity, event.kind, group.image, workload]);
+      // The key in tuple order, NUL-separated (NUL cannot occur in stored text): sorting keys sorts tuples.
+      const tuple = `${namespace}\u0000${group.policyId}\u0000${group.verdict}\u0000${group.severity}\u0000${event.kind}\u0000${group.image}\u0000${workload}`;
+      for (const [granularity, bucket] of buckets) {
+        const key = `${granularity}\u0000${bucket}\u0000${tuple}`;
         let row = rows.get(key);
         if (!row) {
           row = { tenantId, clusterId, granularity, bucket, namespace, policyId: group.policyId, verdict: group.verdict, severity: group.severity, kind: event.kind, image: group.image, workload, count: 0, checks: Object.create(null) as Record<string, number> };
@@ -107,5 +119,5 @@ export function rollupIncrements(tenantId: string, clusterId: string, events: re
       }
     }
   }
-  return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+  return [...rows.keys()].sort().map((key) => rows.get(key)!);
 }
