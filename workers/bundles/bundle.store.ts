@@ -3,7 +3,6 @@ import { FILE_THREAT_PROTECTION_DEFAULTS } from '../../schema/file-threat-protec
 import * as t from '../../schema/tables/index.ts';
 import type { Tx } from '../db/db.ts';
 import { effectiveFacts } from '../file-signatures/effective.store.ts';
-import { bumpChangeMarkerSql } from '../agents/change-markers.ts';
 import type { BundleSources } from './bundle.compile.ts';
 
 export type BundleRow = typeof t.clusterBundles.$inferSelect;
@@ -13,6 +12,8 @@ export type BundleRow = typeof t.clusterBundles.$inferSelect;
  * while it reads sources. Without it a compile could read sources before a change commits while the change's mark
  * found the row already stale (so it neither locked nor changed it), and the compile would then store the old
  * content as fresh. With it, a compile waits for marked changes to commit, and a change marks after the compile.
+ * A writer takes it as its last write (after the statements that may wait for row locks): a compile holds its
+ * cluster and bundle rows while it waits for the lock, so a writer holding the lock must not wait for them.
  */
 const compileLock = (tenantId: string) => sql`hashtext('palisade.bundles'), hashtext(${tenantId})`;
 
@@ -21,12 +22,17 @@ export async function lockTenantSources(tx: Tx, tenantId: string): Promise<void>
   await tx.execute(sql`select pg_advisory_xact_lock(${compileLock(tenantId)})`);
 }
 
+/**
+ * The stale mark as an SQL expression (true), for a write to fold into its own statement: the compile lock held
+ * shared, every bundle of the tenant marked stale, the tenant's change marker raised (palisade_mark_bundles_stale,
+ * migration 0023; the same lock as compileLock). The function takes the lock and marks in separate statements of
+ * its own, so the mark's snapshot is taken after the lock is held, whatever statement calls it.
+ */
+export const markTenantBundlesStaleSql = (tenantId: string) => sql<boolean>`palisade_mark_bundles_stale(${tenantId})`;
+
 /** Marks every bundle of the tenant for recompilation; called in the transaction that changed something they draw on. */
 export async function markTenantBundlesStale(tx: Tx, tenantId: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock_shared(${compileLock(tenantId)})`);
-  // One statement for the mark and the marker (a data-modifying CTE runs whether read or not). Not folded into the
-  // lock's: a statement's snapshot is taken when it starts, so the mark must start after the lock is held.
-  await tx.execute(sql`with marked as (update ${t.clusterBundles} set stale = true where tenant_id = ${tenantId} and stale = false) ${bumpChangeMarkerSql(tenantId)}`);
+  await tx.execute(sql`select ${markTenantBundlesStaleSql(tenantId)}`);
 }
 
 const b = t.clusterBundles;

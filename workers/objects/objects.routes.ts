@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { requireRight } from '../auth/principal.ts';
 import type { AppEnv } from '../app-env.ts';
-import { markTenantBundlesStale } from '../bundles/bundle.store.ts';
+import { markTenantBundlesStale, markTenantBundlesStaleSql } from '../bundles/bundle.store.ts';
 import { inTenant, type Tx } from '../db/db.ts';
 import { readJson, validate } from '../http/body.ts';
 import { checkIfMatch, etagOf } from '../http/etag.ts';
@@ -9,7 +9,7 @@ import { notFound, PalisadeError } from '../http/errors.ts';
 import { encodeCursor, parsePage } from '../http/pagination.ts';
 import { applyMergePatch } from './merge-patch.ts';
 import type { ObjectKind, ObjectRow, WriteContext } from './object-kind.ts';
-import { deleteObject, getObject, insertObject, listObjects, updateObject } from './objects.store.ts';
+import { deleteObject, getObject, insertObject, listObjects, updateObject, type Folded } from './objects.store.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MERGE_PATCH = /^application\/(?:merge-patch\+)?json\s*(?:;|$)/i;
@@ -58,17 +58,29 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
     return row;
   }
 
-  /** A write transaction; for kinds bundles draw on it also marks the tenant's bundles stale, and tells caches after commit. */
-  async function write<T>(c: Context<AppEnv>, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * A write transaction; for kinds bundles draw on it also marks the tenant's bundles stale, and tells caches after
+   * commit. `fn` is handed the mark to fold into the statement that writes the object's row (`stale`, undefined for
+   * other kinds); when that statement did not run it, it runs on its own at the end.
+   */
+  async function write<T>(c: Context<AppEnv>, fn: (tx: Tx, stale: Folded | undefined) => Promise<T>): Promise<T> {
     const { tenantId } = c.get('principal');
     const result = await inTenant(c.get('db'), tenantId, async (tx) => {
-      const out = await fn(tx);
-      if (kind.feedsBundles) await markTenantBundlesStale(tx, tenantId);
+      const stale = kind.feedsBundles ? { sql: markTenantBundlesStaleSql(tenantId), done: false } : undefined;
+      const out = await fn(tx, stale);
+      if (stale && !stale.done) await markTenantBundlesStale(tx, tenantId);
       return out;
     });
     if (kind.feedsBundles) c.get('changes').tenantChanged(tenantId);
     return result;
   }
+
+  /**
+   * The mark rides on the row's own statement only when that is the transaction's last write: an `after` hook writes
+   * more (and may wait for row locks), which must happen before the compile lock is taken (see compileLock). Reads
+   * after it (`readExtras`) take no row locks.
+   */
+  const foldUnless = (after: unknown, stale: Folded | undefined) => (after ? undefined : stale);
 
   /** The kind's read extras of one object, so write answers equal what GET shows. */
   const extrasOf = async (tx: Tx, principal: WriteContext['principal'], row: ObjectRow) => (await kind.readExtras?.(tx, principal, [row]))?.get(row.id);
@@ -110,10 +122,10 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
     const principal = c.get('principal');
     const parsed = await validate(kind.input, await readJson(c));
     const spec = kind.normalize?.(parsed) ?? parsed;
-    const [row, extra] = await write(c, async (tx) => {
+    const [row, extra] = await write(c, async (tx, stale) => {
       const ctx = { tx, principal };
       await kind.beforeWrite?.(ctx, spec, undefined);
-      const created = await insertObject(tx, kind, spec, principal);
+      const created = await insertObject(tx, kind, spec, principal, {}, foldUnless(kind.afterWrite, stale));
       await kind.afterWrite?.(ctx, created, undefined);
       return [created, await extrasOf(tx, principal, created)] as const;
     });
@@ -132,7 +144,7 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
   const replace = (patch: boolean) => async (c: Context<AppEnv>) => {
     const principal = c.get('principal');
     const body = await readJson(c, patch ? MERGE_PATCH : undefined);
-    const [row, extra] = await write(c, async (tx) => {
+    const [row, extra] = await write(c, async (tx, stale) => {
       const ctx = { tx, principal };
       const previous = await load(c, ctx, 'update');
       writable(previous);
@@ -140,7 +152,7 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
       const parsed = await validate(kind.input, patch ? applyMergePatch(editable(previous), body) : body);
       const spec = kind.normalize?.(parsed) ?? parsed;
       await kind.beforeWrite?.(ctx, spec, previous);
-      const updated = await updateObject(tx, kind, previous, spec, principal);
+      const updated = await updateObject(tx, kind, previous, spec, principal, foldUnless(kind.afterWrite, stale));
       await kind.afterWrite?.(ctx, updated, previous);
       return [updated, await extrasOf(tx, principal, updated)] as const;
     });
@@ -151,13 +163,13 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
 
   app.delete(`${path}/:id`, manage, async (c) => {
     const principal = c.get('principal');
-    await write(c, async (tx) => {
+    await write(c, async (tx, stale) => {
       const ctx = { tx, principal };
       const row = await load(c, ctx, 'update');
       writable(row);
       checkIfMatch(c, row.version);
       await kind.beforeDelete?.(ctx, row);
-      await deleteObject(tx, row, kind);
+      await deleteObject(tx, row, kind, foldUnless(kind.afterDelete, stale));
       await kind.afterDelete?.(ctx, row);
     });
     return c.body(null, 204);

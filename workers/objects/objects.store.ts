@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, sql, type SQL } from 'drizzle-orm';
 import type { Principal } from '../auth/principal.ts';
 import type { Tx } from '../db/db.ts';
 import { isUniqueViolation } from '../db/errors.ts';
@@ -20,6 +20,29 @@ function conflictOnDuplicate(kind: ObjectKind, name: string) {
   };
 }
 
+/**
+ * Work folded into the statement that writes an object's row (the bundles' stale mark), run once that row is written;
+ * `done` tells the caller it ran (it runs per written row: not when no row was written).
+ */
+export interface Folded {
+  sql: SQL<boolean>;
+  done: boolean;
+}
+
+/**
+ * Runs a write that returns the object's row (insert or update ... returning), with `folded` in the same statement:
+ * `with written as (<write>) select written.*, <folded> from written`. One round trip instead of two.
+ */
+async function writeReturning(tx: Tx, kind: ObjectKind, write: PromiseLike<unknown>, folded: Folded | undefined): Promise<ObjectRow[]> {
+  if (!folded) return (await write) as ObjectRow[];
+  const written = tx.$with('written').as(write as never);
+  // The CTE's columns under the table's field names, so rows map exactly as the write's own `returning()` would.
+  const columns = Object.fromEntries(Object.keys(getTableColumns(kind.table)).map((key) => [key, (written as unknown as Record<string, unknown>)[key]]));
+  const rows = (await tx.with(written).select({ ...(columns as Record<string, SQL>), palisadeFolded: folded.sql }).from(written)) as Array<ObjectRow & { palisadeFolded?: boolean }>;
+  if (rows.length > 0) folded.done = true;
+  return rows.map(({ palisadeFolded: _, ...row }) => row as ObjectRow);
+}
+
 export async function listObjects(tx: Tx, tenantId: string, kind: ObjectKind, page: Page, conditions: SQL[]): Promise<{ rows: ObjectRow[]; more: boolean }> {
   const t = kind.table;
   const where = and(eq(t.tenantId, tenantId), ...conditions, page.after ? gt(t.id, page.after) : undefined);
@@ -35,7 +58,7 @@ export async function getObject(tx: Tx, tenantId: string, kind: ObjectKind, id: 
   return rows[0];
 }
 
-export async function insertObject(tx: Tx, kind: ObjectKind, spec: unknown, principal: Principal, extraColumns: Record<string, unknown> = {}): Promise<ObjectRow> {
+export async function insertObject(tx: Tx, kind: ObjectKind, spec: unknown, principal: Principal, extraColumns: Record<string, unknown> = {}, folded?: Folded): Promise<ObjectRow> {
   const name = nameOf(kind, spec);
   const values = {
     tenantId: principal.tenantId,
@@ -47,11 +70,11 @@ export async function insertObject(tx: Tx, kind: ObjectKind, spec: unknown, prin
     ...kind.columns?.(spec),
     ...extraColumns,
   };
-  const rows = (await tx.insert(kind.table).values(values as never).returning().catch(conflictOnDuplicate(kind, name))) as ObjectRow[];
+  const rows = await writeReturning(tx, kind, tx.insert(kind.table).values(values as never).returning(), folded).catch(conflictOnDuplicate(kind, name));
   return rows[0]!;
 }
 
-export async function updateObject(tx: Tx, kind: ObjectKind, previous: ObjectRow, spec: unknown, principal: Principal): Promise<ObjectRow> {
+export async function updateObject(tx: Tx, kind: ObjectKind, previous: ObjectRow, spec: unknown, principal: Principal, folded?: Folded): Promise<ObjectRow> {
   const name = nameOf(kind, spec);
   const values = {
     name,
@@ -61,15 +84,22 @@ export async function updateObject(tx: Tx, kind: ObjectKind, previous: ObjectRow
     updatedBy: principal.subject,
     ...kind.columns?.(spec),
   };
-  const rows = (await tx
+  const update = tx
     .update(kind.table)
     .set(values as never)
     .where(and(eq(kind.table.tenantId, previous.tenantId), eq(kind.table.id, previous.id)))
-    .returning()
-    .catch(conflictOnDuplicate(kind, name))) as ObjectRow[];
+    .returning();
+  const rows = await writeReturning(tx, kind, update, folded).catch(conflictOnDuplicate(kind, name));
   return rows[0]!;
 }
 
-export async function deleteObject(tx: Tx, row: ObjectRow, kind: ObjectKind): Promise<void> {
-  await tx.delete(kind.table).where(and(eq(kind.table.tenantId, row.tenantId), eq(kind.table.id, row.id)));
+export async function deleteObject(tx: Tx, row: ObjectRow, kind: ObjectKind, folded?: Folded): Promise<void> {
+  const remove = tx.delete(kind.table).where(and(eq(kind.table.tenantId, row.tenantId), eq(kind.table.id, row.id)));
+  if (!folded) {
+    await remove;
+    return;
+  }
+  const deleted = tx.$with('deleted').as(remove.returning({ id: kind.table.id }));
+  const rows = await tx.with(deleted).select({ folded: folded.sql }).from(deleted);
+  if (rows.length > 0) folded.done = true;
 }

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { harness, type TenantClient } from '../support/harness.ts';
+import { skipWithoutPostgres, testPostgres, type TestPostgres } from '../support/postgres.ts';
+
+/**
+ * The stale mark a write folds into its own statement (palisade_mark_bundles_stale, migration 0023), against a compile
+ * that holds the tenant's compile lock first. The other order (a change marked, a compile waiting for it) is
+ * test/review/bundle-staleness.test.ts.
+ */
+describe.skipIf(skipWithoutPostgres('test/postgres/stale-mark.test.ts'))('the bundles stale mark folded into a write (real Postgres)', () => {
+  let pgdb: TestPostgres;
+  let acme: TenantClient;
+  let globex: TenantClient;
+  beforeAll(async () => {
+    pgdb = await testPostgres();
+    const h = harness(pgdb.database, { cacheMaxAgeMs: 0 });
+    acme = await h.tenant('acme');
+    globex = await h.tenant('globex');
+  });
+  afterAll(() => pgdb?.close());
+
+  const bundleRow = async (clusterId: string) =>
+    (await pgdb.admin.query('select stale, revision from cluster_bundles where cluster_id = $1', [clusterId])).rows[0] as { stale: boolean; revision: number };
+  const marker = async (tenantId: string) => Number((await pgdb.admin.query('select marker from change_markers where tenant_id = $1', [tenantId])).rows[0]?.marker ?? 0);
+
+  it('a write that waits for a compile holding the lock marks what the compile stored as fresh: no change is lost', async () => {
+    const cluster = await acme.json('POST', '/v1/clusters', { name: 'prod-eu' });
+    expect(cluster.status).toBe(201);
+    const bundlePath = `/v1/clusters/${cluster.body.id}/bundle`;
+    expect((await acme.json('GET', bundlePath)).status).toBe(200);
+    // A committed change nobody has compiled yet: the row is stale.
+    expect((await acme.json('POST', '/v1/runtime-profiles', { name: 'first' })).status).toBe(201);
+    expect((await bundleRow(cluster.body.id)).stale).toBe(true);
+
+    // A compile, as BundleService does it: row lock, then the tenant's compile lock exclusively, then its sources.
+    const compile = await pgdb.admin.connect();
+    try {
+      await compile.query('begin');
+      await compile.query(`select set_config('role', 'palisade_app', true), set_config('app.tenant_id', $1, true)`, [acme.id]);
+      await compile.query('select 1 from cluster_bundles where tenant_id = $1 and cluster_id = $2 for update', [acme.id, cluster.body.id]);
+      await compile.query(`select pg_advisory_xact_lock(hashtext('palisade.bundles'), hashtext($1))`, [acme.id]);
+      const sources = (await compile.query('select name from runtime_profiles where tenant_id = $1', [acme.id])).rows.map((r) => r.name);
+      expect(sources).toEqual(['first']);
+
+      // A change starts while the compile holds the lock: its statement waits inside the mark.
+      const markerBefore = await marker(acme.id);
+      const writing = acme.json('POST', '/v1/runtime-profiles', { name: 'second' });
+      for (let i = 0; ; i++) {
+        const { rows } = await pgdb.admin.query(`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and mode = 'ShareLock' and database = (select oid from pg_database where datname = current_database())`);
+        if (rows[0].n > 0) break;
+        if (i > 200) throw new Error('the write never waited for the compile lock');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+
+      // The compile stores what it read as fresh and commits; the change, still open, has not been seen by it.
+      await compile.query('update cluster_bundles set stale = false, revision = revision + 1 where tenant_id = $1 and cluster_id = $2', [acme.id, cluster.body.id]);
+      await compile.query('commit');
+      expect((await writing).status).toBe(201);
+
+      // The mark ran after the lock was granted, in a snapshot that saw the compile's `stale = false`: the bundle is
+      // stale again, and the marker moved, so every instance and agent learns of the change.
+      expect((await bundleRow(cluster.body.id)).stale).toBe(true);
+      expect(await marker(acme.id)).toBe(markerBefore + 1);
+    } finally {
+      compile.release();
+    }
+  });
+
+  it('marks only the caller tenant: another tenant named in the call is refused by row-level security', async () => {
+    const cluster = await globex.json('POST', '/v1/clusters', { name: 'prod-us' });
+    expect((await globex.json('GET', `/v1/clusters/${cluster.body.id}/bundle`)).status).toBe(200);
+    expect((await bundleRow(cluster.body.id)).stale).toBe(false);
+    const markerBefore = await marker(globex.id);
+
+    const client = await pgdb.admin.connect();
+    try {
+      await client.query('begin');
+      await client.query(`select set_config('role', 'palisade_app', true), set_config('app.tenant_id', $1, true)`, [acme.id]);
+      await expect(client.query('select palisade_mark_bundles_stale($1)', [globex.id])).rejects.toThrow(/row-level security/);
+      await client.query('rollback');
+      // The same call as the caller's own tenant writes only that tenant's rows.
+      await client.query('begin');
+      await client.query(`select set_config('role', 'palisade_app', true), set_config('app.tenant_id', $1, true)`, [acme.id]);
+      expect((await client.query('select palisade_mark_bundles_stale($1) as ok', [acme.id])).rows[0].ok).toBe(true);
+      await client.query('commit');
+    } finally {
+      client.release();
+    }
+    expect((await bundleRow(cluster.body.id)).stale).toBe(false);
+    expect(await marker(globex.id)).toBe(markerBefore);
+  });
+});
