@@ -40,18 +40,19 @@ const ESCAPED = /["\\]/g;
 /**
  * The rollup upsert of `increments` (one row per key, sorted: see rollupIncrements), as SQL to run on its own or as
  * a data-modifying CTE; `when` gates it (the single-statement ingest applies it only if every event was new).
- * Columns travel as one array literal each (`unnest`), the per-check maps as one JSON array picked by position.
+ * Columns travel as one array literal each (`unnest`; the cluster, the same for all, once), the per-check maps as
+ * one JSON array picked by position.
  * Per-check counts merge key by key: the stored map, overwritten by the sums of the keys the increment holds.
  */
-function rollupUpsert(tenantId: string, increments: readonly RollupRow[], when: SQL = sql`true`): SQL {
+function rollupUpsert(tenantId: string, clusterId: string, increments: readonly RollupRow[], when: SQL = sql`true`): SQL {
   const column = <K extends keyof RollupRow>(key: K) => textArrayLiteral(increments.map((r) => r[key] as string | number));
   const checks = `[${increments.map((r) => JSON.stringify(r.checks)).join(',')}]`;
   return sql`insert into audit_rollups (tenant_id, granularity, bucket, cluster_id, namespace, policy_id, verdict, severity, kind, image, workload, count, checks)
-      select ${tenantId}::uuid, granularity, bucket, cluster_id, namespace, policy_id, verdict, severity, kind, image, workload, count, ${checks}::jsonb -> (i::int - 1)
-      from unnest(${column('granularity')}::text[], ${column('bucket')}::timestamptz[], ${column('clusterId')}::text[], ${column('namespace')}::text[],
+      select ${tenantId}::uuid, granularity, bucket, ${clusterId}::text, namespace, policy_id, verdict, severity, kind, image, workload, count, ${checks}::jsonb -> (i::int - 1)
+      from unnest(${column('granularity')}::text[], ${column('bucket')}::timestamptz[], ${column('namespace')}::text[],
         ${column('policyId')}::text[], ${column('verdict')}::text[], ${column('severity')}::text[], ${column('kind')}::text[], ${column('image')}::text[],
         ${column('workload')}::text[], ${column('count')}::bigint[]) with ordinality
-        as u(granularity, bucket, cluster_id, namespace, policy_id, verdict, severity, kind, image, workload, count, i)
+        as u(granularity, bucket, namespace, policy_id, verdict, severity, kind, image, workload, count, i)
       where ${when}
       on conflict (tenant_id, granularity, bucket, cluster_id, namespace, policy_id, verdict, severity, kind, image, workload)
       do update set count = audit_rollups.count + excluded.count,
@@ -72,8 +73,9 @@ function rollupUpsert(tenantId: string, increments: readonly RollupRow[], when: 
  * Events travel as one JSON document (`jsonb_to_recordset`): Postgres parses each event once, straight into jsonb,
  * where text-array parameters made it parse an escaped copy of every event's JSON and then the JSON again (measured:
  * the insert then runs about as fast as a COPY of the same rows). The columns the event holds as they are (id, time,
- * kind, verdict, mode, severity, namespace, image) are read from it in SQL; only the derived ones travel beside it. Not COPY itself: it has no ON CONFLICT, so
- * idempotency would need a staging table and a second insert; Neon's HTTP driver has no COPY at all, and over its
+ * kind, verdict, mode, severity, namespace, image) are read from it in SQL; only the derived ones travel beside it.
+ * The statement answers how many events it stored, and their ids only when that is not all of them. Not COPY
+ * itself: it has no ON CONFLICT, so idempotency would need a staging table and a second insert; Neon's HTTP driver has no COPY at all, and over its
  * WebSocket Pool COPY FROM STDIN needs pg-copy-streams on the raw client, outside drizzle's transaction.
  * `onStored` runs last, in the same transaction (the webhooks outbox). Idempotent on (tenant, event id).
  */
@@ -94,18 +96,20 @@ export async function ingestEvents(tx: Tx, input: IngestInput, hooks: { onStored
         on conflict (tenant_id, id) do nothing
         returning id`;
   const all = rollupIncrements(input.tenantId, input.clusterId, unique);
-  const returned = await rows<{ id: string }>(
+  const [result] = await rows<{ stored: number; ids: string[] | string | null }>(
     tx,
     sql`with inserted as (${insertEvents}),
-      rolled_up as (${rollupUpsert(input.tenantId, all, sql`(select count(*) from inserted) = ${unique.length}`)})
-      select id from inserted`,
+      rolled_up as (${rollupUpsert(input.tenantId, input.clusterId, all, sql`(select count(*) from inserted) = ${unique.length}`)})
+      select count(*)::int as stored, case when count(*) < ${unique.length} then coalesce(jsonb_agg(id), '[]') end as ids from inserted`,
   );
   let storedEvents = unique;
-  if (returned.length < unique.length) {
-    const inserted = new Set(returned.map((r) => r.id));
+  if (Number(result!.stored) < unique.length) {
+    // jsonb arrives parsed from PGlite and node-postgres, as text from drivers that do not parse it.
+    const ids = typeof result!.ids === 'string' ? (JSON.parse(result!.ids) as string[]) : (result!.ids ?? []);
+    const inserted = new Set(ids);
     storedEvents = unique.filter((e) => inserted.has(e.id));
     const increments = rollupIncrements(input.tenantId, input.clusterId, storedEvents);
-    if (increments.length > 0) await tx.execute(rollupUpsert(input.tenantId, increments));
+    if (increments.length > 0) await tx.execute(rollupUpsert(input.tenantId, input.clusterId, increments));
   }
 
   const stored = storedEvents.map((event) => ({ tenantId: input.tenantId, clusterId: input.clusterId, receivedAt: input.receivedAt, event }));
