@@ -7,8 +7,8 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { AuditEventV1, Severity } from '../schema/audit-event.ts';
 import { createApp } from '../workers/app.ts';
-import { ingestEvents } from '../workers/audit/audit-ingest.store.ts';
-import { checkIdsOf } from '../workers/audit/audit-rollup.ts';
+import { eventsInsert, ingestEvents, rollupUpsert } from '../workers/audit/audit-ingest.store.ts';
+import { checkIdsOf, rollupIncrements } from '../workers/audit/audit-rollup.ts';
 import { generateSigningKey } from '../workers/bundles/signing-keys.ts';
 import { inTenant, type Db } from '../workers/db/db.ts';
 import { uuidv7 } from '../workers/ids.ts';
@@ -72,7 +72,8 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
  * Audit ingest into a real Postgres server (PALISADE_TEST_PG_URL or DATABASE_URL; a scratch database is created and
  * dropped): events per second through the ingest store (batches of 500: multi-row INSERT ... ON CONFLICT DO NOTHING,
  * rollup upserts, one transaction each as the RLS-bound app role), measured in the same runs as a plain COPY of the
- * same rows into an identical table, the ceiling.
+ * same rows into an identical table, the ceiling; and each half of the store's work alone (the events insert, the
+ * rollup upsert of the same batches), which shows the floor the two together can reach.
  */
 export async function benchAudit(): Promise<void> {
   const scratch = await scratchDatabase('Audit ingest');
@@ -101,7 +102,7 @@ export async function benchAudit(): Promise<void> {
     const clusterId: string = cluster.id;
 
     const reset = () => pool.query('TRUNCATE audit_events, audit_rollups, audit_events_copy');
-    const results = { store: [] as number[], http: [] as number[], copy: [] as number[], copyBatches: [] as number[] };
+    const results = { store: [] as number[], http: [] as number[], copy: [] as number[], copyBatches: [] as number[], eventsAlone: [] as number[], rollupsAlone: [] as number[] };
     let rollupRows = 0;
     for (let run = 0; run < RUNS; run++) {
       const events = makeEvents(N, run * 1_000_003);
@@ -130,6 +131,16 @@ export async function benchAudit(): Promise<void> {
         for (const batch of batches) await inTenant(db, tenantId, (tx) => ingestEvents(tx, { tenantId, clusterId, receivedAt, events: batch }));
       }));
       rollupRows = Number((await pool.query('select count(*) from audit_rollups')).rows[0].count);
+      // Where the floor is: each half of the store's statement alone (same SQL, same transactions), beside the COPY.
+      const sorted = batches.map((batch) => [...batch].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+      await reset();
+      results.eventsAlone.push(await timed(async () => {
+        for (const batch of sorted) await inTenant(db, tenantId, (tx) => tx.execute(eventsInsert({ tenantId, clusterId, receivedAt }, batch)));
+      }));
+      await reset();
+      results.rollupsAlone.push(await timed(async () => {
+        for (const batch of sorted) await inTenant(db, tenantId, (tx) => tx.execute(rollupUpsert(tenantId, clusterId, rollupIncrements(tenantId, clusterId, batch))));
+      }));
       await reset();
       const bodies = batches.map((batch) => gzipSync(JSON.stringify(batch)));
       results.http.push(await timed(async () => {
@@ -147,6 +158,8 @@ export async function benchAudit(): Promise<void> {
       ['COPY, one per batch of 500', row(results.copyBatches)],
       ['ingest store (events + rollups, one tx a batch)', row(results.store)],
       ['POST /v1/agent/events in-process (gzip JSON, validation)', row(results.http)],
+      ['  of it, the events insert alone (no rollups)', row(results.eventsAlone)],
+      ['  of it, the rollup upsert alone (no events)', row(results.rollupsAlone)],
       ['ratio ingest store / COPY (of the medians)', fmt(rate(results.store) / ceiling, 3)],
       ['ratio ingest store / COPY (median of per-run ratios)', fmt(median(results.store.map((ms, i) => results.copy[i]! / ms)), 3)],
       ['rollup rows written per run', `${rollupRows} (${fmt(rollupRows / N, 2)} per event)`],

@@ -38,13 +38,28 @@ const NEEDS_ESCAPE = /["\\]/;
 const ESCAPED = /["\\]/g;
 
 /**
+ * The events' INSERT ... ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id, of distinct events. Per event only what
+ * Postgres cannot read off the event itself travels beside it; the other columns are taken from the parsed jsonb (a
+ * lookup in binary jsonb costs less than parsing the same values again as members of their own).
+ */
+export function eventsInsert(input: Omit<IngestInput, 'events'>, unique: readonly AuditEventV1[]): SQL {
+  const document = JSON.stringify(unique.map((e) => ({ policy_id: policyIdOf(e) ?? null, check_ids: checkIdsOf(e), event: e })));
+  return sql`insert into audit_events (tenant_id, id, cluster_id, time, received_at, kind, verdict, mode, severity, policy_id, check_ids, namespace, image, event)
+        select ${input.tenantId}::uuid, (event ->> 'id')::uuid, ${input.clusterId}::uuid, (event ->> 'time')::timestamptz, ${input.receivedAt}::timestamptz,
+          event ->> 'kind', event ->> 'verdict', event ->> 'mode', event ->> 'severity', policy_id, check_ids, event -> 'workload' ->> 'namespace', event -> 'workload' ->> 'image', event
+        from jsonb_to_recordset(${document}::jsonb) as u(policy_id uuid, check_ids text[], event jsonb)
+        on conflict (tenant_id, id) do nothing
+        returning id`;
+}
+
+/**
  * The rollup upsert of `increments` (one row per key, sorted: see rollupIncrements), as SQL to run on its own or as
  * a data-modifying CTE; `when` gates it (the single-statement ingest applies it only if every event was new).
  * Columns travel as one array literal each (`unnest`; the cluster, the same for all, once), the per-check maps as
  * one JSON array picked by position.
  * Per-check counts merge key by key: the stored map, overwritten by the sums of the keys the increment holds.
  */
-function rollupUpsert(tenantId: string, clusterId: string, increments: readonly RollupRow[], when: SQL = sql`true`): SQL {
+export function rollupUpsert(tenantId: string, clusterId: string, increments: readonly RollupRow[], when: SQL = sql`true`): SQL {
   const column = <K extends keyof RollupRow>(key: K) => textArrayLiteral(increments.map((r) => r[key] as string | number));
   const checks = `[${increments.map((r) => JSON.stringify(r.checks)).join(',')}]`;
   return sql`insert into audit_rollups (tenant_id, granularity, bucket, cluster_id, namespace, policy_id, verdict, severity, kind, image, workload, count, checks)
@@ -70,13 +85,13 @@ function rollupUpsert(tenantId: string, clusterId: string, increments: readonly 
  * the rollups untouched and a second statement upserts the increments of exactly the events that were new. Either
  * way each stored event is counted once, in the transaction that stored it.
  *
- * Events travel as one JSON document (`jsonb_to_recordset`): Postgres parses each event once, straight into jsonb,
- * where text-array parameters made it parse an escaped copy of every event's JSON and then the JSON again (measured:
- * the insert then runs about as fast as a COPY of the same rows). The columns the event holds as they are (id, time,
- * kind, verdict, mode, severity, namespace, image) are read from it in SQL; only the derived ones travel beside it.
- * The statement answers how many events it stored, and their ids only when that is not all of them. Not COPY
- * itself: it has no ON CONFLICT, so idempotency would need a staging table and a second insert; Neon's HTTP driver has no COPY at all, and over its
- * WebSocket Pool COPY FROM STDIN needs pg-copy-streams on the raw client, outside drizzle's transaction.
+ * Events travel as one JSON document (`jsonb_to_recordset`, see eventsInsert): Postgres parses each event once,
+ * straight into jsonb, where text-array parameters made it parse an escaped copy of every event's JSON and then the
+ * JSON again (`json_to_recordset` measured slower too). The statement answers how many events it stored, and their
+ * ids only when that is not all of them. Not COPY itself: it has no ON CONFLICT, so idempotency would need a staging
+ * table and a second insert; Neon's HTTP driver has no COPY at all, and over its WebSocket Pool COPY FROM STDIN needs
+ * pg-copy-streams on the raw client, outside drizzle's transaction. What is left between this and a COPY of the same
+ * rows is measured by `npm run bench -- audit` (each half alone beside the COPY).
  * `onStored` runs last, in the same transaction (the webhooks outbox). Idempotent on (tenant, event id).
  */
 export async function ingestEvents(tx: Tx, input: IngestInput, hooks: { onStored?: OnEventsStored } = {}): Promise<IngestResult> {
@@ -86,19 +101,10 @@ export async function ingestEvents(tx: Tx, input: IngestInput, hooks: { onStored
   const unique = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (unique.length === 0) return { stored: [], duplicates: input.events.length };
 
-  // Per event only what Postgres cannot read off the event itself; the other columns are taken from the parsed jsonb
-  // (a lookup in binary jsonb costs less than parsing the same values again as members of their own).
-  const document = JSON.stringify(unique.map((e) => ({ policy_id: policyIdOf(e) ?? null, check_ids: checkIdsOf(e), event: e })));
-  const insertEvents = sql`insert into audit_events (tenant_id, id, cluster_id, time, received_at, kind, verdict, mode, severity, policy_id, check_ids, namespace, image, event)
-        select ${input.tenantId}::uuid, (event ->> 'id')::uuid, ${input.clusterId}::uuid, (event ->> 'time')::timestamptz, ${input.receivedAt}::timestamptz,
-          event ->> 'kind', event ->> 'verdict', event ->> 'mode', event ->> 'severity', policy_id, check_ids, event -> 'workload' ->> 'namespace', event -> 'workload' ->> 'image', event
-        from jsonb_to_recordset(${document}::jsonb) as u(policy_id uuid, check_ids text[], event jsonb)
-        on conflict (tenant_id, id) do nothing
-        returning id`;
   const all = rollupIncrements(input.tenantId, input.clusterId, unique);
   const [result] = await rows<{ stored: number; ids: string[] | string | null }>(
     tx,
-    sql`with inserted as (${insertEvents}),
+    sql`with inserted as (${eventsInsert(input, unique)}),
       rolled_up as (${rollupUpsert(input.tenantId, input.clusterId, all, sql`(select count(*) from inserted) = ${unique.length}`)})
       select count(*)::int as stored, case when count(*) < ${unique.length} then coalesce(jsonb_agg(id), '[]') end as ids from inserted`,
   );
