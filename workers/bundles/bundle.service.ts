@@ -1,9 +1,10 @@
-import { canonicalJson, sha256Digest } from '../../schema/canonical-json.ts';
+import { sha256Digest } from '../../schema/canonical-json.ts';
 import { inTenant, type Db, type Tx } from '../db/db.ts';
-import { compileBundle } from './bundle.compile.ts';
+import { FragmentMemo, renderBundle } from './bundle.compile.ts';
 import { gzipText, signBundle } from './bundle.sign.ts';
 import { loadBundleSources, lockBundleRow, lockTenantSources, readBundleBytes, readBundleRow, saveBundleRow, type BundleRow } from './bundle.store.ts';
 import type { ChangeFeed } from './change-feed.ts';
+import { SourceRowCache } from './source-cache.ts';
 import type { KeyRing } from './signing-keys.ts';
 
 export interface BundleSettings {
@@ -41,11 +42,13 @@ type Signed = { stale: boolean; kid: string | null; expiresAt: string | null } &
 const ready = <R extends Signed>(row: R | undefined, s: BundleSettings): row is R & { digest: string } =>
   !!row && !row.stale && ('signed' in row ? row.signed : !!row.jws) && row.kid === s.keys.current.kid && !!row.expiresAt && Date.parse(row.expiresAt) - s.now().getTime() > (s.ttlSeconds * 1000) / 2;
 
+const etagOf = (row: { revision: number; issuedAt: string | null }) => `"${row.revision}.${Date.parse(row.issuedAt!) / 1000}"`;
+
 const toSigned = (row: BundleRow): SignedBundle => ({
   clusterId: row.clusterId,
   revision: row.revision,
   digest: row.digest!,
-  etag: `"${row.revision}.${Date.parse(row.issuedAt!) / 1000}"`,
+  etag: etagOf(row),
   jws: row.jws!,
   content: row.content!,
   kid: row.kid!,
@@ -53,11 +56,27 @@ const toSigned = (row: BundleRow): SignedBundle => ({
   gzipped: row.jwsGzip ? Promise.resolve(row.jwsGzip) : undefined,
 });
 
+/** Clusters whose last rendered digest is remembered (a few hundred bytes each). */
+const MAX_RENDERED = 10_000;
+
 /** Compiles, signs and caches bundles; compiles only when something they depend on changed. */
 export class BundleService {
   readonly #cache = new Map<string, CacheEntry>();
   /** Compilations performed, for tests and benchmarks. */
   compilations = 0;
+  /**
+   * What the last refreshes read and rendered, so the next one reads only changed rows and renders only their
+   * elements (bounded; checked against the database at every refresh; see source-cache.ts).
+   */
+  readonly sources = new SourceRowCache();
+  readonly fragments = new FragmentMemo();
+  /**
+   * Per cluster, the digest of the content last rendered here and the name of its inputs (see `loadBundleSources`):
+   * the same inputs again give the same content, so it is not rendered again just to learn its digest. Bounded.
+   */
+  readonly #rendered = new Map<string, { tenantId: string; inputs: string; digest: string }>();
+  /** Refreshes that found their inputs unchanged since this instance rendered them (tests and benchmarks). */
+  unchangedInputs = 0;
 
   constructor(readonly settings: BundleSettings, readonly changes: ChangeFeed) {}
 
@@ -92,6 +111,12 @@ export class BundleService {
     return bundle;
   }
 
+  #remember(clusterId: string, entry: { tenantId: string; inputs: string; digest: string }): void {
+    this.#rendered.delete(clusterId);
+    this.#rendered.set(clusterId, entry);
+    if (this.#rendered.size > MAX_RENDERED) this.#rendered.delete(this.#rendered.keys().next().value!);
+  }
+
   /** Under the row lock: recompile if stale, raise the revision only if the content changed, re-sign if needed. */
   async #refresh(tx: Tx, tenantId: string, clusterId: string): Promise<BundleRow | undefined> {
     // Lock first, read sources second: a concurrent change then waits for us and marks the row stale after.
@@ -105,15 +130,33 @@ export class BundleService {
     if (locked.stale || !hasContent) {
       // After the row lock (writers that lock a cluster row first then mark would otherwise deadlock with us).
       await lockTenantSources(tx, tenantId);
-      const sources = await loadBundleSources(tx, tenantId, clusterId);
+      const sources = await loadBundleSources(tx, tenantId, clusterId, this.sources);
       if (!sources) return undefined;
       this.compilations++;
-      const content = canonicalJson(compileBundle(sources));
-      const digest = await sha256Digest(content);
-      if (digest !== locked.digest) row = { ...meta, revision: meta.revision + 1, digest, content, jws: null, jwsGzip: null };
+      const known = this.#rendered.get(clusterId);
+      let content: string | undefined;
+      let digest: string;
+      if (sources.inputs !== undefined && known?.tenantId === tenantId && known.inputs === sources.inputs) {
+        digest = known.digest;
+        this.unchangedInputs++;
+      } else {
+        // canonicalJson(compileBundle(sources)), with unchanged rows' elements as rendered before.
+        content = renderBundle(sources, this.fragments);
+        digest = await sha256Digest(content);
+        if (sources.inputs !== undefined) this.#remember(clusterId, { tenantId, inputs: sources.inputs, digest });
+      }
+      if (digest !== locked.digest) {
+        content ??= renderBundle(sources, this.fragments);
+        row = { ...meta, revision: meta.revision + 1, digest, content, jws: null, jwsGzip: null };
+      }
       // Same content, signature still good: keep the bytes and the ETag, so agents are not made to download again.
       else if (ready({ ...locked, stale: false }, this.settings)) {
         await saveBundleRow(tx, { tenantId, clusterId, stale: false });
+        // The bytes of this very row (same revision, digest and signature time) when this instance holds them.
+        const held = this.#cache.get(clusterId)?.bundle;
+        if (held && held.digest === digest && held.revision === meta.revision && held.kid === meta.kid && held.expiresAt === Date.parse(meta.expiresAt!) && held.etag === etagOf(meta)) {
+          return { ...meta, stale: false, content: held.content, jws: held.jws, jwsGzip: (await held.gzipped) ?? null };
+        }
         return { ...(await stored()), stale: false };
       }
     }

@@ -59,7 +59,10 @@ function bytesToBase64(bytes: Uint8Array): string {
   return btoa(chunks.join(''));
 }
 
-const toUrl = (b64: string) => b64.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+function toUrl(b64: string): string {
+  const end = b64.endsWith('==') ? -2 : b64.endsWith('=') ? -1 : b64.length;
+  return b64.slice(0, end).replaceAll('+', '-').replaceAll('/', '_');
+}
 
 /** gzip through the platform's CompressionStream (Workers and Node alike). */
 export async function gzipText(text: string): Promise<Uint8Array> {

@@ -1,9 +1,11 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { canonicalJson } from '../../schema/canonical-json.ts';
 import { FILE_THREAT_PROTECTION_DEFAULTS } from '../../schema/file-threat-protection.ts';
 import * as t from '../../schema/tables/index.ts';
 import type { Tx } from '../db/db.ts';
 import { effectiveFacts } from '../file-signatures/effective.store.ts';
 import type { BundleSources } from './bundle.compile.ts';
+import { cachedRows, type SourceRowCache } from './source-cache.ts';
 
 export type BundleRow = typeof t.clusterBundles.$inferSelect;
 
@@ -80,33 +82,78 @@ export async function saveBundleRow(tx: Tx, row: Pick<BundleRow, 'tenantId' | 'c
   await tx.update(b).set(values).where(ofCluster(tenantId, clusterId));
 }
 
-/** Reads what a bundle may draw on; undefined when the cluster does not exist in the tenant. */
-export async function loadBundleSources(tx: Tx, tenantId: string, clusterId: string): Promise<BundleSources | undefined> {
+/** A row version's marker: see source-cache.ts (unqualified: each statement reads one table). */
+const rowMarker = sql<string>`xmin::text || ctid::text`;
+
+type Source = typeof t.runtimePolicies | typeof t.scopes | typeof t.runtimeProfiles | typeof t.signatureValidators | typeof t.images | typeof t.registries;
+
+/** The sources a bundle reads row by row, with the filter each is read with. */
+const SOURCES: Array<[name: string, table: Source, filter?: SQL]> = [
+  ['policies', t.runtimePolicies, eq(t.runtimePolicies.enabled, true)],
+  ['scopes', t.scopes],
+  ['runtimeProfiles', t.runtimeProfiles],
+  ['signatureValidators', t.signatureValidators],
+  ['images', t.images],
+  ['registries', t.registries],
+];
+
+/**
+ * One statement: per source, the number of the tenant's rows and a SHA-256 of their ids and markers in id order. Equal
+ * fingerprints mean the same row versions (a marker never comes back), so the rows held need no reading.
+ */
+async function fingerprints(tx: Tx, tenantId: string): Promise<Record<string, string>> {
+  const parts = SOURCES.map(
+    ([name, table, filter]) =>
+      sql`(select count(*)::text || ':' || coalesce(encode(sha256(convert_to(string_agg(id::text || '/' || xmin::text || ctid::text, ',' order by id), 'UTF8')), 'hex'), '') from ${table} where ${and(eq(table.tenantId, tenantId), filter)}) as ${sql.identifier(name)}`,
+  );
+  const [row] = await tx.select({ fp: sql<Record<string, string>>`json_build_object(${sql.join(SOURCES.map(([name]) => sql`${name}::text, f.${sql.identifier(name)}`), sql`, `)})` }).from(sql`(select ${sql.join(parts, sql`, `)}) as f`);
+  const fp = row!.fp;
+  return typeof fp === 'string' ? (JSON.parse(fp) as Record<string, string>) : fp;
+}
+
+/**
+ * Reads what a bundle may draw on; undefined when the cluster does not exist in the tenant. With `cache`, the rows of
+ * the tenant's policies, scopes, profiles, validators, images and registries are read only when they changed since this
+ * instance last read them (see source-cache.ts), and `inputs` names the whole input: equal strings, same sources. The
+ * result is the same either way.
+ */
+export async function loadBundleSources(tx: Tx, tenantId: string, clusterId: string, cache?: SourceRowCache): Promise<(BundleSources & { inputs?: string }) | undefined> {
   const [cluster] = await tx.select({ id: t.clusters.id, spec: t.clusters.spec }).from(t.clusters).where(and(eq(t.clusters.tenantId, tenantId), eq(t.clusters.id, clusterId)));
   if (!cluster) return undefined;
-  const of = <T extends typeof t.scopes | typeof t.runtimeProfiles | typeof t.signatureValidators | typeof t.images | typeof t.registries>(table: T) =>
-    tx.select({ id: table.id, spec: table.spec }).from(table as typeof t.scopes).where(eq(table.tenantId, tenantId));
-  const [policies, scopes, runtimeProfiles, signatureValidators, images, registries, ftp] = [
-    await tx.select({ id: t.runtimePolicies.id, spec: t.runtimePolicies.spec, version: t.runtimePolicies.version }).from(t.runtimePolicies).where(and(eq(t.runtimePolicies.tenantId, tenantId), eq(t.runtimePolicies.enabled, true))),
-    await tx.select({ id: t.scopes.id, spec: t.scopes.spec, global: t.scopes.global }).from(t.scopes).where(eq(t.scopes.tenantId, tenantId)),
-    await of(t.runtimeProfiles),
-    await of(t.signatureValidators),
-    await tx.select({ id: t.images.id, spec: t.images.spec, complianceReasons: t.images.complianceReasons, compliantUntil: t.images.compliantUntil }).from(t.images).where(eq(t.images.tenantId, tenantId)),
-    await of(t.registries),
-    await tx.select({ spec: t.fileThreatProtectionSettings.spec }).from(t.fileThreatProtectionSettings).where(eq(t.fileThreatProtectionSettings.tenantId, tenantId)),
-  ];
+  const fps = cache ? await fingerprints(tx, tenantId) : undefined;
+  const read = <R extends { id: string }>(index: number, columns: Record<string, unknown>) => {
+    const [name, table, filter] = SOURCES[index]!;
+    const from = (cols: Record<string, unknown>, more?: SQL) =>
+      tx.select(cols as never).from(table as typeof t.scopes).where(and(eq(table.tenantId, tenantId), filter, more)) as unknown as Promise<Array<R & { marker: string }>>;
+    return cachedRows<R>(cache, tenantId, name, fps?.[name], {
+      all: () => from({ id: table.id, ...columns, marker: rowMarker }),
+      markers: () => from({ id: table.id, marker: rowMarker }),
+      some: (ids) => from({ id: table.id, ...columns, marker: rowMarker }, inArray(table.id, ids)),
+    });
+  };
+  const p = t.runtimePolicies;
+  const i = t.images;
+  const policies = await read<BundleSources['policies'][number]>(0, { spec: p.spec, version: p.version });
+  const scopes = await read<BundleSources['scopes'][number]>(1, { spec: t.scopes.spec, global: t.scopes.global });
+  const runtimeProfiles = await read<BundleSources['runtimeProfiles'][number]>(2, { spec: t.runtimeProfiles.spec });
+  const signatureValidators = await read<BundleSources['signatureValidators'][number]>(3, { spec: t.signatureValidators.spec });
+  const images = await read<BundleSources['images'][number]>(4, { spec: i.spec, complianceReasons: i.complianceReasons, compliantUntil: i.compliantUntil });
+  const registries = await read<BundleSources['registries'][number]>(5, { spec: t.registries.spec });
+  const ftp = await tx.select({ spec: t.fileThreatProtectionSettings.spec }).from(t.fileThreatProtectionSettings).where(eq(t.fileThreatProtectionSettings.tenantId, tenantId));
   const { version, digest, signatureCount } = await effectiveFacts(tx, tenantId);
-  return {
+  const sources: BundleSources = {
     tenantId,
     cluster,
     policies,
     scopes,
-    runtimeProfiles: runtimeProfiles as never,
-    signatureValidators: signatureValidators as never,
-    images: images as never,
-    registries: registries as never,
+    runtimeProfiles,
+    signatureValidators,
+    images,
+    registries,
     fileThreatProtection: ftp[0]?.spec ?? FILE_THREAT_PROTECTION_DEFAULTS,
     fileSignatures: { version, digest, signatureCount },
   };
+  // The rest is small and read whole: it enters the name as is.
+  const inputs = fps && canonicalJson({ tenantId, cluster, fps, ftp: sources.fileThreatProtection, fileSignatures: sources.fileSignatures });
+  return inputs ? { ...sources, inputs } : sources;
 }
-
