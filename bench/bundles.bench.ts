@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { canonicalJson, contentDigest } from '../schema/canonical-json.ts';
 import { runtimePolicies } from '../schema/tables/index.ts';
 import { createApp, type PalisadeApp } from '../workers/app.ts';
-import { compileBundle } from '../workers/bundles/bundle.compile.ts';
+import { compileBundle, FragmentMemo, renderBundle } from '../workers/bundles/bundle.compile.ts';
+import { SourceRowCache } from '../workers/bundles/source-cache.ts';
 import { gzipText, signBundle } from '../workers/bundles/bundle.sign.ts';
 import { loadBundleSources, readBundleBytes, saveBundleRow } from '../workers/bundles/bundle.store.ts';
 import { inTenant } from '../workers/db/db.ts';
@@ -24,10 +25,11 @@ const RUNS = 7;
  * CPU time of the process per run (user + system), beside wall time: on a shared machine the wall clock also counts
  * time the scheduler gave to others, the CPU time does not (PGlite runs in this process, so the database is in it).
  */
-async function cpuRuns(runs: number, fn: () => Promise<unknown> | unknown): Promise<{ wall: number[]; cpu: number[] }> {
+async function cpuRuns(runs: number, fn: () => Promise<unknown> | unknown, before?: () => Promise<unknown>): Promise<{ wall: number[]; cpu: number[] }> {
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {
+    await before?.();
     const start = performance.now();
     const usage = process.cpuUsage();
     await fn();
@@ -72,6 +74,9 @@ export async function benchBundles(): Promise<void> {
     const sources = (await inTenant(database.db, tid, (tx) => loadBundleSources(tx, tid, big.clusterId)))!;
     const content = compileBundle(sources);
     const canonical = canonicalJson(content);
+    const [edited] = await database.db.select({ id: runtimePolicies.id }).from(runtimePolicies).where(eq(runtimePolicies.tenantId, tid)).limit(1);
+    let n = 0;
+    const edit = async () => void (await database.db.execute(sql`update runtime_policies set spec = jsonb_set(spec, '{description}', ${JSON.stringify(`edit ${n++}`)}::jsonb) where id = ${edited!.id}`));
     const load = await cpuRuns(RUNS, () => inTenant(database.db, tid, (tx) => loadBundleSources(tx, tid, big.clusterId)));
     const compile = await cpuRuns(RUNS, () => compileBundle(sources));
     const canon = await cpuRuns(RUNS, () => canonicalJson(content));
@@ -89,9 +94,6 @@ export async function benchBundles(): Promise<void> {
     };
     const full = await cpuRuns(RUNS, refresh(big.app));
     // What a real change costs: one policy edited, so a new revision is compiled, signed, gzipped and stored.
-    const [edited] = await database.db.select({ id: runtimePolicies.id }).from(runtimePolicies).where(eq(runtimePolicies.tenantId, tid)).limit(1);
-    let n = 0;
-    const edit = async () => void (await database.db.execute(sql`update runtime_policies set spec = jsonb_set(spec, '{description}', ${JSON.stringify(`edit ${n++}`)}::jsonb) where id = ${edited!.id}`));
     const changed = await cpuRuns(RUNS, async () => {
       await edit();
       await refresh(big.app)();
@@ -109,6 +111,17 @@ export async function benchBundles(): Promise<void> {
     // The floor of a refresh that changes content: writing the signed row. Here the stored values again (same bytes).
     const storedRow = await inTenant(database.db, tid, (tx) => readBundleBytes(tx, tid, big.clusterId));
     const store = await cpuRuns(RUNS, () => inTenant(database.db, tid, (tx) => saveBundleRow(tx, { tenantId: tid, clusterId: big.clusterId, ...storedRow })));
+    // The incremental parts alone, one policy edited before each run (untimed): rows and fragments cached before.
+    const rowCache = new SourceRowCache();
+    const memo = new FragmentMemo();
+    const loadCached = () => inTenant(database.db, tid, (tx) => loadBundleSources(tx, tid, big.clusterId, rowCache));
+    renderBundle((await loadCached())!, memo);
+    const incLoad = await cpuRuns(RUNS, loadCached, edit);
+    let latest = (await loadCached())!;
+    const incRender = await cpuRuns(RUNS, () => renderBundle(latest, memo), async () => {
+      await edit();
+      latest = (await loadCached())!;
+    });
     const base = { cpu: median(stringify.cpu), wall: median(stringify.wall) };
     const x = (r: { wall: number[]; cpu: number[] }) =>
       `CPU ${fmt(median(r.cpu))} ms = ${fmt(median(r.cpu) / base.cpu, 1)}x baseline; wall ${fmt(median(r.wall))} ms = ${fmt(median(r.wall) / base.wall, 1)}x`;
@@ -116,6 +129,8 @@ export async function benchBundles(): Promise<void> {
       ['load sources (PGlite)', x(load)],
       ['compile', x(compile)],
       ['canonical JSON', x(canon)],
+      ['load sources, rows cached, one policy edited since (PGlite)', x(incLoad)],
+      ['render (canonical JSON), fragments cached, one policy edited since', x(incRender)],
       ['digest (canonical + SHA-256)', x(digest)],
       ['sign (JWS EdDSA, canonical text given)', x(sign)],
       ['gzip of the JWS', x(gzip)],
