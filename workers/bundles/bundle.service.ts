@@ -155,7 +155,7 @@ export class BundleService {
         // The bytes of this very row (same revision, digest and signature time) when this instance holds them.
         const held = this.#cache.get(clusterId)?.bundle;
         if (held && held.digest === digest && held.revision === meta.revision && held.kid === meta.kid && held.expiresAt === Date.parse(meta.expiresAt!) && held.etag === etagOf(meta)) {
-          return { ...meta, stale: false, content: held.content, jws: held.jws, jwsGzip: (await held.gzipped) ?? null };
+          return { ...meta, stale: false, content: held.content, jws: held.jws, jwsGzip: (await held.gzipped?.catch(() => undefined)) ?? null };
         }
         return { ...(await stored()), stale: false };
       }
