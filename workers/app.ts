@@ -77,6 +77,8 @@ export interface AppDeps {
    * effect here within it.
    */
   cacheMaxAgeMs?: number;
+  /** The bytes of signed bundles (and, apart, of signature sets) an instance keeps in memory; 32 MiB each by default. */
+  cacheMaxBytes?: number;
   /**
    * The cache shared by the instances of one place (Workers: the Cache API; Node: one per process, the default), and
    * how often a cached credential is read again from the database regardless (which records its last use; 30 min).
@@ -112,7 +114,7 @@ export function createApp(deps: AppDeps): PalisadeApp {
   const now = deps.now ?? (() => new Date());
   const changes = new ChangeFeed();
   const cacheMaxAgeMs = deps.cacheMaxAgeMs ?? 60_000;
-  const bundles = new BundleService({ issuer: deps.signing.issuer, keys: deps.signing.keys, ttlSeconds: deps.signing.ttlSeconds ?? 24 * 3600, cacheMaxAgeMs, now }, changes);
+  const bundles = new BundleService({ issuer: deps.signing.issuer, keys: deps.signing.keys, ttlSeconds: deps.signing.ttlSeconds ?? 24 * 3600, cacheMaxAgeMs, ...(deps.cacheMaxBytes ? { cacheMaxBytes: deps.cacheMaxBytes } : {}), now }, changes);
   const credentials = new AgentStateCache({ shared: deps.sharedCache ?? new MemorySharedCache(), maxAgeMs: cacheMaxAgeMs, refillAfterMs: deps.credentialRefreshMs ?? 30 * 60_000, now }, changes);
   const signatureSets = new SignatureSetService(bundles.settings, changes);
   app.onError(onError);

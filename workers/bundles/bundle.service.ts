@@ -1,4 +1,5 @@
 import { sha256Digest } from '../../schema/canonical-json.ts';
+import { ByteLru } from '../byte-lru.ts';
 import { inTenant, type Db, type Tx } from '../db/db.ts';
 import { FragmentMemo, renderBundle } from './bundle.compile.ts';
 import { gzipText, signBundle } from './bundle.sign.ts';
@@ -14,8 +15,13 @@ export interface BundleSettings {
   ttlSeconds: number;
   /** How long a cached bundle is served without asking the database, unless a local change drops it first. */
   cacheMaxAgeMs: number;
+  /** The bytes of signed documents an instance keeps in memory per cache (bundles, signature sets); 32 MiB by default. */
+  cacheMaxBytes?: number;
   now: () => Date;
 }
+
+/** Signed documents kept in memory, per cache: a quarter of a Workers isolate's 128 MB. */
+export const DEFAULT_CACHE_MAX_BYTES = 32 << 20;
 
 export interface SignedBundle {
   clusterId: string;
@@ -61,7 +67,8 @@ const MAX_RENDERED = 10_000;
 
 /** Compiles, signs and caches bundles; compiles only when something they depend on changed. */
 export class BundleService {
-  readonly #cache = new Map<string, CacheEntry>();
+  /** By cluster; bounded by the bytes of the bundles (content and JWS), the least recently served going first. */
+  readonly #cache: ByteLru<string, CacheEntry>;
   /** Compilations performed, for tests and benchmarks. */
   compilations = 0;
   /**
@@ -78,7 +85,14 @@ export class BundleService {
   /** Refreshes that found their inputs unchanged since this instance rendered them (tests and benchmarks). */
   unchangedInputs = 0;
 
-  constructor(readonly settings: BundleSettings, readonly changes: ChangeFeed) {}
+  constructor(readonly settings: BundleSettings, readonly changes: ChangeFeed) {
+    this.#cache = new ByteLru(settings.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES);
+  }
+
+  /** Bundles this instance holds in memory, and their bytes (tests and benchmarks). */
+  get held(): { bundles: number; bytes: number } {
+    return { bundles: this.#cache.size, bytes: this.#cache.bytes };
+  }
 
   /** Whether a signed bundle may still be served: signed with the current key, and more than half its lifetime left. */
   servable(bundle: { kid: string; expiresAt: number }): boolean {
@@ -107,7 +121,7 @@ export class BundleService {
     });
     if (!row) return undefined;
     const bundle = toSigned(row);
-    this.#cache.set(clusterId, { bundle, generation, readAt: this.settings.now().getTime(), expiresAt: Date.parse(row.expiresAt!) });
+    this.#cache.set(clusterId, { bundle, generation, readAt: this.settings.now().getTime(), expiresAt: Date.parse(row.expiresAt!) }, bundle.content.length + bundle.jws.length);
     return bundle;
   }
 

@@ -1,4 +1,5 @@
-import type { BundleSettings } from '../bundles/bundle.service.ts';
+import { DEFAULT_CACHE_MAX_BYTES, type BundleSettings } from '../bundles/bundle.service.ts';
+import { ByteLru } from '../byte-lru.ts';
 import type { ChangeFeed } from '../bundles/change-feed.ts';
 import { inTenant, type Db } from '../db/db.ts';
 import { lockEffectiveRow, saveSignature, type EffectiveRow } from './effective.store.ts';
@@ -26,11 +27,14 @@ export const signaturesEtag = (version: number, digest: string) => `"${version}.
 
 /** Signs the tenant's effective set on demand (with the bundle keys) and keeps it in memory until a change or age voids it. */
 export class SignatureSetService {
-  readonly #cache = new Map<string, CacheEntry>();
+  /** By tenant; bounded by the bytes of the signed sets, the least recently served going first. */
+  readonly #cache: ByteLru<string, CacheEntry>;
   /** Signatures made, for tests. */
   signings = 0;
 
-  constructor(readonly settings: BundleSettings, readonly changes: ChangeFeed) {}
+  constructor(readonly settings: BundleSettings, readonly changes: ChangeFeed) {
+    this.#cache = new ByteLru(settings.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES);
+  }
 
   #fresh(row: { jws: string | null; kid: string | null; expiresAt: string | null }): boolean {
     const { keys, ttlSeconds, now } = this.settings;
@@ -48,7 +52,7 @@ export class SignatureSetService {
       return locked;
     });
     const set = { version: row.version, digest: row.digest, etag: signaturesEtag(row.version, row.digest), jws: row.jws! };
-    this.#cache.set(tenantId, { set, generation, readAt: this.settings.now().getTime(), expiresAt: Date.parse(row.expiresAt!) });
+    this.#cache.set(tenantId, { set, generation, readAt: this.settings.now().getTime(), expiresAt: Date.parse(row.expiresAt!) }, set.jws.length);
     return set;
   }
 
