@@ -176,7 +176,8 @@ export async function benchWebhook(): Promise<void> {
     const url = `https://127.0.0.1:${port}/validate`;
     for (let i = 0; i < RUNS; i++) {
       for (const phase of phases) {
-        if (phase === 'compliant' || phase === 'empty') await drain();
+        // From empty: half is filled from nothing, not from what the previous phase left.
+        if (phase === 'compliant' || phase === 'empty' || phase === 'half') await drain();
         if (phase === 'half' || phase === 'full') {
           await sink.setDown(true);
           await fillTo(phase === 'half' ? 0.5 : 1);
