@@ -1,6 +1,7 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { ENFORCEABLE_SECTIONS, type AgentEnforcement, type EnforceableSection } from '../../schema/enforcement.ts';
 import type { RuntimePolicySpec } from '../../schema/runtime-policies.ts';
+import type { ScopeInput } from '../../schema/scopes.ts';
 import { agentEnforcement, clusters, scopes } from '../../schema/tables/index.ts';
 import { scopeCoversCluster } from '../bundles/bundle.compile.ts';
 import type { Tx } from '../db/db.ts';
@@ -85,8 +86,16 @@ export async function notEnforcedIn(tx: Tx, tenantId: string, policies: Array<{ 
   const wanted = policies.filter((p) => p.spec.enabled && ENFORCEABLE_SECTIONS.some((s) => p.spec[s].enabled));
   if (wanted.length === 0) return out;
   const scopeIds = [...new Set(wanted.flatMap((p) => p.spec.scopeIds))];
-  const scopeRows = await tx.select({ id: scopes.id, global: scopes.global, spec: scopes.spec }).from(scopes).where(and(eq(scopes.tenantId, tenantId), inArray(scopes.id, scopeIds)));
-  const clusterRows = await tx.select({ id: clusters.id, name: clusters.name }).from(clusters).where(eq(clusters.tenantId, tenantId)).orderBy(clusters.name);
+  // The policies' scopes and the tenant's clusters (by name) in one statement: two subqueries, each row as JSON.
+  type Both = { scopes: Array<{ id: string; global: boolean; spec: ScopeInput }>; clusters: Array<{ id: string; name: string }> };
+  const result = (await tx.execute(sql`select
+      (select coalesce(json_agg(json_build_object('id', ${scopes.id}, 'global', ${scopes.global}, 'spec', ${scopes.spec})), '[]'::json)
+        from ${scopes} where ${and(eq(scopes.tenantId, tenantId), inArray(scopes.id, scopeIds))}) as scopes,
+      (select coalesce(json_agg(json_build_object('id', ${clusters.id}, 'name', ${clusters.name}) order by ${clusters.name}), '[]'::json)
+        from ${clusters} where ${eq(clusters.tenantId, tenantId)}) as clusters`)) as unknown as { rows: Both[] };
+  const both = result.rows[0]!;
+  const scopeRows = both.scopes;
+  const clusterRows = both.clusters;
   const scopeById = new Map(scopeRows.map((s) => [s.id, s]));
   const reached = new Map(wanted.map((p) => {
     const reach = p.spec.scopeIds.map((id) => scopeById.get(id)).filter((s) => s !== undefined);
