@@ -66,6 +66,51 @@ describe.skipIf(skipWithoutPostgres('test/postgres/stale-mark.test.ts'))('the bu
     }
   });
 
+  it('a runtime policy write marks in the statement that stores its references and revision, after a compile holding the lock', async () => {
+    const scope = await acme.json('POST', '/v1/scopes', { name: 'marked', resources: [{ type: 'cluster', cluster: 'policy-*' }] });
+    const cluster = await acme.json('POST', '/v1/clusters', { name: 'policy-eu' });
+    expect([scope.status, cluster.status]).toEqual([201, 201]);
+    expect((await acme.json('GET', `/v1/clusters/${cluster.body.id}/bundle`)).status).toBe(200);
+    expect((await bundleRow(cluster.body.id)).stale).toBe(false);
+
+    const compile = await pgdb.admin.connect();
+    try {
+      await compile.query('begin');
+      await compile.query(`select set_config('role', 'palisade_app', true), set_config('app.tenant_id', $1, true)`, [acme.id]);
+      await compile.query('select 1 from cluster_bundles where tenant_id = $1 and cluster_id = $2 for update', [acme.id, cluster.body.id]);
+      await compile.query(`select pg_advisory_xact_lock(hashtext('palisade.bundles'), hashtext($1))`, [acme.id]);
+
+      const markerBefore = await marker(acme.id);
+      const writing = acme.json('POST', '/v1/runtime-policies', { name: 'marked', mode: 'enforce', scopeIds: [scope.body.id], capabilitiesBlock: { enabled: true, capabilities: ['SYS_ADMIN'] } });
+      for (let i = 0; ; i++) {
+        const { rows } = await pgdb.admin.query(
+          `select a.query from pg_locks l join pg_stat_activity a on a.pid = l.pid where l.locktype = 'advisory' and not l.granted and l.mode = 'ShareLock' and l.database = (select oid from pg_database where datname = current_database())`,
+        );
+        if (rows.length > 0) {
+          // The statement waiting for the lock is the one that writes the references and the revision.
+          expect(rows[0].query).toMatch(/insert into "runtime_policy_references"[\s\S]*insert into "runtime_policy_revisions"[\s\S]*palisade_mark_bundles_stale/);
+          break;
+        }
+        if (i > 200) throw new Error('the policy write never waited for the compile lock');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+
+      await compile.query('update cluster_bundles set stale = false, revision = revision + 1 where tenant_id = $1 and cluster_id = $2', [acme.id, cluster.body.id]);
+      await compile.query('commit');
+      const created = await writing;
+      expect(created.status).toBe(201);
+
+      expect((await bundleRow(cluster.body.id)).stale).toBe(true);
+      expect(await marker(acme.id)).toBe(markerBefore + 1);
+      const refs = await pgdb.admin.query('select target_id from runtime_policy_references where policy_id = $1', [created.body.id]);
+      expect(refs.rows).toEqual([{ target_id: scope.body.id }]);
+      const revisions = await pgdb.admin.query('select revision, action from runtime_policy_revisions where policy_id = $1', [created.body.id]);
+      expect(revisions.rows).toEqual([{ revision: 1, action: 'create' }]);
+    } finally {
+      compile.release();
+    }
+  });
+
   it('marks only the caller tenant: another tenant named in the call is refused by row-level security', async () => {
     const cluster = await globex.json('POST', '/v1/clusters', { name: 'prod-us' });
     expect((await globex.json('GET', `/v1/clusters/${cluster.body.id}/bundle`)).status).toBe(200);

@@ -61,6 +61,52 @@ describe.skipIf(skipWithoutPostgres('test/postgres/statements-per-request.test.t
     expect(profile.statements.indexOf(marking[0]!)).toBeGreaterThan(profile.statements.findIndex((s) => /set_config\('app\.tenant_id'/.test(s)));
   });
 
+  it('a runtime policy create is one transaction of 7 statements, an update of 9: references, revision and stale mark in one', async () => {
+    const scope = await acme.json('POST', '/v1/scopes', { name: 'counted', resources: [{ type: 'cluster', cluster: 'prod-*' }] });
+    expect(scope.status).toBe(201);
+    await counted(acme, 'GET', '/v1/scopes');
+    const body = { name: 'counted', mode: 'enforce', scopeIds: [scope.body.id], capabilitiesBlock: { enabled: true, capabilities: ['SYS_ADMIN'] } };
+    const markingOf = (statements: string[]) => statements.filter((s) => /palisade_mark_bundles_stale|pg_advisory_xact_lock|cluster_bundles|change_markers/.test(s));
+    const afterRls = (statements: string[], s: string) => statements.indexOf(s) > statements.findIndex((x) => /set_config\('app\.tenant_id'/.test(x));
+
+    const created = await counted(acme, 'POST', '/v1/runtime-policies', body);
+    expect(created.status).toBe(201);
+    expect(created.body.enforcement).toEqual({ notEnforcedIn: [] });
+    expect(created.transactions).toBe(1);
+    // begin, tenant settings, references locked (scopes), the policy's row, references + revision + stale mark,
+    // what notEnforcedIn reads (scopes and clusters), commit. (A policy that reaches a cluster adds the read of its
+    // agents' enforcement; here none does.)
+    expect(created.statements, created.statements.join('\n')).toHaveLength(7);
+    expect(created.statements.filter((s) => /^delete/i.test(s))).toHaveLength(0);
+    const marking = markingOf(created.statements);
+    expect(marking).toHaveLength(1);
+    expect(marking[0]).toMatch(/^with "refs_inserted" as \(insert into "runtime_policy_references"[\s\S]*"revision" as \(insert into "runtime_policy_revisions"[\s\S]*select palisade_mark_bundles_stale\(\$\d+\)/);
+    expect(afterRls(created.statements, marking[0]!)).toBe(true);
+    // The mark is the last write: only the read of notEnforcedIn and the commit follow it.
+    expect(created.statements.indexOf(marking[0]!)).toBe(created.statements.length - 3);
+
+    const updated = await counted(acme, 'PATCH', `/v1/runtime-policies/${created.body.id}`, { description: 'counted twice' });
+    expect(updated.status).toBe(200);
+    expect(updated.transactions).toBe(1);
+    // As a create, plus the policy's row read (locked) and whether it was on the global scope, before the references
+    // are checked; the old references are deleted inside the one statement.
+    expect(updated.statements, updated.statements.join('\n')).toHaveLength(9);
+    const marked = markingOf(updated.statements);
+    expect(marked).toHaveLength(1);
+    expect(marked[0]).toMatch(/^with "refs_deleted" as \(delete from "runtime_policy_references"[\s\S]*"refs_inserted" as \(insert[\s\S]*"revision" as \(insert[\s\S]*palisade_mark_bundles_stale\(\$\d+\)/);
+    expect(afterRls(updated.statements, marked[0]!)).toBe(true);
+    expect(updated.statements.indexOf(marked[0]!)).toBe(updated.statements.length - 3);
+
+    // The references were replaced, not doubled, and the revisions recorded.
+    const refs = await pg.admin.query('select target_kind, target_id from runtime_policy_references where policy_id = $1', [created.body.id]);
+    expect(refs.rows).toEqual([{ target_kind: 'scope', target_id: scope.body.id }]);
+    const revisions = await acme.json('GET', `/v1/runtime-policies/${created.body.id}/revisions`);
+    expect(revisions.body.items.map((r: { revision: number; action: string; changes: string[] }) => [r.revision, r.action, r.changes])).toEqual([
+      [1, 'create', []],
+      [2, 'update', ['/description']],
+    ]);
+  });
+
   it('reads a key once, not once per middleware registration: the first request with it adds one transaction', async () => {
     const key = await keyWithRights(acme, ['scopes.view']);
     const fresh = h.as(acme, key);

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Right } from '../../schema/rights.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Tx } from '../db/db.ts';
+import type { Folded } from './objects.store.ts';
 
 /** The columns every named tenant object table has (schema/tables/common.ts objectColumns). */
 export type ObjectTable = PgTable & {
@@ -75,7 +76,12 @@ export interface ObjectKind<S extends z.ZodType = z.ZodType> {
   /** A reason the object can never be changed or deleted (built-ins). */
   readOnly?(row: ObjectRow<z.output<S>>): string | undefined;
   beforeWrite?(ctx: WriteContext, spec: z.output<S>, previous: ObjectRow<z.output<S>> | undefined): Promise<void>;
-  afterWrite?(ctx: WriteContext, row: ObjectRow<z.output<S>>, previous: ObjectRow<z.output<S>> | undefined): Promise<void>;
+  /**
+   * Runs after the object's row is written. For kinds that feed bundles `stale` is the bundles' stale mark, not yet
+   * run: the hook may fold it into its last write (setting `done`), else the generic path runs it on its own after
+   * the hook. Either way it comes after every write that may wait for row locks (see compileLock).
+   */
+  afterWrite?(ctx: WriteContext, row: ObjectRow<z.output<S>>, previous: ObjectRow<z.output<S>> | undefined, stale?: Folded): Promise<void>;
   beforeDelete?(ctx: WriteContext, row: ObjectRow<z.output<S>>): Promise<void>;
   afterDelete?(ctx: WriteContext, row: ObjectRow<z.output<S>>): Promise<void>;
 }

@@ -77,8 +77,8 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
 
   /**
    * The mark rides on the row's own statement only when that is the transaction's last write: an `after` hook writes
-   * more (and may wait for row locks), which must happen before the compile lock is taken (see compileLock). Reads
-   * after it (`readExtras`) take no row locks.
+   * more (and may wait for row locks), which must happen before the compile lock is taken (see compileLock); then the
+   * hook is handed the mark instead, to fold into its own last write. Reads after it (`readExtras`) take no row locks.
    */
   const foldUnless = (after: unknown, stale: Folded | undefined) => (after ? undefined : stale);
 
@@ -126,7 +126,7 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
       const ctx = { tx, principal };
       await kind.beforeWrite?.(ctx, spec, undefined);
       const created = await insertObject(tx, kind, spec, principal, {}, foldUnless(kind.afterWrite, stale));
-      await kind.afterWrite?.(ctx, created, undefined);
+      await kind.afterWrite?.(ctx, created, undefined, stale);
       return [created, await extrasOf(tx, principal, created)] as const;
     });
     return respond(c, kind, row, 201, extra);
@@ -153,7 +153,7 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
       const spec = kind.normalize?.(parsed) ?? parsed;
       await kind.beforeWrite?.(ctx, spec, previous);
       const updated = await updateObject(tx, kind, previous, spec, principal, foldUnless(kind.afterWrite, stale));
-      await kind.afterWrite?.(ctx, updated, previous);
+      await kind.afterWrite?.(ctx, updated, previous, stale);
       return [updated, await extrasOf(tx, principal, updated)] as const;
     });
     return respond(c, kind, row, 200, extra);

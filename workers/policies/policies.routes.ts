@@ -11,7 +11,7 @@ import { booleanFilter, enumFilter, nameFilter, specContains, UUID_PATTERN, uuid
 import type { ObjectKind, ObjectRow, WriteContext } from '../objects/object-kind.ts';
 import { registerObjectRoutes } from '../objects/objects.routes.ts';
 import { checkPolicyReferences, referencesOf, requireGlobalScopeRight } from './policy-checks.ts';
-import { storeReferences } from './policy-references.ts';
+import { storeReferencesAndRevision } from './policy-references.ts';
 import { listRevisions, recordRevision } from './revisions.store.ts';
 import { notEnforcedIn } from '../agents/enforcement.store.ts';
 
@@ -52,9 +52,9 @@ export const runtimePolicyKind: ObjectKind<typeof RuntimePolicyInput> = {
     if (previous && (await usesGlobalScope(ctx, previous))) requireGlobalScopeRight(ctx.principal);
     await checkPolicyReferences(ctx, spec);
   },
-  afterWrite: async (ctx, row, previous) => {
-    await storeReferences(ctx, row.id, referencesOf(row.spec));
-    await recordRevision(ctx.tx, {
+  // References, revision and the bundles' stale mark: one statement.
+  afterWrite: (ctx, row, previous, stale) =>
+    storeReferencesAndRevision(ctx, row.id, referencesOf(row.spec), previous !== undefined, {
       tenantId: row.tenantId,
       policyId: row.id,
       revision: row.version,
@@ -62,8 +62,7 @@ export const runtimePolicyKind: ObjectKind<typeof RuntimePolicyInput> = {
       document: row.spec,
       previous: previous?.spec,
       by: ctx.principal.subject,
-    });
-  },
+    }, stale),
   beforeDelete: async (ctx, row) => {
     if (await usesGlobalScope(ctx, row)) requireGlobalScopeRight(ctx.principal);
   },

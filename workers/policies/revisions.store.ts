@@ -15,11 +15,19 @@ export function changedPaths(before: unknown, after: unknown, path: string[] = [
   return JSON.stringify(before) === JSON.stringify(after) ? [] : [jsonPointer(path) || ''];
 }
 
-export async function recordRevision(
-  tx: Tx,
-  entry: { tenantId: string; policyId: string; revision: number; action: 'create' | 'update' | 'delete'; document: RuntimePolicySpec; previous?: RuntimePolicySpec; by: string },
-): Promise<void> {
-  await tx.insert(runtimePolicyRevisions).values({
+export interface RevisionEntry {
+  tenantId: string;
+  policyId: string;
+  revision: number;
+  action: 'create' | 'update' | 'delete';
+  document: RuntimePolicySpec;
+  previous?: RuntimePolicySpec;
+  by: string;
+}
+
+/** The insert of one revision, not yet run (to run alone, or inside a statement that writes more). */
+export function revisionInsert(tx: Tx, entry: RevisionEntry) {
+  return tx.insert(runtimePolicyRevisions).values({
     tenantId: entry.tenantId,
     policyId: entry.policyId,
     revision: entry.revision,
@@ -28,6 +36,10 @@ export async function recordRevision(
     changes: entry.action === 'update' ? changedPaths(entry.previous, entry.document) : [],
     changedBy: entry.by,
   });
+}
+
+export async function recordRevision(tx: Tx, entry: RevisionEntry): Promise<void> {
+  await revisionInsert(tx, entry);
 }
 
 export async function listRevisions(tx: Tx, tenantId: string, policyId: string, page: Page & { afterRevision?: number }) {
