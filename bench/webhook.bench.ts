@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
@@ -16,6 +14,7 @@ import { WebhookServer } from '../agent-sdk/src/webhook/server.ts';
 import { BUNDLE_API_VERSION, BundleContentV1 } from '../schema/bundle.ts';
 import { bundle, POD } from './engine.bench.ts';
 import { fmt, median, report } from './stats.ts';
+import { decidingServer, trivialServer } from './webhook-ceilings.ts';
 
 const RUNS = Number(process.env.BENCH_WEBHOOK_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 5);
@@ -47,24 +46,6 @@ async function autocannon(url: string, bodyFile: string): Promise<Result> {
   const used = process.cpuUsage(cpu);
   const r = JSON.parse(stdout) as { requests: { average: number; total: number }; latency: { p99: number }; non2xx: number; errors: number; timeouts: number };
   return { cpuUs: (used.user + used.system) / Math.max(1, r.requests.total), rps: r.requests.average, p99: r.latency.p99, errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx };
-}
-
-/**
- * The ceiling: an HTTPS server that reads the body and answers a fixed AdmissionReview. With `parse`, it also
- * JSON.parses the body, and nothing else: the ceiling of any webhook that reads the review it is sent.
- */
-function trivialServer(pair: { cert: string; key: string }, parse = false): Promise<{ url: string; close: () => void }> {
-  const answer = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: true } });
-  const respond = (res: import('node:http').ServerResponse) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer);
-  const server = createServer(pair, (req, res) => {
-    if (!parse) return void req.resume().on('end', () => respond(res));
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => {
-      JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      respond(res);
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/validate`, close: () => server.close() })));
 }
 
 /**
@@ -137,6 +118,7 @@ export async function benchWebhook(): Promise<void> {
   const { port } = await webhook.listen();
   const trivial = await trivialServer(pair);
   const parsing = await trivialServer(pair, true);
+  const deciding = await decidingServer(pair, big);
   const sink = await eventSink();
   // The agent's own audit path, with its default spool bounds (100 000 events, 64 MiB).
   const files = { config: { url: sink.url, audit: { batchMaxWaitMs: 200 } }, credential: 'bench', stateDir: dir } as unknown as AgentFiles;
@@ -176,8 +158,8 @@ export async function benchWebhook(): Promise<void> {
     for (let i = 0; i < 600 && (spool.pending().events > 0 || webhook.audit.size > 0); i++) await sleep(100);
   }
 
-  type Phase = 'parseOnly' | 'compliant' | 'empty' | 'half' | 'full' | 'draining';
-  const phases = (process.env.BENCH_WEBHOOK_PHASES?.split(',') ?? ['parseOnly', 'compliant', 'empty', 'half', 'full', 'draining']) as Phase[];
+  type Phase = 'parseOnly' | 'compliant' | 'decideOnly' | 'empty' | 'half' | 'full' | 'draining';
+  const phases = (process.env.BENCH_WEBHOOK_PHASES?.split(',') ?? ['parseOnly', 'compliant', 'decideOnly', 'empty', 'half', 'full', 'draining']) as Phase[];
   const runs = { trivial: [] as Result[], ...Object.fromEntries(phases.map((p) => [p, [] as Result[]])) } as Record<Phase | 'trivial', Result[]>;
   const ratios = Object.fromEntries(phases.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
   const cpuRatios = Object.fromEntries(phases.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
@@ -196,7 +178,8 @@ export async function benchWebhook(): Promise<void> {
         active = phase === 'compliant' ? small : big;
         levels[phase].push(level());
         const t = await autocannon(trivial.url, distinct);
-        const w = phase === 'parseOnly' ? await autocannon(parsing.url, fixedFile) : await autocannon(url, phase === 'compliant' ? fixedFile : distinct);
+        const w =
+          phase === 'parseOnly' ? await autocannon(parsing.url, fixedFile) : phase === 'decideOnly' ? await autocannon(deciding.url, distinct) : await autocannon(url, phase === 'compliant' ? fixedFile : distinct);
         runs.trivial.push(t);
         runs[phase].push(w);
         ratios[phase].push(w.rps / t.rps);
@@ -212,13 +195,14 @@ export async function benchWebhook(): Promise<void> {
     const row = (p: Phase) =>
       `${fmt(rps(runs[p]), 0)} req/s, p99 ${p99(runs[p])} ms = ${fmt(median(ratios[p]))}x of trivial (pairs: ${ratios[p].map((r) => fmt(r)).join(', ')}); ` +
       `server CPU ${fmt(cpu(runs[p]), 0)} µs/request = ${fmt(median(cpuRatios[p]))}x trivial's rate per core` +
-      `${p === 'compliant' || p === 'parseOnly' ? '' : `, spool at ${fmt(median(levels[p]) * 100, 0)}% at start`}${failed(runs[p]) ? `, ${failed(runs[p])} errors/timeouts` : ''}`;
+      `${p === 'compliant' || p === 'parseOnly' || p === 'decideOnly' ? '' : `, spool at ${fmt(median(levels[p]) * 100, 0)}% at start`}${failed(runs[p]) ? `, ${failed(runs[p])} errors/timeouts` : ''}`;
     report(`Admission webhook over HTTPS on loopback, real audit pipeline (autocannon in its own process, ${CONNECTIONS} connections, ${SECONDS} s, ${RUNS} alternated pairs per row; ${(fixed.length / 1024).toFixed(1)} KiB AdmissionReview of a 3-container pod)`, [
       ['baseline: trivial HTTPS server, fixed answer', `${fmt(rps(runs.trivial), 0)} req/s, p99 ${p99(runs.trivial)} ms, server CPU ${fmt(cpu(runs.trivial), 0)} µs/request (median of all pairs)`],
       ...(
         [
           ['parseOnly', 'ceiling of any webhook: the trivial server + JSON.parse of the review'],
           ['compliant', 'POST /validate, 3 policies, pod complies'],
+          ['decideOnly', 'ceiling with 50 policies: parse, decide, answer the denial; no audit'],
           ['empty', 'POST /validate, 50 policies, 20 findings (denied), spool empty'],
           ['half', '... spool half full (control plane down)'],
           ['full', '... spool full (control plane down)'],
@@ -234,6 +218,7 @@ export async function benchWebhook(): Promise<void> {
   } finally {
     trivial.close();
     parsing.close();
+    deciding.close();
     await webhook.close();
     await audit.stop();
     sink.close();
