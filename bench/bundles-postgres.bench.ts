@@ -6,19 +6,9 @@ import { compileBundle } from '../workers/bundles/bundle.compile.ts';
 import { openPostgres } from '../workers/node.ts';
 import { scratchDatabase } from './scratch-db.ts';
 import { seedTenant } from './seed.ts';
-import { fmt, median, report } from './stats.ts';
+import { fmt, median, report, timeRuns } from './stats.ts';
 
 const RUNS = 7;
-
-async function wallRuns(runs: number, fn: () => Promise<unknown> | unknown): Promise<number[]> {
-  const wall: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await fn();
-    wall.push(performance.now() - start);
-  }
-  return wall;
-}
 
 /**
  * The bundle refresh rows of the bundles bench on a real Postgres server (production runs on Neon; the rows above are
@@ -44,13 +34,13 @@ export async function benchBundlesPostgres(): Promise<void> {
       big.app.bundles.changes.tenantChanged(tid);
       await big.app.bundles.current(database.db, tid, big.clusterId);
     };
-    const stringify = await wallRuns(RUNS, () => JSON.stringify(content));
-    const full = await wallRuns(RUNS, refresh);
-    const changed = await wallRuns(RUNS, async () => {
+    const stringify = await timeRuns(RUNS, () => JSON.stringify(content));
+    const full = await timeRuns(RUNS, refresh);
+    const changed = await timeRuns(RUNS, async () => {
       await edit();
       await refresh();
     });
-    const stringifyAfter = await wallRuns(RUNS, () => JSON.stringify(content));
+    const stringifyAfter = await timeRuns(RUNS, () => JSON.stringify(content));
     const base = median([...stringify, ...stringifyAfter]);
     const x = (ms: number[]) => `wall ${fmt(median(ms))} ms = ${fmt(median(ms) / base, 1)}x baseline`;
     report(`${title} (${(jws.length / 1024).toFixed(0)} KiB JWS), median of ${RUNS}, ratios to JSON.stringify of the content`, [

@@ -22,6 +22,13 @@ describe.skipIf(skipWithoutPostgres('test/postgres/stale-mark.test.ts'))('the bu
   const bundleRow = async (clusterId: string) =>
     (await pgdb.admin.query('select stale, revision from cluster_bundles where cluster_id = $1', [clusterId])).rows[0] as { stale: boolean; revision: number };
   const marker = async (tenantId: string) => Number((await pgdb.admin.query('select marker from change_markers where tenant_id = $1', [tenantId])).rows[0]?.marker ?? 0);
+  /** Begins a compile as BundleService does: the cluster's row lock, then the tenant's compile lock exclusively. */
+  const holdCompileLock = async (compile: import('pg').PoolClient, clusterId: string) => {
+    await compile.query('begin');
+    await compile.query(`select set_config('role', 'palisade_app', true), set_config('app.tenant_id', $1, true)`, [acme.id]);
+    await compile.query('select 1 from cluster_bundles where tenant_id = $1 and cluster_id = $2 for update', [acme.id, clusterId]);
+    await compile.query(`select pg_advisory_xact_lock(hashtext('palisade.bundles'), hashtext($1))`, [acme.id]);
+  };
 
   it('a write that waits for a compile holding the lock marks what the compile stored as fresh: no change is lost', async () => {
     const cluster = await acme.json('POST', '/v1/clusters', { name: 'prod-eu' });
@@ -35,10 +42,7 @@ describe.skipIf(skipWithoutPostgres('test/postgres/stale-mark.test.ts'))('the bu
     // A compile, as BundleService does it: row lock, then the tenant's compile lock exclusively, then its sources.
     const compile = await pgdb.admin.connect();
     try {
-      await compile.query('begin');
-      await compile.query(`select set_config('role', 'palisade_app', true), set_config('app.tenant_id', $1, true)`, [acme.id]);
-      await compile.query('select 1 from cluster_bundles where tenant_id = $1 and cluster_id = $2 for update', [acme.id, cluster.body.id]);
-      await compile.query(`select pg_advisory_xact_lock(hashtext('palisade.bundles'), hashtext($1))`, [acme.id]);
+      await holdCompileLock(compile, cluster.body.id);
       const sources = (await compile.query('select name from runtime_profiles where tenant_id = $1', [acme.id])).rows.map((r) => r.name);
       expect(sources).toEqual(['first']);
 
@@ -75,10 +79,7 @@ describe.skipIf(skipWithoutPostgres('test/postgres/stale-mark.test.ts'))('the bu
 
     const compile = await pgdb.admin.connect();
     try {
-      await compile.query('begin');
-      await compile.query(`select set_config('role', 'palisade_app', true), set_config('app.tenant_id', $1, true)`, [acme.id]);
-      await compile.query('select 1 from cluster_bundles where tenant_id = $1 and cluster_id = $2 for update', [acme.id, cluster.body.id]);
-      await compile.query(`select pg_advisory_xact_lock(hashtext('palisade.bundles'), hashtext($1))`, [acme.id]);
+      await holdCompileLock(compile, cluster.body.id);
 
       const markerBefore = await marker(acme.id);
       const writing = acme.json('POST', '/v1/runtime-policies', { name: 'marked', mode: 'enforce', scopeIds: [scope.body.id], capabilitiesBlock: { enabled: true, capabilities: ['SYS_ADMIN'] } });
