@@ -1,3 +1,5 @@
+import { base64urlBytes } from './base64url.ts';
+
 /** RFC 9562 UUIDv7: time-ordered, so ids sort by creation and serve as pagination keys. */
 export function uuidv7(now: number = Date.now()): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -16,5 +18,5 @@ export async function sha256Hex(text: string): Promise<string> {
 
 export function randomToken(bytes = 32): string {
   const raw = crypto.getRandomValues(new Uint8Array(bytes));
-  return btoa(String.fromCharCode(...raw)).replaceAll('+', '-').replaceAll('/', '_').replaceAll('=', '');
+  return base64urlBytes(raw);
 }

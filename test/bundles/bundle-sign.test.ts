@@ -2,7 +2,8 @@ import { CompactSign, calculateJwkThumbprint, compactVerify, exportJWK, generate
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_JWS_TYPE } from '../../schema/bundle.ts';
 import { canonicalJson } from '../../schema/canonical-json.ts';
-import { base64url, signBundle, type SigningKey } from '../../workers/bundles/bundle.sign.ts';
+import { base64urlBytes, base64urlText } from '../../workers/base64url.ts';
+import { signBundle, type SigningKey } from '../../workers/bundles/bundle.sign.ts';
 import { generateSigningKey } from '../../workers/bundles/signing-keys.ts';
 
 /** The signing as it was before: jose's CompactSign over the same payload (the wire format agents verify). */
@@ -51,6 +52,9 @@ describe('signBundle', () => {
   });
 
   it('base64url-encodes UTF-8 without padding', () => {
-    for (const text of ['', 'f', 'fo', 'foo', 'foob', '\u00ff\u00fe', '✓?>', '𝔘']) expect(base64url(text)).toBe(Buffer.from(text, 'utf8').toString('base64url'));
+    for (const text of ['', 'f', 'fo', 'foo', 'foob', '\u00ff\u00fe', '✓?>', '𝔘']) expect(base64urlText(text)).toBe(Buffer.from(text, 'utf8').toString('base64url'));
+    // Bytes past one chunk of fromCharCode (0x8000), every value, all lengths mod 3.
+    const bytes = Uint8Array.from({ length: 0x8000 * 2 + 2 }, (_, i) => (i * 7) % 256);
+    for (const n of [0, 1, 2, 3, 0x8000, 0x8001, bytes.length]) expect(base64urlBytes(bytes.subarray(0, n))).toBe(Buffer.from(bytes.subarray(0, n)).toString('base64url'));
   });
 });

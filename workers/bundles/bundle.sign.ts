@@ -1,6 +1,7 @@
 import type { CryptoKey, JWK } from 'jose';
 import { BUNDLE_JWS_TYPE, type BundleContentV1 } from '../../schema/bundle.ts';
 import { canonicalJson } from '../../schema/canonical-json.ts';
+import { base64urlBytes, base64urlText } from '../base64url.ts';
 
 export interface SigningKey {
   kid: string;
@@ -36,32 +37,10 @@ export async function signBundle(key: SigningKey, input: SignInput): Promise<str
   const claims = canonicalJson({ aud: input.clusterId, dig: input.digest, exp: input.issuedAt + input.ttlSeconds, iat: input.issuedAt, iss: input.issuer, rev: input.revision, tid: input.tenantId });
   const content = typeof input.content === 'string' ? input.content : canonicalJson(input.content);
   const payload = `{"bundle":${content},${claims.slice(1)}`;
-  const signingInput = `${base64url(JSON.stringify({ alg: key.alg, kid: key.kid, typ: BUNDLE_JWS_TYPE }))}.${base64url(payload)}`;
+  const signingInput = `${base64urlText(JSON.stringify({ alg: key.alg, kid: key.kid, typ: BUNDLE_JWS_TYPE }))}.${base64urlText(payload)}`;
   const algorithm = key.alg === 'EdDSA' ? { name: 'Ed25519' } : { name: 'ECDSA', hash: 'SHA-256' };
   const signature = new Uint8Array(await crypto.subtle.sign(algorithm, key.privateKey, new TextEncoder().encode(signingInput)));
-  return `${signingInput}.${bytesToBase64url(signature)}`;
-}
-
-const NON_ASCII = /[^\x00-\x7f]/;
-
-/** base64url (no padding) of a string's UTF-8 bytes; ASCII text goes through `btoa` as is (its bytes are its chars). */
-export function base64url(text: string): string {
-  return toUrl(NON_ASCII.test(text) ? bytesToBase64(new TextEncoder().encode(text)) : btoa(text));
-}
-
-function bytesToBase64url(bytes: Uint8Array): string {
-  return toUrl(bytesToBase64(bytes));
-}
-
-function bytesToBase64(bytes: Uint8Array): string {
-  const chunks: string[] = [];
-  for (let i = 0; i < bytes.length; i += 0x8000) chunks.push(String.fromCharCode(...bytes.subarray(i, i + 0x8000)));
-  return btoa(chunks.join(''));
-}
-
-function toUrl(b64: string): string {
-  const end = b64.endsWith('==') ? -2 : b64.endsWith('=') ? -1 : b64.length;
-  return b64.slice(0, end).replaceAll('+', '-').replaceAll('/', '_');
+  return `${signingInput}.${base64urlBytes(signature)}`;
 }
 
 /** gzip through the platform's CompressionStream (Workers and Node alike). */

@@ -3,6 +3,7 @@ import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { decodeJwt } from 'jose';
 import type { OidcVerifier } from '../auth/oidc.ts';
 import { newCsrfToken, seal, unseal } from './session.ts';
+import { base64urlBytes } from '../base64url.ts';
 
 /**
  * Console sign-in through the OIDC provider: authorization code flow with PKCE (S256), state and nonce. The pending
@@ -18,7 +19,6 @@ interface Endpoints {
   token_endpoint: string;
 }
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replaceAll('=', '');
 
 async function discover(verifier: OidcVerifier, fetcher: typeof fetch): Promise<Endpoints> {
   const res = await fetcher(`${verifier.config.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
@@ -34,8 +34,8 @@ const redirectUri = (c: Context) => `${new URL(c.req.url).origin}/login/oidc/cal
 export async function startOidcLogin(c: Context, verifier: OidcVerifier, key: CryptoKey, next: string, now: number, fetcher: typeof fetch = fetch): Promise<Response> {
   const client = verifier.config.client!;
   const endpoints = await discover(verifier, fetcher);
-  const codeVerifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
-  const challenge = b64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(codeVerifier))));
+  const codeVerifier = base64urlBytes(crypto.getRandomValues(new Uint8Array(32)));
+  const challenge = base64urlBytes(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(codeVerifier))));
   const state = newCsrfToken();
   const nonce = newCsrfToken();
   // The session sealer's shape: `credential` holds the PKCE verifier, `csrf` the state; `next` and nonce ride along.

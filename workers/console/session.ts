@@ -4,6 +4,8 @@
  * cookie value cannot be read or altered without the session key. The sealed payload also carries the CSRF token and
  * an absolute expiry; signing out clears the cookie (a copied cookie stays valid until its expiry or key rotation).
  */
+import { base64urlBytes } from '../base64url.ts';
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -19,7 +21,6 @@ export interface Session {
   exp: number;
 }
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replaceAll('=', '');
 const fromB64url = (text: string) => Uint8Array.from(atob(text.replaceAll('-', '+').replaceAll('_', '/')), (ch) => ch.charCodeAt(0));
 
 /** A 256-bit AES-GCM key from raw secret material (any length: it is hashed with HKDF). */
@@ -38,13 +39,13 @@ export async function sessionKeyFrom(material: Uint8Array | string): Promise<Cry
 export const randomSessionKey = () => sessionKeyFrom(crypto.getRandomValues(new Uint8Array(32)));
 
 export function newCsrfToken(): string {
-  return b64url(crypto.getRandomValues(new Uint8Array(24)));
+  return base64urlBytes(crypto.getRandomValues(new Uint8Array(24)));
 }
 
 export async function seal(key: CryptoKey, session: Session): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const body = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: enc.encode(SESSION_COOKIE) }, key, enc.encode(JSON.stringify(session))));
-  return `v1.${b64url(iv)}.${b64url(body)}`;
+  return `v1.${base64urlBytes(iv)}.${base64urlBytes(body)}`;
 }
 
 /** The session in a cookie value, or undefined when it is absent, forged, altered or expired. */
