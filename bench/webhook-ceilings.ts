@@ -7,25 +7,24 @@ import { parseAdmissionReview, reviewResponse } from '../agent-sdk/src/webhook/r
 /** Ceilings for the webhook bench: HTTPS servers doing a part of what the webhook does, and nothing else. */
 type Listening = { url: string; close: () => void };
 
-function listen(pair: { cert: string; key: string }, onBody: ((body: Buffer, res: ServerResponse) => void) | undefined, fixed: string): Promise<Listening> {
-  const respond = (res: ServerResponse, text = fixed) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+const FIXED = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: true } });
+const answer = (res: ServerResponse, text: string) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+
+function listen(pair: { cert: string; key: string }, onBody?: (body: Buffer, res: ServerResponse) => void): Promise<Listening> {
   const server = createServer(pair, (req, res) => {
-    if (!onBody) return void req.resume().on('end', () => respond(res));
+    if (!onBody) return void req.resume().on('end', () => answer(res, FIXED));
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => onBody(Buffer.concat(chunks), res));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/validate`, close: () => server.close() })));
 }
 
-const FIXED = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: true } });
-const answer = (res: ServerResponse, text: string) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
-
 /**
  * The ceiling: an HTTPS server that reads the body and answers a fixed AdmissionReview. With `parse`, it also
  * JSON.parses the body, and nothing else: the ceiling of any webhook that reads the review it is sent.
  */
 export function trivialServer(pair: { cert: string; key: string }, parse = false): Promise<Listening> {
-  return listen(pair, parse ? (body, res) => (JSON.parse(body.toString('utf8')), answer(res, FIXED)) : undefined, FIXED);
+  return listen(pair, parse ? (body, res) => (JSON.parse(body.toString('utf8')), answer(res, FIXED)) : undefined);
 }
 
 /**
@@ -38,5 +37,5 @@ export function decidingServer(pair: { cert: string; key: string }, bundle: Acti
     const request = parseAdmissionReview(JSON.parse(body.toString('utf8')));
     const outcome = admit(request, { bundle, now: new Date(), failurePolicy: 'closed', graceMs: 3_600_000 });
     answer(res, JSON.stringify(reviewResponse(outcome.response)));
-  }, FIXED);
+  });
 }

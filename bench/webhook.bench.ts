@@ -36,10 +36,10 @@ interface Result {
  * `[<id>]` becomes a fresh id per request (bench/load-generator.mjs), so every decision is about a different
  * workload and the agent's aggregation of identical denials cannot hide the cost of the audit pipeline.
  */
-async function autocannon(url: string, bodyFile: string): Promise<Result> {
+async function autocannon(url: string, bodyFile: string, seconds = SECONDS): Promise<Result> {
   const env = { ...process.env, NODE_TLS_REJECT_UNAUTHORIZED: '0', NODE_NO_WARNINGS: '1' };
   const cpu = process.cpuUsage();
-  const child = spawn(process.execPath, [join(process.cwd(), 'bench/load-generator.mjs'), url, String(CONNECTIONS), String(SECONDS), bodyFile], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const child = spawn(process.execPath, [join(process.cwd(), 'bench/load-generator.mjs'), url, String(CONNECTIONS), String(seconds), bodyFile], { stdio: ['ignore', 'pipe', 'inherit'], env });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   await new Promise((resolve) => child.on('close', resolve));
@@ -166,6 +166,8 @@ export async function benchWebhook(): Promise<void> {
   const levels = Object.fromEntries(phases.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
   try {
     const url = `https://127.0.0.1:${port}/validate`;
+    // Untimed warm-up of every server, so that no row's first pair measures a cold JIT.
+    for (const target of [trivial.url, parsing.url, deciding.url, url]) await autocannon(target, fixedFile, 1);
     for (let i = 0; i < RUNS; i++) {
       for (const phase of phases) {
         // From empty: half is filled from nothing, not from what the previous phase left.
