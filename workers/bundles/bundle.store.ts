@@ -104,7 +104,7 @@ const SOURCES: Array<[name: string, table: Source, filter?: SQL]> = [
 async function fingerprints(tx: Tx, tenantId: string): Promise<Record<string, string>> {
   const parts = SOURCES.map(
     ([name, table, filter]) =>
-      sql`(select count(*)::text || ':' || coalesce(encode(sha256(convert_to(string_agg(id::text || '/' || xmin::text || ctid::text, ',' order by id), 'UTF8')), 'hex'), '') from ${table} where ${and(eq(table.tenantId, tenantId), filter)}) as ${sql.identifier(name)}`,
+      sql`(select count(*)::text || ':' || coalesce(encode(sha256(convert_to(string_agg(id::text || '/' || ${rowMarker}, ',' order by id), 'UTF8')), 'hex'), '') from ${table} where ${and(eq(table.tenantId, tenantId), filter)}) as ${sql.identifier(name)}`,
   );
   const [row] = await tx.select({ fp: sql<Record<string, string>>`json_build_object(${sql.join(SOURCES.map(([name]) => sql`${name}::text, f.${sql.identifier(name)}`), sql`, `)})` }).from(sql`(select ${sql.join(parts, sql`, `)}) as f`);
   const fp = row!.fp;
