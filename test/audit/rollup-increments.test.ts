@@ -9,7 +9,7 @@ function reference(tenantId: string, clusterId: string, events: readonly AuditEv
   for (const event of events) {
     for (const group of findingGroups(event)) {
       for (const granularity of GRANULARITIES) {
-        const key = [granularity, bucketStart(Date.parse(event.time), granularity), event.workload?.namespace ?? '', group.policyId, group.verdict, group.severity, event.kind, group.image, workloadKey(event.workload)];
+        const key = [granularity, new Date(bucketStart(Date.parse(event.time), granularity)).toISOString(), event.workload?.namespace ?? '', group.policyId, group.verdict, group.severity, event.kind, group.image, workloadKey(event.workload)];
         const id = JSON.stringify(key);
         const row = rows.get(id) ?? { key, count: 0, checks: {} };
         rows.set(id, row);

@@ -4,8 +4,8 @@ export type Granularity = 'hour' | 'day';
 export const GRANULARITIES: readonly Granularity[] = ['hour', 'day'];
 export const GRANULARITY_MS: Record<Granularity, number> = { hour: 3_600_000, day: 86_400_000 };
 
-/** Start of the UTC hour or day holding `time` (ms), as an ISO string. */
-export const bucketStart = (time: number, granularity: Granularity) => new Date(Math.floor(time / GRANULARITY_MS[granularity]) * GRANULARITY_MS[granularity]).toISOString();
+/** Start of the UTC hour or day holding `time` (ms), in ms since the epoch. */
+export const bucketStart = (time: number, granularity: Granularity) => Math.floor(time / GRANULARITY_MS[granularity]) * GRANULARITY_MS[granularity];
 
 /** The `workload` dimension: `namespace/Kind/name`, or '' for events about no workload. */
 export const workloadKey = (w: AuditWorkload | undefined) => (w ? `${w.namespace}/${w.kind}/${w.name}` : '');
@@ -116,7 +116,7 @@ export function rollupIncrements(tenantId: string, clusterId: string, events: re
       if (!entries) tuples.set(key, (entries = []));
       for (const granularity of GRANULARITIES) {
         const order = GRANULARITY_ORDER[granularity];
-        const start = Math.floor(time / GRANULARITY_MS[granularity]) * GRANULARITY_MS[granularity];
+        const start = bucketStart(time, granularity);
         let entry = entries.find((e) => e.start === start && e.granularity === order);
         if (!entry) {
           const row: RollupRow = { tenantId, clusterId, granularity, bucket: startOf(start), namespace, policyId: group.policyId, verdict: group.verdict, severity: group.severity, kind: event.kind, image: group.image, workload, count: 0, checks: Object.create(null) as Record<string, number> };
