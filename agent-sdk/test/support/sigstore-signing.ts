@@ -7,17 +7,20 @@ import { COSIGN_SIGN_PREDICATE } from '../../src/signatures/verify.ts';
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 /**
- * The mock CA and TSA write their times at different precisions, so a timestamp taken within the second the signing
- * certificate was issued can read as earlier than the certificate ("invalid time"): stamp in the next second.
+ * The mock TSA writes `genTime` as DER wants it, with the milliseconds' trailing zeros dropped (`…05.12Z`), and
+ * `@sigstore/core` parses only exactly three digits, so about one timestamp in ten failed with "invalid time". The
+ * TSA reads the time from a `Date` it was given, so each stamp sets that clock to the next whole second: never before
+ * the signing certificate (whose `notBefore` is truncated to the second), and no fraction to parse.
  */
-const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1001 - (Date.now() % 1000)));
+const stampAtNextSecond = (clock: Date) => clock.setTime(Math.floor(Date.now() / 1000) * 1000 + 1000);
 const ISSUER_V1 = '1.3.6.1.4.1.57264.1.1';
 const ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
 
 /** A private Sigstore: `@sigstore/mock`'s Fulcio-like CA and RFC 3161 TSA, and the `trusted_root.json` naming them. */
 export async function mockSigstore() {
   const ca = await initializeCA(generateKeyPairSync('ec', { namedCurve: 'P-256' }));
-  const tsa = await initializeTSA(generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+  const tsaClock = new Date();
+  const tsa = await initializeTSA(generateKeyPairSync('ec', { namedCurve: 'P-256' }), tsaClock);
   const start = '2020-01-01T00:00:00Z';
   const trustedRoot = {
     mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
@@ -26,7 +29,7 @@ export async function mockSigstore() {
     certificateAuthorities: [{ subject: { organization: 'mock', commonName: 'fulcio' }, uri: 'https://fulcio.mock', certChain: { certificates: [{ rawBytes: b64(ca.rootCertificate) }] }, validFor: { start } }],
     timestampAuthorities: [{ subject: { organization: 'mock', commonName: 'tsa' }, uri: 'https://tsa.mock', certChain: { certificates: [{ rawBytes: b64(tsa.intCertificate) }, { rawBytes: b64(tsa.rootCertificate) }] }, validFor: { start } }],
   };
-  return { ca, tsa, trustedRoot };
+  return { ca, tsa, tsaClock, trustedRoot };
 }
 export type MockSigstore = Awaited<ReturnType<typeof mockSigstore>>;
 
@@ -46,9 +49,8 @@ export async function keylessBundle(m: MockSigstore, digest: string, identity: {
   const signature = sign('sha256', dsse.preAuthEncoding('application/vnd.in-toto+json', payload), key.privateKey);
   const bundle = bundleToJSON(toDSSEBundle({ artifact: payload, artifactType: 'application/vnd.in-toto+json', signature, certificate: Buffer.from(certificate.buffer, certificate.byteOffset, certificate.byteLength), singleCertificate: true } as never)) as Record<string, any>;
   if (o.timestamp !== false) {
-    await nextSecond();
-    await nextSecond();
-  const ts = await m.tsa.timestamp({ artifactHash: createHash('sha256').update(signature).digest(), hashAlgorithmOID: '2.16.840.1.101.3.4.2.1', nonce: randomInt(1, 2 ** 31), policyOID: '1.2.3.4' });
+    stampAtNextSecond(m.tsaClock);
+    const ts = await m.tsa.timestamp({ artifactHash: createHash('sha256').update(signature).digest(), hashAlgorithmOID: '2.16.840.1.101.3.4.2.1', nonce: randomInt(1, 2 ** 31), policyOID: '1.2.3.4' });
     bundle.verificationMaterial.timestampVerificationData = { rfc3161Timestamps: [{ signedTimestamp: b64(new Uint8Array(ts.buffer, ts.byteOffset, ts.byteLength)) }] };
   }
   return bundle;
@@ -71,7 +73,7 @@ export async function legacyKeyless(m: MockSigstore, payload: Buffer, identity: 
   });
   const pem = `-----BEGIN CERTIFICATE-----\n${b64(new Uint8Array(der.buffer, der.byteOffset, der.byteLength)).replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
   const signature = sign('sha256', payload, key.privateKey);
-  await nextSecond();
+  stampAtNextSecond(m.tsaClock);
   const ts = await m.tsa.timestamp({ artifactHash: createHash('sha256').update(signature).digest(), hashAlgorithmOID: '2.16.840.1.101.3.4.2.1', nonce: randomInt(1, 2 ** 31), policyOID: '1.2.3.4' });
   return { privateKey: key.privateKey, signature: signature.toString('base64'), annotations: { 'dev.sigstore.cosign/certificate': pem, 'dev.sigstore.cosign/rfc3161timestamp': JSON.stringify({ SignedRFC3161Timestamp: b64(new Uint8Array(ts.buffer, ts.byteOffset, ts.byteLength)) }) } };
 }
