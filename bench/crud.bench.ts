@@ -20,6 +20,8 @@ const SECONDS = 4;
 const CONNECTIONS = 10;
 /** About the tenant size the issue measured (4,263 objects): a page of a list must not cost a sort of all of them. */
 const SCOPES = 4_000;
+/** Clusters the policies' scope reaches, each with 3 admission replicas and 3 node agents reporting. */
+const CLUSTERS = 100;
 
 interface Load {
   rps: number;
@@ -71,8 +73,8 @@ function countingPool(pool: pg.Pool) {
 /**
  * CRUD over HTTP against a real Postgres server (PALISADE_TEST_PG_URL or DATABASE_URL; a scratch database is created
  * and dropped): the Node server (@hono/node-server, node-postgres pool) in this process, autocannon in its own, a
- * list of one page (`GET /v1/scopes`, tenant holding 4,000 scopes) and a create (`POST /v1/runtime-profiles`, a kind
- * that feeds bundles), each beside a trivial Hono app served the same way, alternated, medians of the rounds; and the
+ * list of one page (`GET /v1/scopes`, tenant holding 4,000 scopes), a create (`POST /v1/runtime-profiles`, a kind
+ * that feeds bundles), a runtime policy's create and a list of them (references, revision and notEnforcedIn), each beside a trivial Hono app served the same way, alternated, medians of the rounds; and the
  * statements and transactions the server sent per request, counted at the driver.
  */
 export async function benchCrud(): Promise<void> {
@@ -97,20 +99,36 @@ export async function benchCrud(): Promise<void> {
        select $1, gen_random_uuid(), 'bulk-' || i, jsonb_build_object('name', 'bulk-' || i, 'resources', '[]'::jsonb), 'bench', 'bench' from generate_series(1, ${SCOPES}) i`,
       [created.tenant.id],
     );
+    // Clusters a policy reaches, each with live agents reporting what they enforce: what notEnforcedIn reads.
+    await pool.query(
+      `with c as (insert into clusters (tenant_id, id, name, spec, created_by, updated_by)
+         select $1, gen_random_uuid(), 'prod-' || i, jsonb_build_object('name', 'prod-' || i), 'bench', 'bench' from generate_series(1, ${CLUSTERS}) i returning id)
+       insert into agent_enforcement (tenant_id, cluster_id, component, instance, sections, detect_only)
+       select $1, c.id, k.component, k.component || '-' || n, k.sections::jsonb, '[]' from c,
+         (values ('admission', '["capabilitiesBlock","limitContainerPrivileges"]'), ('node', '["containerRuntimeProfiles"]')) k(component, sections), generate_series(1, 3) n`,
+      [created.tenant.id],
+    );
+    const scope = (await (await app.request('/v1/scopes', { method: 'POST', headers: { authorization: `Bearer ${created.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'prod', resources: [{ type: 'cluster', cluster: 'prod-*' }] }) })).json()) as { id: string };
     await pool.query('analyze');
 
     const real = await listen(app.fetch);
     const trivialApp = new Hono();
     trivialApp.get('/v1/scopes', (c) => c.json({ items: [] }));
     trivialApp.post('/v1/runtime-profiles', async (c) => c.json(await c.req.json(), 201));
+    trivialApp.get('/v1/runtime-policies', (c) => c.json({ items: [] }));
+    trivialApp.post('/v1/runtime-policies', async (c) => c.json(await c.req.json(), 201));
     const trivial = await listen(trivialApp.fetch);
     servers.push(real.server, trivial.server);
     const auth = { authorization: `Bearer ${created.apiKey}` };
     const profile = JSON.stringify({ name: 'profile-[<id>]', description: 'bench' });
+    // A policy on the scope above, enabling two sections the agents enforce and one they do not (a gap per cluster).
+    const policy = JSON.stringify({ name: 'policy-[<id>]', mode: 'enforce', scopeIds: [scope.id], capabilitiesBlock: { enabled: true, capabilities: ['SYS_ADMIN'] }, limitContainerPrivileges: { enabled: true, privileged: true }, volumesBlocked: { enabled: true, paths: ['/etc'] } });
 
-    const results = { trivialList: [] as number[], list: [] as number[], trivialCreate: [] as number[], create: [] as number[] };
-    const per = { list: { statements: 0, transactions: 0, requests: 0 }, create: { statements: 0, transactions: 0, requests: 0 } };
-    const measure = async (kind: 'list' | 'create', run: () => Promise<Load>) => {
+    type Kind = 'list' | 'create' | 'policyCreate' | 'policyList';
+    const kinds: Kind[] = ['list', 'create', 'policyCreate', 'policyList'];
+    const results = Object.fromEntries(kinds.flatMap((k) => [[k, [] as number[]], [`trivial:${k}`, [] as number[]]])) as Record<string, number[]>;
+    const per = Object.fromEntries(kinds.map((k) => [k, { statements: 0, transactions: 0, requests: 0 }])) as Record<Kind, { statements: number; transactions: number; requests: number }>;
+    const measure = async (kind: Kind, run: () => Promise<Load>) => {
       const before = { ...counts };
       const r = await run();
       if (r.non2xx > 0 || r.errors > 0) throw new Error(`${kind}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
@@ -119,20 +137,32 @@ export async function benchCrud(): Promise<void> {
       per[kind].requests += r.requests;
       return r.rps;
     };
+    const requests: Record<Kind, [path: string, method: 'GET' | 'POST', body?: string]> = {
+      list: ['/v1/scopes?limit=50', 'GET'],
+      create: ['/v1/runtime-profiles', 'POST', profile],
+      policyCreate: ['/v1/runtime-policies', 'POST', policy],
+      policyList: ['/v1/runtime-policies?limit=50', 'GET'],
+    };
     for (let round = 0; round < ROUNDS; round++) {
-      results.trivialList.push((await load(`${trivial.url}/v1/scopes?limit=50`, 'GET', auth)).rps);
-      results.list.push(await measure('list', () => load(`${real.url}/v1/scopes?limit=50`, 'GET', auth)));
-      results.trivialCreate.push((await load(`${trivial.url}/v1/runtime-profiles`, 'POST', auth, profile)).rps);
-      results.create.push(await measure('create', () => load(`${real.url}/v1/runtime-profiles`, 'POST', auth, profile)));
+      for (const k of kinds) {
+        const [path, method, body] = requests[k];
+        results[`trivial:${k}`]!.push((await load(`${trivial.url}${path}`, method, auth, body)).rps);
+        results[k]!.push(await measure(k, () => load(`${real.url}${path}`, method, auth, body)));
+      }
     }
+    const policies = Number((await pool.query('select count(*) from runtime_policies')).rows[0].count);
     const version = (await pool.query('show server_version')).rows[0].server_version as string;
-    const row = (ms: number[], base: number[]) => `${fmt(median(ms), 0)} req/s = ${fmt(median(ms) / median(base), 3)}× the trivial app (${fmt(median(base), 0)} req/s)`;
-    const statements = (k: 'list' | 'create') => `${fmt(per[k].statements / per[k].requests, 2)} statements, ${fmt(per[k].transactions / per[k].requests, 2)} transactions per request (${per[k].requests} requests)`;
+    const row = (k: Kind) => `${fmt(median(results[k]!), 0)} req/s = ${fmt(median(results[k]!) / median(results[`trivial:${k}`]!), 3)}× the trivial app (${fmt(median(results[`trivial:${k}`]!), 0)} req/s)`;
+    const statements = (k: Kind) => `${fmt(per[k].statements / per[k].requests, 2)} statements, ${fmt(per[k].transactions / per[k].requests, 2)} transactions per request (${per[k].requests} requests)`;
     report(`CRUD over HTTP, Postgres ${version}, ${CONNECTIONS} connections, ${ROUNDS} alternated rounds of ${SECONDS} s, medians`, [
-      ['GET /v1/scopes?limit=50 (4,000 scopes)', row(results.list, results.trivialList)],
+      ['GET /v1/scopes?limit=50 (4,000 scopes)', row('list')],
       ['  database per request', statements('list')],
-      ['POST /v1/runtime-profiles', row(results.create, results.trivialCreate)],
+      ['POST /v1/runtime-profiles', row('create')],
       ['  database per request', statements('create')],
+      [`POST /v1/runtime-policies (a scope reaching ${CLUSTERS} clusters with live agents; answers notEnforcedIn)`, row('policyCreate')],
+      ['  database per request', statements('policyCreate')],
+      [`GET /v1/runtime-policies?limit=50 (${policies} policies at the end)`, row('policyList')],
+      ['  database per request', statements('policyList')],
     ]);
   } finally {
     for (const s of servers) s.close();

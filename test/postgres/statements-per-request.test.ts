@@ -61,41 +61,41 @@ describe.skipIf(skipWithoutPostgres('test/postgres/statements-per-request.test.t
     expect(profile.statements.indexOf(marking[0]!)).toBeGreaterThan(profile.statements.findIndex((s) => /set_config\('app\.tenant_id'/.test(s)));
   });
 
-  it('a runtime policy create is one transaction of 7 statements, an update of 9: references, revision and stale mark in one', async () => {
+  it('a runtime policy create is one transaction of 4 statements, an update of 5, a GET or list of 4: checks, row, references, revision, stale mark and notEnforcedIn in one', async () => {
     const scope = await acme.json('POST', '/v1/scopes', { name: 'counted', resources: [{ type: 'cluster', cluster: 'prod-*' }] });
     expect(scope.status).toBe(201);
+    // A cluster the policy reaches, with a live admission agent that enforces one of its two sections.
+    const cluster = await acme.json('POST', '/v1/clusters', { name: 'prod-eu' });
+    expect(cluster.status).toBe(201);
+    await pg.admin.query(
+      `insert into agent_enforcement (tenant_id, cluster_id, component, instance, sections, detect_only) values ($1, $2, 'admission', 'a-0', '["capabilitiesBlock"]', '[]')`,
+      [acme.id, cluster.body.id],
+    );
     await counted(acme, 'GET', '/v1/scopes');
-    const body = { name: 'counted', mode: 'enforce', scopeIds: [scope.body.id], capabilitiesBlock: { enabled: true, capabilities: ['SYS_ADMIN'] } };
+    const body = { name: 'counted', mode: 'enforce', scopeIds: [scope.body.id], capabilitiesBlock: { enabled: true, capabilities: ['SYS_ADMIN'] }, volumesBlocked: { enabled: true, paths: ['/etc'] } };
     const markingOf = (statements: string[]) => statements.filter((s) => /palisade_mark_bundles_stale|pg_advisory_xact_lock|cluster_bundles|change_markers/.test(s));
-    const afterRls = (statements: string[], s: string) => statements.indexOf(s) > statements.findIndex((x) => /set_config\('app\.tenant_id'/.test(x));
 
     const created = await counted(acme, 'POST', '/v1/runtime-policies', body);
-    expect(created.status).toBe(201);
-    expect(created.body.enforcement).toEqual({ notEnforcedIn: [] });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.enforcement).toEqual({ notEnforcedIn: [{ clusterId: cluster.body.id, clusterName: 'prod-eu', sections: ['volumesBlocked'] }] });
     expect(created.transactions).toBe(1);
-    // begin, tenant settings, references locked (scopes), the policy's row, references + revision + stale mark,
-    // what notEnforcedIn reads (scopes and clusters), commit. (A policy that reaches a cluster adds the read of its
-    // agents' enforcement; here none does.)
-    expect(created.statements, created.statements.join('\n')).toHaveLength(7);
-    expect(created.statements.filter((s) => /^delete/i.test(s))).toHaveLength(0);
-    const marking = markingOf(created.statements);
-    expect(marking).toHaveLength(1);
-    expect(marking[0]).toMatch(/^with "refs_inserted" as \(insert into "runtime_policy_references"[\s\S]*"revision" as \(insert into "runtime_policy_revisions"[\s\S]*select palisade_mark_bundles_stale\(\$\d+\)/);
-    expect(afterRls(created.statements, marking[0]!)).toBe(true);
-    // The mark is the last write: only the read of notEnforcedIn and the commit follow it.
-    expect(created.statements.indexOf(marking[0]!)).toBe(created.statements.length - 3);
+    // begin, tenant settings, the one statement, commit.
+    expect(created.statements, created.statements.join('\n')).toHaveLength(4);
+    const [, settings, statement] = created.statements as [string, string, string, string];
+    expect(settings).toMatch(/set_config\('app\.tenant_id'/);
+    expect(statement).toMatch(/^with "written" as \(insert into "runtime_policies"[\s\S]*"found_scope" as \(select [\s\S]* for share\)[\s\S]*"refs_inserted" as \(insert into "runtime_policy_references"[\s\S]*"revision" as \(insert into "runtime_policy_revisions"/);
+    // The mark is taken only once every write and lock in the statement has completed.
+    expect(statement).toMatch(/case when \(select count\(\*\) from "refs_inserted"\) >= 0 and \(select count\(\*\) from "revision"\) >= 0 and \(select count\(\*\) from "found_scope"\) >= 0[\s\S]* then palisade_mark_bundles_stale\(\$\d+\) end from "written"$/);
+    expect(markingOf(created.statements)).toEqual([statement]);
 
     const updated = await counted(acme, 'PATCH', `/v1/runtime-policies/${created.body.id}`, { description: 'counted twice' });
     expect(updated.status).toBe(200);
+    expect(updated.body.enforcement).toEqual(created.body.enforcement);
     expect(updated.transactions).toBe(1);
-    // As a create, plus the policy's row read (locked) and whether it was on the global scope, before the references
-    // are checked; the old references are deleted inside the one statement.
-    expect(updated.statements, updated.statements.join('\n')).toHaveLength(9);
-    const marked = markingOf(updated.statements);
-    expect(marked).toHaveLength(1);
-    expect(marked[0]).toMatch(/^with "refs_deleted" as \(delete from "runtime_policy_references"[\s\S]*"refs_inserted" as \(insert[\s\S]*"revision" as \(insert[\s\S]*palisade_mark_bundles_stale\(\$\d+\)/);
-    expect(afterRls(updated.statements, marked[0]!)).toBe(true);
-    expect(updated.statements.indexOf(marked[0]!)).toBe(updated.statements.length - 3);
+    // As a create, plus the policy's row read and locked first (the patch applies to it, If-Match compares with it).
+    expect(updated.statements, updated.statements.join('\n')).toHaveLength(5);
+    expect(updated.statements[2]).toMatch(/^select .* from "runtime_policies" .* for update$/);
+    expect(updated.statements[3]).toMatch(/^with "written" as \(update "runtime_policies"[\s\S]*"refs_deleted" as \(delete from "runtime_policy_references"[\s\S]*"refs_inserted" as \(insert[\s\S]*"revision" as \(insert[\s\S]*palisade_mark_bundles_stale\(\$\d+\) end from "written"$/);
 
     // The references were replaced, not doubled, and the revisions recorded.
     const refs = await pg.admin.query('select target_kind, target_id from runtime_policy_references where policy_id = $1', [created.body.id]);
@@ -105,6 +105,14 @@ describe.skipIf(skipWithoutPostgres('test/postgres/statements-per-request.test.t
       [1, 'create', []],
       [2, 'update', ['/description']],
     ]);
+    // GET and list read the rows and what notEnforcedIn needs in one statement too; the answers equal the write's.
+    const got = await counted(acme, 'GET', `/v1/runtime-policies/${created.body.id}`);
+    expect(got.body).toEqual(updated.body);
+    expect(got.statements, got.statements.join('\n')).toHaveLength(4);
+    const listed = await counted(acme, 'GET', '/v1/runtime-policies');
+    expect(listed.body.items).toEqual([updated.body]);
+    expect(listed.statements, listed.statements.join('\n')).toHaveLength(4);
+    expect(listed.statements[2]).toMatch(/^with "page" as \(select [\s\S]* from "runtime_policies" [\s\S]*limit \$\d+\) select [\s\S]*"clusters"[\s\S]*from "page" order by "page"."id" asc$/);
   });
 
   it('reads a key once, not once per middleware registration: the first request with it adds one transaction', async () => {

@@ -67,14 +67,32 @@ export interface ObjectKind<S extends z.ZodType = z.ZodType> {
   columns?(spec: z.output<S>): Record<string, unknown>;
   /** Members added to the wire document beyond id, spec and metadata. */
   wireExtras?(row: ObjectRow<z.output<S>>): Record<string, unknown>;
-  /** Members read from other tables for GET and list (one query for the whole page), by object id. */
-  readExtras?(tx: Tx, principal: Principal, rows: Array<ObjectRow<z.output<S>>>): Promise<Map<string, Record<string, unknown>>>;
+  /**
+   * Members read from other tables for GET and list, in the statement that reads the rows: `sql` is one value
+   * computed from the CTE holding them (`rows`), `of` turns it into each row's members, by object id. A kind with
+   * extras writes through `write`, which returns them, so write answers equal what GET shows.
+   */
+  extras?: {
+    sql(principal: Principal, rows: object, now: Date): SQL;
+    of(principal: Principal, rows: Array<ObjectRow<z.output<S>>>, value: unknown): Map<string, Record<string, unknown>>;
+  };
   /** Query parameter → condition. Throw `invalid_parameters` for a bad value. */
   filters?: Record<string, (value: string) => SQL | undefined>;
   /** Objects some principals must not see at all answer 404 to them. */
   hidden?(principal: Principal, row: ObjectRow<z.output<S>>): boolean;
   /** A reason the object can never be changed or deleted (built-ins). */
   readOnly?(row: ObjectRow<z.output<S>>): string | undefined;
+  /**
+   * Writes the object's row and all that goes with it (its checks, related rows, the bundles' stale mark `stale`,
+   * setting `done`, and the read extras of the answer) itself, in place of beforeWrite, the generic insert or update,
+   * afterWrite and readExtras: for a kind whose write would otherwise take several round trips.
+   */
+  write?(
+    ctx: WriteContext,
+    spec: z.output<S>,
+    previous: ObjectRow<z.output<S>> | undefined,
+    stale: Folded | undefined,
+  ): Promise<{ row: ObjectRow<z.output<S>>; extra?: Record<string, unknown> }>;
   beforeWrite?(ctx: WriteContext, spec: z.output<S>, previous: ObjectRow<z.output<S>> | undefined): Promise<void>;
   /**
    * Runs after the object's row is written. For kinds that feed bundles `stale` is the bundles' stale mark, not yet

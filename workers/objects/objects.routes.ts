@@ -9,7 +9,7 @@ import { notFound, PalisadeError } from '../http/errors.ts';
 import { encodeCursor, parsePage } from '../http/pagination.ts';
 import { applyMergePatch } from './merge-patch.ts';
 import type { ObjectKind, ObjectRow, WriteContext } from './object-kind.ts';
-import { deleteObject, getObject, insertObject, listObjects, updateObject, type Folded } from './objects.store.ts';
+import { deleteObject, getObject, getObjectWithExtras, insertObject, listObjects, updateObject, type Folded } from './objects.store.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MERGE_PATCH = /^application\/(?:merge-patch\+)?json\s*(?:;|$)/i;
@@ -46,6 +46,7 @@ export const registeredKinds = (app: object): readonly ObjectKind[] => registere
 
 /** Registers list, create, get, replace, patch and delete for one kind of tenant object. */
 export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void {
+  if (kind.extras && !kind.write) throw new Error(`${kind.noun}: a kind with read extras writes through write(), which returns them`);
   registered.set(app, [...registeredKinds(app), kind]);
   const { path } = kind;
   const view = requireRight(kind.rights.view);
@@ -78,12 +79,18 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
   /**
    * The mark rides on the row's own statement only when that is the transaction's last write: an `after` hook writes
    * more (and may wait for row locks), which must happen before the compile lock is taken (see compileLock); then the
-   * hook is handed the mark instead, to fold into its own last write. Reads after it (`readExtras`) take no row locks.
+   * hook is handed the mark instead, to fold into its own last write.
    */
   const foldUnless = (after: unknown, stale: Folded | undefined) => (after ? undefined : stale);
 
-  /** The kind's read extras of one object, so write answers equal what GET shows. */
-  const extrasOf = async (tx: Tx, principal: WriteContext['principal'], row: ObjectRow) => (await kind.readExtras?.(tx, principal, [row]))?.get(row.id);
+
+  /** The kind's extras as SQL over the CTE of the rows read, when it has any. */
+  const extrasSql = (principal: WriteContext['principal']) => {
+    const extras = kind.extras;
+    return extras ? (rows: object) => extras.sql(principal, rows, new Date()) : undefined;
+  };
+
+  const answer = (w: { row: ObjectRow<unknown>; extra?: Record<string, unknown> }) => [w.row as ObjectRow, w.extra] as const;
 
   function writable(row: ObjectRow) {
     const reason = kind.readOnly?.(row);
@@ -109,11 +116,9 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
       return condition ? [condition] : [];
     });
     const principal = c.get('principal');
-    const { rows, more, extras } = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
-      const page_ = await listObjects(tx, principal.tenantId, kind, page, conditions);
-      return { ...page_, extras: await kind.readExtras?.(tx, principal, page_.rows.filter((r) => !kind.hidden?.(principal, r))) };
-    });
+    const { rows, more, extras: value } = await inTenant(c.get('db'), principal.tenantId, (tx) => listObjects(tx, principal.tenantId, kind, page, conditions, extrasSql(principal)));
     const visible = rows.filter((r) => !kind.hidden?.(principal, r));
+    const extras = kind.extras?.of(principal, visible, value);
     const last = rows.at(-1);
     return c.json({ items: visible.map((r) => toWire(kind, r, extras?.get(r.id))), ...(more && last ? { nextCursor: encodeCursor(last.id) } : {}) });
   });
@@ -124,21 +129,23 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
     const spec = kind.normalize?.(parsed) ?? parsed;
     const [row, extra] = await write(c, async (tx, stale) => {
       const ctx = { tx, principal };
+      if (kind.write) return answer(await kind.write(ctx, spec, undefined, stale));
       await kind.beforeWrite?.(ctx, spec, undefined);
       const created = await insertObject(tx, kind, spec, principal, {}, foldUnless(kind.afterWrite, stale));
       await kind.afterWrite?.(ctx, created, undefined, stale);
-      return [created, await extrasOf(tx, principal, created)] as const;
+      return [created, undefined] as const;
     });
     return respond(c, kind, row, 201, extra);
   });
 
   app.get(`${path}/:id`, view, async (c) => {
     const principal = c.get('principal');
-    const [row, extra] = await inTenant(c.get('db'), principal.tenantId, async (tx) => {
-      const found = await load(c, { tx, principal });
-      return [found, await extrasOf(tx, principal, found)] as const;
-    });
-    return respond(c, kind, row, 200, extra);
+    const extras = extrasSql(principal);
+    if (!extras) return respond(c, kind, await inTenant(c.get('db'), principal.tenantId, (tx) => load(c, { tx, principal })));
+    const id = c.req.param('id');
+    const { row, extras: value } = UUID.test(id) ? await inTenant(c.get('db'), principal.tenantId, (tx) => getObjectWithExtras(tx, principal.tenantId, kind, id, extras)) : {};
+    if (!row || kind.hidden?.(principal, row)) throw notFound(`${kind.noun} ${id}`);
+    return respond(c, kind, row, 200, kind.extras?.of(principal, [row], value).get(row.id));
   });
 
   const replace = (patch: boolean) => async (c: Context<AppEnv>) => {
@@ -151,10 +158,11 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
       checkIfMatch(c, previous.version);
       const parsed = await validate(kind.input, patch ? applyMergePatch(editable(previous), body) : body);
       const spec = kind.normalize?.(parsed) ?? parsed;
+      if (kind.write) return answer(await kind.write(ctx, spec, previous, stale));
       await kind.beforeWrite?.(ctx, spec, previous);
       const updated = await updateObject(tx, kind, previous, spec, principal, foldUnless(kind.afterWrite, stale));
       await kind.afterWrite?.(ctx, updated, previous, stale);
-      return [updated, await extrasOf(tx, principal, updated)] as const;
+      return [updated, undefined] as const;
     });
     return respond(c, kind, row, 200, extra);
   };

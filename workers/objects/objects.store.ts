@@ -7,9 +7,10 @@ import type { Page } from '../http/pagination.ts';
 import { uuidv7 } from '../ids.ts';
 import type { ObjectKind, ObjectRow } from './object-kind.ts';
 
-const nameOf = (kind: ObjectKind, spec: unknown) => kind.nameOf?.(spec) ?? (spec as { name: string }).name;
+export const nameOf = (kind: ObjectKind, spec: unknown) => kind.nameOf?.(spec) ?? (spec as { name: string }).name;
 
-function conflictOnDuplicate(kind: ObjectKind, name: string) {
+/** Turns a unique violation on the name into 409 naming the members it is made of. */
+export function conflictOnDuplicate(kind: ObjectKind, name: string) {
   return (err: unknown): never => {
     if (isUniqueViolation(err)) {
       const article = /^[aeiou]/i.test(kind.noun) ? 'an' : 'a';
@@ -29,6 +30,11 @@ export interface Folded {
   done: boolean;
 }
 
+/** A CTE's columns under the kind's field names, so its rows map exactly as the write's own `returning()` would. */
+export function rowColumns(kind: ObjectKind, cte: object): Record<string, SQL> {
+  return Object.fromEntries(Object.keys(getTableColumns(kind.table)).map((key) => [key, (cte as Record<string, SQL>)[key]!]));
+}
+
 /**
  * Runs a write that returns the object's row (insert or update ... returning), with `folded` in the same statement:
  * `with written as (<write>) select written.*, <folded> from written`. One round trip instead of two.
@@ -36,60 +42,96 @@ export interface Folded {
 async function writeReturning(tx: Tx, kind: ObjectKind, write: PromiseLike<unknown>, folded: Folded | undefined): Promise<ObjectRow[]> {
   if (!folded) return (await write) as ObjectRow[];
   const written = tx.$with('written').as(write as never);
-  // The CTE's columns under the table's field names, so rows map exactly as the write's own `returning()` would.
-  const columns = Object.fromEntries(Object.keys(getTableColumns(kind.table)).map((key) => [key, (written as unknown as Record<string, unknown>)[key]]));
-  const rows = (await tx.with(written).select({ ...(columns as Record<string, SQL>), palisadeFolded: folded.sql }).from(written)) as Array<ObjectRow & { palisadeFolded?: boolean }>;
+  const rows = (await tx.with(written).select({ ...rowColumns(kind, written), palisadeFolded: folded.sql }).from(written)) as Array<ObjectRow & { palisadeFolded?: boolean }>;
   if (rows.length > 0) folded.done = true;
   return rows.map(({ palisadeFolded: _, ...row }) => row as ObjectRow);
 }
 
-export async function listObjects(tx: Tx, tenantId: string, kind: ObjectKind, page: Page, conditions: SQL[]): Promise<{ rows: ObjectRow[]; more: boolean }> {
+/**
+ * One page of a tenant's objects, in id order. `extras`, when given, is computed in the same statement from the CTE
+ * holding the page and returned once (on its first row, not repeated on each).
+ */
+export async function listObjects(
+  tx: Tx,
+  tenantId: string,
+  kind: ObjectKind,
+  page: Page,
+  conditions: SQL[],
+  extras?: (rows: object) => SQL,
+): Promise<{ rows: ObjectRow[]; more: boolean; extras?: unknown }> {
   const t = kind.table;
   const where = and(eq(t.tenantId, tenantId), ...conditions, page.after ? gt(t.id, page.after) : undefined);
   const select = kind.listColumns ? tx.select(kind.listColumns() as never) : tx.select();
-  const rows = (await select.from(t).where(where).orderBy(asc(t.id)).limit(page.limit + 1)) as ObjectRow[];
-  return { rows: rows.slice(0, page.limit), more: rows.length > page.limit };
+  const query = select.from(t).where(where).orderBy(asc(t.id)).limit(page.limit + 1);
+  const { rows, extras: value } = extras ? await withExtras(tx, kind, query, extras, kind.listColumns ? Object.keys(kind.listColumns()) : undefined) : { rows: (await query) as ObjectRow[], extras: undefined };
+  return { rows: rows.slice(0, page.limit), more: rows.length > page.limit, extras: value };
 }
 
-/** Reads one object; `forUpdate` locks it so that concurrent writers and reference checks serialize. */
+/** Rows of `query` (a select of the kind's table) and `extras` of them, in one statement. */
+async function withExtras(tx: Tx, kind: ObjectKind, query: PromiseLike<unknown>, extras: (rows: object) => SQL, keys?: string[]) {
+  const cte = tx.$with('page').as(query as never) as unknown as Record<string, SQL> & object;
+  const columns = keys ? Object.fromEntries(keys.map((k) => [k, cte[k]!])) : rowColumns(kind, cte);
+  const id = cte.id!;
+  const rows = (await tx
+    .with(cte as never)
+    .select({ ...columns, palisadeExtras: sql`case when row_number() over (order by ${id}) = 1 then ${extras(cte)} end` })
+    .from(cte as never)
+    .orderBy(asc(id))) as Array<ObjectRow & { palisadeExtras?: unknown }>;
+  return { rows: rows.map(({ palisadeExtras: _, ...row }) => row as ObjectRow), extras: rows[0]?.palisadeExtras };
+}
+
+/** One object and `extras` of it, in one statement. */
+export async function getObjectWithExtras(tx: Tx, tenantId: string, kind: ObjectKind, id: string, extras: (rows: object) => SQL): Promise<{ row?: ObjectRow; extras?: unknown }> {
+  const query = tx.select().from(kind.table).where(and(eq(kind.table.tenantId, tenantId), eq(kind.table.id, id)));
+  const { rows, extras: value } = await withExtras(tx, kind, query, extras);
+  return { row: rows[0], extras: value };
+}
+
 export async function getObject(tx: Tx, tenantId: string, kind: ObjectKind, id: string, lock?: 'update' | 'share'): Promise<ObjectRow | undefined> {
   const query = tx.select().from(kind.table).where(and(eq(kind.table.tenantId, tenantId), eq(kind.table.id, id)));
   const rows = (await (lock === 'update' ? query.for('update') : lock === 'share' ? query.for('share') : query)) as ObjectRow[];
   return rows[0];
 }
 
-export async function insertObject(tx: Tx, kind: ObjectKind, spec: unknown, principal: Principal, extraColumns: Record<string, unknown> = {}, folded?: Folded): Promise<ObjectRow> {
-  const name = nameOf(kind, spec);
+/** The insert of a new object's row, returning it, not yet run (to run alone, or inside a statement that does more). */
+export function objectInsert(tx: Tx, kind: ObjectKind, spec: unknown, principal: Principal, extraColumns: Record<string, unknown> = {}) {
   const values = {
     tenantId: principal.tenantId,
     id: uuidv7(),
-    name,
+    name: nameOf(kind, spec),
     spec,
     createdBy: principal.subject,
     updatedBy: principal.subject,
     ...kind.columns?.(spec),
     ...extraColumns,
   };
-  const rows = await writeReturning(tx, kind, tx.insert(kind.table).values(values as never).returning(), folded).catch(conflictOnDuplicate(kind, name));
-  return rows[0]!;
+  return tx.insert(kind.table).values(values as never).returning();
 }
 
-export async function updateObject(tx: Tx, kind: ObjectKind, previous: ObjectRow, spec: unknown, principal: Principal, folded?: Folded): Promise<ObjectRow> {
-  const name = nameOf(kind, spec);
+/** The update of an object's row to `spec` (its version one up), returning it, not yet run. */
+export function objectUpdate(tx: Tx, kind: ObjectKind, previous: ObjectRow, spec: unknown, principal: Principal) {
   const values = {
-    name,
+    name: nameOf(kind, spec),
     spec,
     version: previous.version + 1,
     updatedAt: sql`now()`,
     updatedBy: principal.subject,
     ...kind.columns?.(spec),
   };
-  const update = tx
+  return tx
     .update(kind.table)
     .set(values as never)
     .where(and(eq(kind.table.tenantId, previous.tenantId), eq(kind.table.id, previous.id)))
     .returning();
-  const rows = await writeReturning(tx, kind, update, folded).catch(conflictOnDuplicate(kind, name));
+}
+
+export async function insertObject(tx: Tx, kind: ObjectKind, spec: unknown, principal: Principal, extraColumns: Record<string, unknown> = {}, folded?: Folded): Promise<ObjectRow> {
+  const rows = await writeReturning(tx, kind, objectInsert(tx, kind, spec, principal, extraColumns), folded).catch(conflictOnDuplicate(kind, nameOf(kind, spec)));
+  return rows[0]!;
+}
+
+export async function updateObject(tx: Tx, kind: ObjectKind, previous: ObjectRow, spec: unknown, principal: Principal, folded?: Folded): Promise<ObjectRow> {
+  const rows = await writeReturning(tx, kind, objectUpdate(tx, kind, previous, spec, principal), folded).catch(conflictOnDuplicate(kind, nameOf(kind, spec)));
   return rows[0]!;
 }
 

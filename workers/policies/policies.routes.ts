@@ -10,10 +10,10 @@ import { encodeCursor, parsePage } from '../http/pagination.ts';
 import { booleanFilter, enumFilter, nameFilter, specContains, UUID_PATTERN, uuidParameter } from '../objects/filters.ts';
 import type { ObjectKind, ObjectRow, WriteContext } from '../objects/object-kind.ts';
 import { registerObjectRoutes } from '../objects/objects.routes.ts';
-import { checkPolicyReferences, referencesOf, requireGlobalScopeRight } from './policy-checks.ts';
-import { storeReferencesAndRevision } from './policy-references.ts';
+import { requireGlobalScopeRight } from './policy-checks.ts';
+import { writeRuntimePolicy } from './policy-write.ts';
 import { listRevisions, recordRevision } from './revisions.store.ts';
-import { notEnforcedIn } from '../agents/enforcement.store.ts';
+import { gapsOf, policyGapsSql } from '../agents/policy-gaps.ts';
 
 async function usesGlobalScope(ctx: WriteContext, row: ObjectRow<RuntimePolicySpec>): Promise<boolean> {
   const found = await ctx.tx
@@ -33,10 +33,14 @@ export const runtimePolicyKind: ObjectKind<typeof RuntimePolicyInput> = {
   rights: { view: 'runtimePolicies.view', manage: 'runtimePolicies.manage' },
   columns: (spec) => ({ enabled: spec.enabled, mode: spec.mode }),
   wireExtras: (row) => ({ revision: row.version }),
-  // The clusters whose live agents do not enforce a section this policy enables: never a silent gap.
-  readExtras: async (tx, principal, rows) => {
-    const gaps = await notEnforcedIn(tx, principal.tenantId, rows, new Date());
-    return new Map(rows.map((r) => [r.id, { enforcement: { notEnforcedIn: gaps.get(r.id) ?? [] } }]));
+  // The clusters whose live agents do not enforce a section this policy enables: never a silent gap. Read with the
+  // rows: their scopes, and the tenant's clusters with what their live agents report.
+  extras: {
+    sql: (principal, rows, now) => policyGapsSql(principal.tenantId, rows, now),
+    of: (_principal, rows, value) => {
+      const gaps = gapsOf(rows, value);
+      return new Map(rows.map((r) => [r.id, { enforcement: { notEnforcedIn: gaps.get(r.id) ?? [] } }]));
+    },
   },
   filters: {
     name: nameFilter(runtimePolicies),
@@ -46,23 +50,12 @@ export const runtimePolicyKind: ObjectKind<typeof RuntimePolicyInput> = {
     profileId: (id) => specContains(runtimePolicies, { containerRuntimeProfiles: { mappings: [{ profileIds: [uuidParameter('profileId', id)] }] } }),
     validatorId: (id) => specContains(runtimePolicies, { imageContentProtection: { rules: [{ validatorId: uuidParameter('validatorId', id) }] } }),
   },
-  beforeWrite: async (ctx, spec, previous) => {
+  // Checks, row, references, revision, stale mark and notEnforcedIn: one statement (policy-write.ts).
+  write: (ctx, spec, previous, stale) => {
     const unqualified = exclusionProblems(spec);
     if (unqualified.length > 0) throw new PalisadeError('validation_failed', 'the policy has exclusions that must be namespace-qualified', { errors: unqualified });
-    if (previous && (await usesGlobalScope(ctx, previous))) requireGlobalScopeRight(ctx.principal);
-    await checkPolicyReferences(ctx, spec);
+    return writeRuntimePolicy(ctx, runtimePolicyKind, spec, previous, stale, new Date());
   },
-  // References, revision and the bundles' stale mark: one statement.
-  afterWrite: (ctx, row, previous, stale) =>
-    storeReferencesAndRevision(ctx, row.id, referencesOf(row.spec), previous !== undefined, {
-      tenantId: row.tenantId,
-      policyId: row.id,
-      revision: row.version,
-      action: previous ? 'update' : 'create',
-      document: row.spec,
-      previous: previous?.spec,
-      by: ctx.principal.subject,
-    }, stale),
   beforeDelete: async (ctx, row) => {
     if (await usesGlobalScope(ctx, row)) requireGlobalScopeRight(ctx.principal);
   },

@@ -1,15 +1,13 @@
-import { and, eq, inArray } from 'drizzle-orm';
 import type { FieldError } from '../../schema/problem.ts';
 import type { RuntimePolicySpec } from '../../schema/runtime-policies.ts';
-import { scopeCoversWorkloads } from '../../schema/scopes.ts';
-import { registries, runtimeProfiles, scopes, signatureValidators } from '../../schema/tables/index.ts';
+import { scopeCoversWorkloads, type ScopeInput } from '../../schema/scopes.ts';
 import { PalisadeError } from '../http/errors.ts';
 import type { WriteContext } from '../objects/object-kind.ts';
 import type { ReferenceKind } from './policy-references.ts';
 
 const NOUNS: Record<ReferenceKind, string> = { scope: 'scope', runtimeProfile: 'runtime profile', signatureValidator: 'signature validator', registry: 'registry' };
 
-interface Reference {
+export interface Reference {
   kind: ReferenceKind;
   id: string;
   pointer: string;
@@ -30,22 +28,21 @@ export function referencesOf(spec: RuntimePolicySpec): Reference[] {
   return refs;
 }
 
+/** The referenced objects the tenant holds, per kind (scopes with what decides whether they can hold workloads). */
+export interface FoundReferences {
+  scope: Array<{ id: string; global: boolean; spec: ScopeInput }>;
+  runtimeProfile: string[];
+  signatureValidator: string[];
+  registry: string[];
+}
+
 /**
- * Checks that every reference exists in the tenant (locking the rows so they cannot be deleted before commit), that
- * each scope can hold workloads, and that the caller may use the global scope.
+ * Checks each reference against what was found: 422 with a pointer per reference that does not exist in the tenant
+ * or is a scope that cannot hold workloads; 403 when one is the global scope and the caller may not use it.
  */
-export async function checkPolicyReferences({ tx, principal }: WriteContext, spec: RuntimePolicySpec): Promise<Reference[]> {
-  const refs = referencesOf(spec);
-  const ids = (kind: ReferenceKind) => [...new Set(refs.filter((r) => r.kind === kind).map((r) => r.id))];
-  const tenant = principal.tenantId;
-  const [scopeRows, profileRows, validatorRows, registryRows] = await Promise.all([
-    ids('scope').length ? tx.select({ id: scopes.id, global: scopes.global, spec: scopes.spec }).from(scopes).where(and(eq(scopes.tenantId, tenant), inArray(scopes.id, ids('scope')))).for('share') : [],
-    ids('runtimeProfile').length ? tx.select({ id: runtimeProfiles.id }).from(runtimeProfiles).where(and(eq(runtimeProfiles.tenantId, tenant), inArray(runtimeProfiles.id, ids('runtimeProfile')))).for('share') : [],
-    ids('signatureValidator').length ? tx.select({ id: signatureValidators.id }).from(signatureValidators).where(and(eq(signatureValidators.tenantId, tenant), inArray(signatureValidators.id, ids('signatureValidator')))).for('share') : [],
-    ids('registry').length ? tx.select({ id: registries.id }).from(registries).where(and(eq(registries.tenantId, tenant), inArray(registries.id, ids('registry')))).for('share') : [],
-  ]);
-  const scopeById = new Map(scopeRows.map((s) => [s.id, s]));
-  const found = new Set([...profileRows, ...validatorRows, ...registryRows].map((r) => r.id));
+export function checkReferences(principal: WriteContext['principal'], refs: readonly Reference[], found: FoundReferences): void {
+  const scopeById = new Map(found.scope.map((s) => [s.id, s]));
+  const others = { runtimeProfile: new Set(found.runtimeProfile), signatureValidator: new Set(found.signatureValidator), registry: new Set(found.registry) };
   const errors: FieldError[] = [];
   let usesGlobal = false;
   for (const ref of refs) {
@@ -54,13 +51,12 @@ export async function checkPolicyReferences({ tx, principal }: WriteContext, spe
       if (!scope) errors.push({ pointer: ref.pointer, detail: `no scope ${ref.id}` });
       else if (!scopeCoversWorkloads({ global: scope.global, resources: scope.spec.resources })) errors.push({ pointer: ref.pointer, detail: 'this scope holds only registry resources; a runtime policy needs clusters or namespaces' });
       else if (scope.global) usesGlobal = true;
-    } else if (!found.has(ref.id)) {
+    } else if (!others[ref.kind].has(ref.id)) {
       errors.push({ pointer: ref.pointer, detail: `no ${NOUNS[ref.kind]} ${ref.id}` });
     }
   }
   if (errors.length > 0) throw new PalisadeError('unprocessable_references', 'the policy references objects that do not exist or cannot be used', { errors });
   if (usesGlobal) requireGlobalScopeRight(principal);
-  return refs;
 }
 
 /** KCS: a policy on the global scope may be changed only by someone who may view global scopes. */

@@ -1,18 +1,21 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
+import { canonicalJson } from '../../schema/canonical-json.ts';
 import type { RuntimePolicySpec } from '../../schema/runtime-policies.ts';
 import { runtimePolicyRevisions } from '../../schema/tables/index.ts';
 import type { Tx } from '../db/db.ts';
 import { jsonPointer } from '../http/body.ts';
 import type { Page } from '../http/pagination.ts';
 
-/** JSON Pointers of the leaves that differ between two documents (arrays compare whole). */
+/** JSON Pointers of the leaves that differ between two documents (arrays compare whole, member order aside). */
 export function changedPaths(before: unknown, after: unknown, path: string[] = []): string[] {
   const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   if (isObject(before) && isObject(after)) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     return keys.flatMap((k) => changedPaths(before[k], after[k], [...path, k]));
   }
-  return JSON.stringify(before) === JSON.stringify(after) ? [] : [jsonPointer(path) || ''];
+  // Canonical JSON: a document read back from jsonb has its keys in another order than the one sent.
+  const same = before === undefined || after === undefined ? before === after : canonicalJson(before) === canonicalJson(after);
+  return same ? [] : [jsonPointer(path) || ''];
 }
 
 export interface RevisionEntry {
