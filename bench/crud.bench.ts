@@ -122,7 +122,7 @@ export async function benchCrud(): Promise<void> {
     const auth = { authorization: `Bearer ${created.apiKey}` };
     const profile = JSON.stringify({ name: 'profile-[<id>]', description: 'bench' });
     // A policy on the scope above, enabling two sections the agents enforce and one they do not (a gap per cluster).
-    const policy = JSON.stringify({ name: 'policy-[<id>]', mode: 'enforce', scopeIds: [scope.id], capabilitiesBlock: { enabled: true, capabilities: ['SYS_ADMIN'] }, limitContainerPrivileges: { enabled: true, privileged: true }, volumesBlocked: { enabled: true, paths: ['/etc'] } });
+    const policy = JSON.stringify({ name: 'policy-[<id>]', mode: 'enforce', scopeIds: [scope.id], capabilitiesBlock: { enabled: true, capabilities: ['SYS_ADMIN'] }, limitContainerPrivileges: { enabled: true, preset: 'baseline' }, volumesBlocked: { enabled: true, paths: ['/etc'] } });
 
     type Kind = 'list' | 'create' | 'policyCreate' | 'policyList';
     const kinds: Kind[] = ['list', 'create', 'policyCreate', 'policyList'];
