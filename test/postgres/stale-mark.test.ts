@@ -113,6 +113,29 @@ describe.skipIf(skipWithoutPostgres('test/postgres/stale-mark.test.ts'))('the bu
     }
   });
 
+  it('a runtime policy create refused for a missing reference does not wait for a compile holding the lock', async () => {
+    const scope = await acme.json('POST', '/v1/scopes', { name: 'refused', resources: [{ type: 'cluster', cluster: 'refused-*' }] });
+    const cluster = await acme.json('POST', '/v1/clusters', { name: 'refused-eu' });
+    expect((await acme.json('GET', `/v1/clusters/${cluster.body.id}/bundle`)).status).toBe(200);
+    const missing = '0190f0a0-0000-7000-8000-000000000099';
+    const compile = await pgdb.admin.connect();
+    try {
+      await holdCompileLock(compile, cluster.body.id);
+      const markerBefore = await marker(acme.id);
+      // Answered while the compile still holds the lock: the statement skipped the mark (a wait would time out here).
+      const refused = await acme.json('POST', '/v1/runtime-policies', {
+        name: 'refused', mode: 'enforce', scopeIds: [scope.body.id],
+        containerRuntimeProfiles: { enabled: true, mappings: [{ podLabels: { app: 'web' }, profileIds: [missing] }] },
+      });
+      expect(refused.status).toBe(422);
+      expect(refused.body.errors).toEqual([{ pointer: '/containerRuntimeProfiles/mappings/0/profileIds/0', detail: `no runtime profile ${missing}` }]);
+      await compile.query('commit');
+      expect(await marker(acme.id)).toBe(markerBefore);
+    } finally {
+      compile.release();
+    }
+  });
+
   it('marks only the caller tenant: another tenant named in the call is refused by row-level security', async () => {
     const cluster = await globex.json('POST', '/v1/clusters', { name: 'prod-us' });
     expect((await globex.json('GET', `/v1/clusters/${cluster.body.id}/bundle`)).status).toBe(200);

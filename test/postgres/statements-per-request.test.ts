@@ -84,8 +84,8 @@ describe.skipIf(skipWithoutPostgres('test/postgres/statements-per-request.test.t
     const [, settings, statement] = created.statements as [string, string, string, string];
     expect(settings).toMatch(/set_config\('app\.tenant_id'/);
     expect(statement).toMatch(/^with "written" as \(insert into "runtime_policies"[\s\S]*"found_scope" as \(select [\s\S]* for share\)[\s\S]*"refs_inserted" as \(insert into "runtime_policy_references"[\s\S]*"revision" as \(insert into "runtime_policy_revisions"/);
-    // The mark is taken only once every write and lock in the statement has completed.
-    expect(statement).toMatch(/case when \(select count\(\*\) from "refs_inserted"\) >= 0 and \(select count\(\*\) from "revision"\) >= 0 and \(select count\(\*\) from "found_scope"\) >= 0[\s\S]* then palisade_mark_bundles_stale\(\$\d+\) end from "written"$/);
+    // The mark is taken only once every write and lock in the statement has completed, and every reference was found.
+    expect(statement).toMatch(/case when \(select count\(\*\) from "refs_inserted"\) >= 0 and \(select count\(\*\) from "revision"\) >= 0 and \(select count\(\*\) from "found_scope"\) = \$\d+[\s\S]* then palisade_mark_bundles_stale\(\$\d+\) end from "written"$/);
     expect(markingOf(created.statements)).toEqual([statement]);
 
     const updated = await counted(acme, 'PATCH', `/v1/runtime-policies/${created.body.id}`, { description: 'counted twice' });

@@ -1,4 +1,4 @@
-import { eq, sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { ENFORCEABLE_SECTIONS, type AgentComponent, type EnforceableSection } from '../../schema/enforcement.ts';
 import type { RuntimePolicySpec } from '../../schema/runtime-policies.ts';
 import type { ScopeInput } from '../../schema/scopes.ts';
@@ -30,17 +30,21 @@ export interface GapScope {
 export const mayHaveGaps = (spec: RuntimePolicySpec) => spec.enabled && ENFORCEABLE_SECTIONS.some((s) => spec[s].enabled);
 
 /**
- * The tenant's clusters (by name), each with the distinct reports of its live instances, as one JSON value: a
- * subquery any statement can carry. Distinct reports are few per cluster (replicas and nodes report alike), so this
- * stays small where one row per node would not.
+ * The tenant's clusters some scope of `scopeRows` (a select of `global` and `spec` columns) reaches, each with the
+ * distinct reports of its live instances, as one JSON value: a subquery any statement can carry. Reach is decided
+ * here by LIKE, a mask's `*` as `%` with no escape character: masks hold only `[-a-z0-9.*]`, so it selects what
+ * `matchesMask` does (a stray `%` or `_` would only widen it), and `policyGaps` decides each policy's reach exactly.
+ * Distinct reports are few per cluster (replicas and nodes report alike), so this stays small where one row per
+ * node would not, and only reached clusters have their reports read.
  */
-export function clusterReportsSql(tenantId: string, now: Date): SQL<ClusterReports[]> {
-  const e = agentEnforcement;
+export function clusterReportsSql(tenantId: string, scopeRows: SQL, now: Date): SQL<ClusterReports[]> {
   const since = new Date(now.getTime() - ENFORCEMENT_LIVE_MS).toISOString();
-  const live = sql`(select coalesce(jsonb_agg(distinct jsonb_build_array(${e.component}, ${e.sections})), '[]'::jsonb) from ${e}
-    where ${e.tenantId} = ${tenantId} and ${e.clusterId} = ${clusters.id} and ${e.reportedAt} >= ${since})`;
-  return sql`(select coalesce(json_agg(json_build_object('id', ${clusters.id}, 'name', ${clusters.name}, 'live', ${live}) order by ${clusters.name}), '[]'::json)
-    from ${clusters} where ${eq(clusters.tenantId, tenantId)})`;
+  return sql`(select coalesce(json_agg(json_build_object('id', c.id, 'name', c.name, 'live', r.live) order by c.name), '[]'::json)
+    from ${clusters} c
+    cross join lateral (select coalesce(jsonb_agg(distinct jsonb_build_array(e.component, e.sections)), '[]'::jsonb) as live from ${agentEnforcement} e
+      where e.tenant_id = ${tenantId} and e.cluster_id = c.id and e.reported_at >= ${since}) r
+    where c.tenant_id = ${tenantId} and exists (select 1 from (${scopeRows}) s where s.global or exists (
+      select 1 from jsonb_array_elements(s.spec -> 'resources') x where x ->> 'type' <> 'registry' and c.name like replace(x ->> 'cluster', '*', '%') escape '')))`;
 }
 
 /**
@@ -69,15 +73,17 @@ export function policyGaps(policies: ReadonlyArray<{ id: string; spec: RuntimePo
 }
 
 /**
- * What `gapsOf` needs of stored policies, as one JSON value for the statement that reads them: the scopes they name
- * (from `rows`, the CTE holding the policies' rows) and the tenant's clusters with their reports.
+ * What `gapsOf` needs of stored policies, as one JSON value for the statement that reads them (`rows`, the CTE holding
+ * their rows): the scopes they name and the clusters those reach with their reports. Null when no row may have a gap
+ * (`mayHaveGaps`), so a page of disabled policies reads nothing more.
  */
-export function policyGapsSql(tenantId: string, rows: object, now: Date): SQL<{ scopes: GapScope[]; clusters: ClusterReports[] }> {
+export function policyGapsSql(tenantId: string, rows: object, now: Date): SQL<{ scopes: GapScope[]; clusters: ClusterReports[] } | null> {
   const named = sql`select (jsonb_array_elements_text(p.spec -> 'scopeIds'))::uuid from ${rows} p`;
-  return sql`json_build_object(
-    'scopes', (select coalesce(json_agg(json_build_object('id', s.id, 'global', s.global, 'spec', s.spec)), '[]'::json)
-      from ${scopes} s where s.tenant_id = ${tenantId} and s.id in (${named})),
-    'clusters', ${clusterReportsSql(tenantId, now)})`;
+  const scopeRows = sql`select s.id, s.global, s.spec from ${scopes} s where s.tenant_id = ${tenantId} and s.id in (${named})`;
+  const anySection = sql.join(ENFORCEABLE_SECTIONS.map((k) => sql`p.spec -> ${k}::text ->> 'enabled' = 'true'`), sql` or `);
+  return sql`case when exists (select 1 from ${rows} p where p.enabled and (${anySection})) then json_build_object(
+    'scopes', (select coalesce(json_agg(json_build_object('id', s.id, 'global', s.global, 'spec', s.spec)), '[]'::json) from (${scopeRows}) s),
+    'clusters', ${clusterReportsSql(tenantId, scopeRows, now)}) end`;
 }
 
 /** `policyGaps` from what `policyGapsSql` read. */

@@ -9,6 +9,15 @@ export function sqlState(err: unknown): string | undefined {
 
 export const isUniqueViolation = (err: unknown) => sqlState(err) === '23505';
 
+/** The table a database error names (drivers report it for constraint violations), if any. */
+export function errorTable(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const table = (e as { table?: unknown }).table;
+    if (typeof table === 'string' && table !== '') return table;
+  }
+  return undefined;
+}
+
 interface DriverError {
   code?: unknown;
   message?: unknown;

@@ -1,7 +1,7 @@
-import { and, asc, eq, getTableColumns, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, getTableName, gt, sql, type SQL } from 'drizzle-orm';
 import type { Principal } from '../auth/principal.ts';
 import type { Tx } from '../db/db.ts';
-import { isUniqueViolation } from '../db/errors.ts';
+import { errorTable, isUniqueViolation } from '../db/errors.ts';
 import { PalisadeError } from '../http/errors.ts';
 import type { Page } from '../http/pagination.ts';
 import { uuidv7 } from '../ids.ts';
@@ -9,10 +9,14 @@ import type { ObjectKind, ObjectRow } from './object-kind.ts';
 
 export const nameOf = (kind: ObjectKind, spec: unknown) => kind.nameOf?.(spec) ?? (spec as { name: string }).name;
 
-/** Turns a unique violation on the name into 409 naming the members it is made of. */
+/**
+ * Turns a unique violation on the kind's own table (its name) into 409 naming the members the name is made of; one
+ * on another table written in the same statement stays what it is.
+ */
 export function conflictOnDuplicate(kind: ObjectKind, name: string) {
   return (err: unknown): never => {
-    if (isUniqueViolation(err)) {
+    const table = errorTable(err);
+    if (isUniqueViolation(err) && (table === undefined || table === getTableName(kind.table))) {
       const article = /^[aeiou]/i.test(kind.noun) ? 'an' : 'a';
       const errors = (kind.namePointers ?? ['/name']).map((pointer) => ({ pointer, detail: 'already taken' }));
       throw new PalisadeError('conflict', `${article} ${kind.noun} named "${name}" already exists`, { cause: err, errors });

@@ -22,9 +22,12 @@ const TARGETS = { runtimeProfile: runtimeProfiles, signatureValidator: signature
  * - writes the policy's row, its reference rows (an update's old ones deleted: the CTEs share one snapshot, so the
  *   delete never sees the rows the insert adds) and its revision;
  * - reads the tenant's clusters with what their live agents report, for `notEnforcedIn`;
- * - and last, once every write and lock above has completed, takes the bundles' stale mark (`stale`, see compileLock).
+ * - and last, once every write and lock above has completed and every reference was found, takes the bundles' stale
+ *   mark (`stale`, see compileLock).
  * The checks run on what it returns; a failing one throws and the transaction rolls all of it back. Checking after
- * the write is what makes a create one round trip instead of five, at the price of an undone insert on a refusal.
+ * the write is what makes a create one round trip instead of five, at the price of an undone insert on a refusal,
+ * and of one order between refusals: a name already taken answers 409 even when references are wrong too (the
+ * insert fails before anything is returned to check).
  */
 export async function writeRuntimePolicy(
   ctx: WriteContext,
@@ -74,10 +77,18 @@ export async function writeRuntimePolicy(
   const previousGlobal = previous
     ? sql<boolean>`exists (select 1 from ${scopes} where ${and(eq(scopes.tenantId, tenant), eq(scopes.global, true), inArray(scopes.id, previous.spec.scopeIds))})`
     : sql<boolean>`false`;
-  const clusters = mayHaveGaps(spec) ? clusterReportsSql(tenant, now) : sql<ClusterReports[]>`'[]'::json`;
-  // Reading each write and lock to its end (count) before the mark orders them first, as compileLock asks.
-  const settled = sql.join([...writes, foundScopes, ...foundOthers.map(([, w]) => w)].map((w) => sql`(select count(*) from ${w}) >= 0`), sql` and `);
-  const marked = stale ? sql<boolean>`case when ${settled} then ${stale.sql} end` : sql<boolean>`${settled}`;
+  const clusters = mayHaveGaps(spec) ? clusterReportsSql(tenant, sql`select global, spec from ${foundScopes}`, now) : sql<ClusterReports[]>`'[]'::json`;
+  // Reading each write and lock to its end (count) before the mark orders them first, as compileLock asks. A reference
+  // not found skips the mark: the request is about to be refused, and must not wait for a compile to say so.
+  const settled = sql.join(
+    [
+      ...writes.map((w) => sql`(select count(*) from ${w}) >= 0`),
+      sql`(select count(*) from ${foundScopes}) = ${idsOf('scope').length}`,
+      ...foundOthers.map(([k, w]) => sql`(select count(*) from ${w}) = ${idsOf(k).length}`),
+    ],
+    sql` and `,
+  );
+  const marked = stale ? sql<boolean | null>`case when ${settled} then ${stale.sql} end` : sql<null>`null`;
 
   const select = tx
     .with(written, foundScopes, ...foundOthers.map(([, w]) => w), ...writes)
@@ -85,13 +96,15 @@ export async function writeRuntimePolicy(
     .from(written);
   const [result] = await select.catch(conflictOnDuplicate(kind, nameOf(kind, spec)));
   if (!result) throw new Error(`runtime policy ${id} was not written`);
-  if (stale) stale.done = true;
-  const { palisadeFound, palisadePreviousGlobal, palisadeClusters, palisadeMarked: _, ...row } = result as unknown as PolicyRow & {
+  const { palisadeFound, palisadePreviousGlobal, palisadeClusters, palisadeMarked, ...row } = result as unknown as PolicyRow & {
     palisadeFound: FoundReferences;
     palisadePreviousGlobal: boolean;
     palisadeClusters: ClusterReports[];
-    palisadeMarked: unknown;
+    palisadeMarked: boolean | null;
   };
+  // Skipped only when a reference is missing, which the check below refuses; should it ever accept such a write,
+  // the mark is still taken (the generic write path runs it on its own when `done` is false).
+  if (stale && palisadeMarked !== null) stale.done = true;
   if (palisadePreviousGlobal) requireGlobalScopeRight(principal);
   checkReferences(principal, refs, palisadeFound);
   const notEnforcedIn = policyGaps([{ id, spec }], palisadeFound.scope, palisadeClusters).get(id) ?? [];
