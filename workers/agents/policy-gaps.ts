@@ -79,11 +79,13 @@ export function policyGaps(policies: ReadonlyArray<{ id: string; spec: RuntimePo
  */
 export function policyGapsSql(tenantId: string, rows: object, now: Date): SQL<{ scopes: GapScope[]; clusters: ClusterReports[] } | null> {
   const named = sql`select (jsonb_array_elements_text(p.spec -> 'scopeIds'))::uuid from ${rows} p`;
-  const scopeRows = sql`select s.id, s.global, s.spec from ${scopes} s where s.tenant_id = ${tenantId} and s.id in (${named})`;
+  // Uncorrelated, so Postgres computes it once per statement, not once per cluster the reach test looks at.
+  const scopesJson = sql`(select coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'global', s.global, 'spec', s.spec)), '[]'::jsonb)
+    from ${scopes} s where s.tenant_id = ${tenantId} and s.id in (${named}))`;
+  const scopeRows = sql`select (v ->> 'global')::boolean as global, v -> 'spec' as spec from jsonb_array_elements(${scopesJson}) v`;
   const anySection = sql.join(ENFORCEABLE_SECTIONS.map((k) => sql`p.spec -> ${k}::text ->> 'enabled' = 'true'`), sql` or `);
   return sql`case when exists (select 1 from ${rows} p where p.enabled and (${anySection})) then json_build_object(
-    'scopes', (select coalesce(json_agg(json_build_object('id', s.id, 'global', s.global, 'spec', s.spec)), '[]'::json) from (${scopeRows}) s),
-    'clusters', ${clusterReportsSql(tenantId, scopeRows, now)}) end`;
+    'scopes', ${scopesJson}, 'clusters', ${clusterReportsSql(tenantId, scopeRows, now)}) end`;
 }
 
 /** `policyGaps` from what `policyGapsSql` read. */
