@@ -83,6 +83,27 @@ describe('palisade-agent evaluate', { timeout: 60_000 }, () => {
     expect(deleted.stdout).toMatch(/^delete\.yaml#0\s+Pod\s+shop\s+leaving\s+allowed \(operation DELETE is not evaluated\)$/m);
   });
 
+  it('reads a pod alike as JSON (parsed as JSON), as YAML flow and as block YAML; a duplicate key takes the last value in both', async () => {
+    const pod = badPod('same');
+    const flow = JSON.stringify(pod).replace(/"(\w+)":/g, '$1: ');
+    // The same document with `privileged` given twice, the last one false (as the API server's decoder reads it).
+    const duplicated = JSON.stringify(pod).replace('"privileged":true', '"privileged":true,"privileged":false');
+    await writeFile(join(dir, 'same.json'), JSON.stringify(pod));
+    await writeFile(join(dir, 'same-flow.yaml'), flow);
+    await writeFile(join(dir, 'same-block.yaml'), `# a comment\n${flow}\n`);
+    await writeFile(join(dir, 'dup.json'), duplicated);
+    await writeFile(join(dir, 'dup.yaml'), `# a comment\n${duplicated}\n`);
+    const out = await run(...signed, '--output', 'json', 'same.json', 'same-flow.yaml', 'same-block.yaml', 'dup.json', 'dup.yaml');
+    expect(out.stderr).toBe('');
+    const { results } = JSON.parse(out.stdout);
+    const checks = (r: any) => r.findings.map((f: any) => f.check).sort();
+    expect(results.map((r: any) => r.source)).toEqual(['same.json#0', 'same-flow.yaml#0', 'same-block.yaml#0', 'dup.json#0', 'dup.yaml#0']);
+    expect(new Set(results.slice(0, 3).map((r: any) => JSON.stringify(checks(r)))).size).toBe(1);
+    expect(checks(results[0])).toContain('limitContainerPrivileges.baseline.privileged');
+    expect(checks(results[3])).toEqual(checks(results[4]));
+    expect(checks(results[3])).not.toContain('limitContainerPrivileges.baseline.privileged');
+  });
+
   it('reads standard input (-), and --cluster selects the policies scoped to it', async () => {
     const yaml = JSON.stringify(review(badPod('piped')));
     const piped = await cliWithStdin(dir, yaml, 'evaluate', ...signed, '--output', 'json', '-');

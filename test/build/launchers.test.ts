@@ -44,6 +44,8 @@ describe('palisade-agent through its bin', () => {
     const again = await start(['--version'], env).done;
     expect(loadedFrom(again.stderr, 'agent')).toBe(join(dist, 'agent', built.id));
     expect(readStampIn(dist, 'agent').builtAt).toBe(built.builtAt);
+    // V8's code cache of what the runs compiled, beside the builds (build/launch.mjs COMPILE_CACHE).
+    expect(readdirSync(join(dist, '.compile-cache'), { recursive: true }).length).toBeGreaterThan(0);
 
     // As if main.ts had been edited since: its recorded time and hash no longer match the file.
     const stale: Stamp = { ...built, files: { ...built.files, 'agent-sdk/src/cli/main.ts': [1, built.files['agent-sdk/src/cli/main.ts']![1], 'edited'] } };

@@ -1,4 +1,3 @@
-import { parseAllDocuments } from 'yaml';
 import { AgentFileError, readAgentFile } from '../node/agent-files.ts';
 import { EVALUATED_OPERATIONS, isAdmissionReview, MalformedReviewError, parseAdmissionReview } from '../webhook/review.ts';
 import { UsageError } from './args.ts';
@@ -45,18 +44,43 @@ function objectsOf(value: Record<string, unknown>, where: string): Array<Omit<In
   return [{ object: isRecord(request.oldObject) ? request.oldObject : stub, ...namespace, skip: `operation ${request.operation} is not evaluated` }];
 }
 
+/** One JSON object, when the whole text is one; undefined for anything else (YAML, several documents, bad JSON). */
+function asJsonObject(text: string): unknown[] | undefined {
+  if (!/^\s*\{/.test(text)) return undefined;
+  try {
+    return [JSON.parse(text)];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The documents of one input's text, as values. JSON is YAML, and a text that is one JSON object reads the same
+ * through `JSON.parse` (duplicate keys: the last wins in both), which is what a JSON input gets: the YAML parser, and
+ * the loading of its module, cost a one-pod `evaluate` about a tenth of its run.
+ */
+async function documentsOf(text: string, name: string): Promise<unknown[]> {
+  const json = asJsonObject(text);
+  if (json) return json;
+  const yaml = await import('yaml');
+  // In the build (esbuild), this CommonJS package arrives as the namespace's `default`.
+  const { parseAllDocuments } = 'parseAllDocuments' in yaml ? yaml : (yaml as unknown as { default: typeof yaml }).default;
+  const docs = parseAllDocuments(text, { uniqueKeys: false });
+  return (Array.isArray(docs) ? docs : [docs]).map((doc, i) => {
+    const error = doc.errors[0];
+    if (error) throw new AgentFileError(name, `document ${i + 1}: not YAML or JSON: ${error.message.split('\n')[0]}`);
+    return doc.toJS({ maxAliasCount: 100 });
+  });
+}
+
 /**
  * The objects in one input's text: YAML or JSON, several documents, `kind: List` (or `PodList`, ...) flattened,
  * AdmissionReviews reduced to their request. Empty documents are skipped. Errors name the input and the document.
  */
-export function parseInput(text: string, name: string): InputObject[] {
+export async function parseInput(text: string, name: string): Promise<InputObject[]> {
   const out: InputObject[] = [];
-  const docs = parseAllDocuments(text, { uniqueKeys: false });
-  for (const [i, doc] of (Array.isArray(docs) ? docs : [docs]).entries()) {
+  for (const [i, value] of (await documentsOf(text, name)).entries()) {
     const where = `document ${i + 1}`;
-    const error = doc.errors[0];
-    if (error) throw new AgentFileError(name, `${where}: not YAML or JSON: ${error.message.split('\n')[0]}`);
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) continue;
     if (!isRecord(value)) throw new AgentFileError(name, `${where}: not a Kubernetes object (a ${Array.isArray(value) ? 'list' : typeof value})`);
     if (typeof value.kind !== 'string') throw new AgentFileError(name, `${where}: has no "kind"`);
@@ -76,7 +100,7 @@ export async function readInputs(paths: string[], readStdin: () => Promise<strin
   const out: InputObject[] = [];
   for (const path of paths) {
     const name = path === '-' ? 'stdin' : path;
-    const objects = parseInput(path === '-' ? await readStdin() : await readAgentFile(path), name);
+    const objects = await parseInput(path === '-' ? await readStdin() : await readAgentFile(path), name);
     if (objects.length === 0) throw new AgentFileError(name, 'holds no Kubernetes object');
     out.push(...objects);
   }
