@@ -11,7 +11,7 @@
 // few hundred stat calls.
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { extname, join, relative, resolve, sep } from 'node:path';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -116,6 +116,21 @@ function projectFiles(files, outDir) {
   };
 }
 
+/**
+ * zod re-exports every locale (`z.locales` and `z.core.locales`, 64 of them, most of the 0.7 MB zod chunk) although
+ * only English is configured and nothing here names another: the build sees those namespaces as English alone, so a
+ * start does not load the other 63.
+ */
+const zodEnglishOnly = {
+  name: 'palisade-zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic[\\/]external|core[\\/]index)\.js$/.test(args.importer) ? { path: join(dirname(args.importer), '..', 'locales', 'en.js'), namespace: 'zod-locales' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({ contents: `export { default as en } from ${JSON.stringify(args.path)};`, loader: 'js', resolveDir: dirname(args.path) }));
+  },
+};
+
 /** Builds `target`; returns its new stamp. Throws when esbuild is not installed (a production install) or fails. */
 export async function build(target) {
   const spec = TARGETS[target];
@@ -148,12 +163,13 @@ export async function build(target) {
       sourcemap: 'linked',
       metafile: true,
       logLevel: 'silent',
-      plugins: [projectFiles(files, join(parent, 'id'))], // the final directory's depth: dist/<target>/<id>
+      plugins: [zodEnglishOnly, projectFiles(files, join(parent, 'id'))], // the final directory's depth: dist/<target>/<id>
     });
     const packages = {};
     for (const input of Object.keys(result.metafile.inputs)) {
       if (!input.includes('node_modules/')) continue;
-      const [manifest, version] = packageOf(input);
+      // A module a plugin made (`zod-locales:/…/en.js`) is named after its namespace, then its file.
+      const [manifest, version] = packageOf(relative(ROOT, input.replace(/^[a-z-]+:/, '')));
       packages[manifest] = version;
     }
     const sorted = (o) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
