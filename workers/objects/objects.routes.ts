@@ -9,7 +9,7 @@ import { notFound, PalisadeError } from '../http/errors.ts';
 import { encodeCursor, parsePage } from '../http/pagination.ts';
 import { applyMergePatch } from './merge-patch.ts';
 import type { ObjectKind, ObjectRow, WriteContext } from './object-kind.ts';
-import { deleteObject, getObject, getObjectWithExtras, insertObject, listObjects, updateObject, type Folded } from './objects.store.ts';
+import { deleteObject, getObject, insertObject, readObject, listObjects, updateObject, type Folded } from './objects.store.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MERGE_PATCH = /^application\/(?:merge-patch\+)?json\s*(?:;|$)/i;
@@ -52,11 +52,16 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
   const view = requireRight(kind.rights.view);
   const manage = requireRight(kind.rights.manage);
 
-  async function load(c: Context<AppEnv>, ctx: WriteContext, lock?: 'update'): Promise<ObjectRow> {
+  /** The row the path's id names, when it is one the caller may see; 404 otherwise (also for an id that is no UUID). */
+  async function found<T extends { row?: ObjectRow }>(c: Context<AppEnv>, principal: WriteContext['principal'], read: (id: string) => Promise<T>): Promise<T & { row: ObjectRow }> {
     const id = c.req.param('id') ?? '';
-    const row = UUID.test(id) ? await getObject(ctx.tx, ctx.principal.tenantId, kind, id, lock) : undefined;
-    if (!row || kind.hidden?.(ctx.principal, row)) throw notFound(`${kind.noun} ${id}`);
-    return row;
+    const result = UUID.test(id) ? await read(id) : undefined;
+    if (!result?.row || kind.hidden?.(principal, result.row)) throw notFound(`${kind.noun} ${id}`);
+    return result as T & { row: ObjectRow };
+  }
+
+  async function load(c: Context<AppEnv>, ctx: WriteContext, lock?: 'update'): Promise<ObjectRow> {
+    return (await found(c, ctx.principal, async (id) => ({ row: await getObject(ctx.tx, ctx.principal.tenantId, kind, id, lock) }))).row;
   }
 
   /**
@@ -82,7 +87,6 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
    * hook is handed the mark instead, to fold into its own last write.
    */
   const foldUnless = (after: unknown, stale: Folded | undefined) => (after ? undefined : stale);
-
 
   /** The kind's extras as SQL over the CTE of the rows read, when it has any. */
   const extrasSql = (principal: WriteContext['principal']) => {
@@ -141,10 +145,7 @@ export function registerObjectRoutes(app: Hono<AppEnv>, kind: ObjectKind): void 
   app.get(`${path}/:id`, view, async (c) => {
     const principal = c.get('principal');
     const extras = extrasSql(principal);
-    if (!extras) return respond(c, kind, await inTenant(c.get('db'), principal.tenantId, (tx) => load(c, { tx, principal })));
-    const id = c.req.param('id');
-    const { row, extras: value } = UUID.test(id) ? await inTenant(c.get('db'), principal.tenantId, (tx) => getObjectWithExtras(tx, principal.tenantId, kind, id, extras)) : {};
-    if (!row || kind.hidden?.(principal, row)) throw notFound(`${kind.noun} ${id}`);
+    const { row, value } = await found(c, principal, (id) => inTenant(c.get('db'), principal.tenantId, (tx) => readObject(tx, principal.tenantId, kind, id, extras)));
     return respond(c, kind, row, 200, kind.extras?.of(principal, [row], value).get(row.id));
   });
 

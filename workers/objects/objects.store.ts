@@ -84,17 +84,20 @@ async function withExtras(tx: Tx, kind: ObjectKind, query: PromiseLike<unknown>,
   return { rows: rows.map(({ palisadeExtras: _, ...row }) => row as ObjectRow), extras: rows[0]?.palisadeExtras };
 }
 
-/** One object and `extras` of it, in one statement. */
-export async function getObjectWithExtras(tx: Tx, tenantId: string, kind: ObjectKind, id: string, extras: (rows: object) => SQL): Promise<{ row?: ObjectRow; extras?: unknown }> {
-  const query = tx.select().from(kind.table).where(and(eq(kind.table.tenantId, tenantId), eq(kind.table.id, id)));
-  const { rows, extras: value } = await withExtras(tx, kind, query, extras);
-  return { row: rows[0], extras: value };
-}
+const byId = (tx: Tx, tenantId: string, kind: ObjectKind, id: string) => tx.select().from(kind.table).where(and(eq(kind.table.tenantId, tenantId), eq(kind.table.id, id)));
 
+/** Reads one object; `lock` locks it so that concurrent writers and reference checks serialize. */
 export async function getObject(tx: Tx, tenantId: string, kind: ObjectKind, id: string, lock?: 'update' | 'share'): Promise<ObjectRow | undefined> {
-  const query = tx.select().from(kind.table).where(and(eq(kind.table.tenantId, tenantId), eq(kind.table.id, id)));
+  const query = byId(tx, tenantId, kind, id);
   const rows = (await (lock === 'update' ? query.for('update') : lock === 'share' ? query.for('share') : query)) as ObjectRow[];
   return rows[0];
+}
+
+/** Reads one object and, when the kind has them, its `extras` computed from it in the same statement (`value`). */
+export async function readObject(tx: Tx, tenantId: string, kind: ObjectKind, id: string, extras?: (rows: object) => SQL): Promise<{ row?: ObjectRow; value?: unknown }> {
+  if (!extras) return { row: await getObject(tx, tenantId, kind, id) };
+  const { rows, extras: value } = await withExtras(tx, kind, byId(tx, tenantId, kind, id), extras);
+  return { row: rows[0], value };
 }
 
 /** The insert of a new object's row, returning it, not yet run (to run alone, or inside a statement that does more). */

@@ -1,7 +1,7 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import { exclusionProblems, PolicyMode, RuntimePolicy, RuntimePolicyInput, type RuntimePolicySpec } from '../../schema/runtime-policies.ts';
-import { runtimePolicies, scopes } from '../../schema/tables/index.ts';
+import { runtimePolicies } from '../../schema/tables/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireRight } from '../auth/principal.ts';
 import { inTenant } from '../db/db.ts';
@@ -10,17 +10,14 @@ import { encodeCursor, parsePage } from '../http/pagination.ts';
 import { booleanFilter, enumFilter, nameFilter, specContains, UUID_PATTERN, uuidParameter } from '../objects/filters.ts';
 import type { ObjectKind, ObjectRow, WriteContext } from '../objects/object-kind.ts';
 import { registerObjectRoutes } from '../objects/objects.routes.ts';
-import { requireGlobalScopeRight } from './policy-checks.ts';
+import { onGlobalScopeSql, requireGlobalScopeRight } from './policy-checks.ts';
 import { writeRuntimePolicy } from './policy-write.ts';
 import { listRevisions, recordRevision } from './revisions.store.ts';
 import { gapsOf, policyGapsSql } from '../agents/policy-gaps.ts';
 
 async function usesGlobalScope(ctx: WriteContext, row: ObjectRow<RuntimePolicySpec>): Promise<boolean> {
-  const found = await ctx.tx
-    .select({ id: scopes.id })
-    .from(scopes)
-    .where(and(eq(scopes.tenantId, ctx.principal.tenantId), eq(scopes.global, true), inArray(scopes.id, row.spec.scopeIds)));
-  return found.length > 0;
+  const result = (await ctx.tx.execute(sql`select ${onGlobalScopeSql(ctx.principal.tenantId, row.spec.scopeIds)} as global`)) as unknown as { rows: Array<{ global: boolean }> };
+  return result.rows[0]!.global;
 }
 
 export const runtimePolicyKind: ObjectKind<typeof RuntimePolicyInput> = {

@@ -1,6 +1,8 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { FieldError } from '../../schema/problem.ts';
 import type { RuntimePolicySpec } from '../../schema/runtime-policies.ts';
 import { scopeCoversWorkloads, type ScopeInput } from '../../schema/scopes.ts';
+import { scopes } from '../../schema/tables/index.ts';
 import { PalisadeError } from '../http/errors.ts';
 import type { WriteContext } from '../objects/object-kind.ts';
 import type { ReferenceKind } from './policy-references.ts';
@@ -58,6 +60,10 @@ export function checkReferences(principal: WriteContext['principal'], refs: read
   if (errors.length > 0) throw new PalisadeError('unprocessable_references', 'the policy references objects that do not exist or cannot be used', { errors });
   if (usesGlobal) requireGlobalScopeRight(principal);
 }
+
+/** Whether any of `scopeIds` is the tenant's global scope, as SQL (to read alone, or inside a statement that does more). */
+export const onGlobalScopeSql = (tenantId: string, scopeIds: readonly string[]) =>
+  sql<boolean>`exists (select 1 from ${scopes} where ${and(eq(scopes.tenantId, tenantId), eq(scopes.global, true), inArray(scopes.id, [...scopeIds]))})`;
 
 /** KCS: a policy on the global scope may be changed only by someone who may view global scopes. */
 export function requireGlobalScopeRight(principal: WriteContext['principal']): void {

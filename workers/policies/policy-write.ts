@@ -5,7 +5,7 @@ import { clusterReportsSql, mayHaveGaps, policyGaps, type ClusterReports, type N
 import { uuidv7 } from '../ids.ts';
 import type { ObjectKind, ObjectRow, WriteContext } from '../objects/object-kind.ts';
 import { conflictOnDuplicate, nameOf, objectInsert, objectUpdate, rowColumns, type Folded } from '../objects/objects.store.ts';
-import { checkReferences, referencesOf, requireGlobalScopeRight, type FoundReferences } from './policy-checks.ts';
+import { checkReferences, onGlobalScopeSql, referencesOf, requireGlobalScopeRight, type FoundReferences } from './policy-checks.ts';
 import type { ReferenceKind } from './policy-references.ts';
 import { revisionInsert } from './revisions.store.ts';
 
@@ -74,9 +74,7 @@ export async function writeRuntimePolicy(
     foundOthers.map(([k, w]) => sql`${k}::text, (select coalesce(json_agg(${w}.id), '[]'::json) from ${w})`),
     sql`, `,
   )})`;
-  const previousGlobal = previous
-    ? sql<boolean>`exists (select 1 from ${scopes} where ${and(eq(scopes.tenantId, tenant), eq(scopes.global, true), inArray(scopes.id, previous.spec.scopeIds))})`
-    : sql<boolean>`false`;
+  const previousGlobal = previous ? onGlobalScopeSql(tenant, previous.spec.scopeIds) : sql<boolean>`false`;
   const clusters = mayHaveGaps(spec) ? clusterReportsSql(tenant, sql`select global, spec from ${foundScopes}`, now) : sql<ClusterReports[]>`'[]'::json`;
   // Reading each write and lock to its end (count) before the mark orders them first, as compileLock asks. A reference
   // not found skips the mark: the request is about to be refused, and must not wait for a compile to say so.
