@@ -11,12 +11,12 @@
 // few hundred stat calls.
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { dirname, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** Where builds go: dist/ (PALISADE_DIST elsewhere, for the tests). */
-export const DIST = process.env.PALISADE_DIST ? resolve(process.env.PALISADE_DIST) : join(ROOT, 'dist');
+export { DIST } from './dist.mjs';
+import { DIST } from './dist.mjs';
 
 /**
  * What each target compiles. Packages stay external when they load files beside their own code (PGlite's and

@@ -2,18 +2,10 @@
 // their code: the build in dist/ when it is current, else a fresh build, else, where no build can be made (esbuild not
 // installed, a read-only file system), the TypeScript sources through tsx. Never a stale build: a source edited since
 // the last build is rebuilt before it runs (about 0.2-0.5 s, once).
-import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import { DIST, ensureCurrent, ROOT, TARGETS } from './build.mjs';
-
-/**
- * V8's code cache of the modules a launcher loads, kept in dist/ (not in a shared temporary directory, where another
- * user could plant code): a start after the first skips most of compiling them. The launchers enable it before they
- * import this file, so it covers it too; `load` enables it for processes that did not (worker threads). Where it
- * cannot be written (a read-only image), Node reports that to no one and runs on without it.
- */
-export const COMPILE_CACHE = join(DIST, '.compile-cache');
+import { ensureCurrent, ROOT, TARGETS } from './build.mjs';
+import { useCompileCache } from './dist.mjs';
 
 /**
  * Imports entry `entry` of `target` (see `TARGETS` in build.mjs): `load('agent')` is agent-sdk/src/cli/main.ts as
@@ -25,7 +17,7 @@ export async function load(target, entry = Object.keys(TARGETS[target].entries)[
   // For the tests and for anyone wondering what runs: which code this process loaded.
   if (process.env.PALISADE_BUILD_DEBUG) console.error(`palisade: ${target}/${entry} from ${dir ?? 'the sources (tsx)'}`);
   if (dir !== undefined) {
-    nodeModule.enableCompileCache?.(COMPILE_CACHE);
+    useCompileCache();
     return import(pathToFileURL(join(dir, `${entry}.mjs`)).href);
   }
   const { register } = await import('tsx/esm/api');
