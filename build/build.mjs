@@ -11,7 +11,7 @@
 // few hundred stat calls.
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, extname, join, relative, sep } from 'node:path';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -168,8 +168,9 @@ export async function build(target) {
     const packages = {};
     for (const input of Object.keys(result.metafile.inputs)) {
       if (!input.includes('node_modules/')) continue;
-      // A module a plugin made (`zod-locales:/…/en.js`) is named after its namespace, then its file.
-      const [manifest, version] = packageOf(relative(ROOT, input.replace(/^[a-z-]+:/, '')));
+      // Inputs are named relative to absWorkingDir (ROOT), never to the cwd, which may be anywhere; a module a plugin
+      // made (`zod-locales:/…/en.js`) is named after its namespace, then its absolute path.
+      const [manifest, version] = packageOf(relative(ROOT, resolve(ROOT, input.replace(/^[a-z-]+:/, ''))));
       packages[manifest] = version;
     }
     const sorted = (o) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DIST, isCurrent, readStamp, type Stamp } from '../../build/build.mjs';
 import { killStarted, start } from '../../agent-sdk/test/support/cli.ts';
@@ -13,6 +15,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'palisade-launch-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 afterEach(killStarted);
 
+const execFileAsync = promisify(execFile);
+const BIN = join(import.meta.dirname, '../../agent-sdk/bin/palisade-agent.mjs');
 const DEBUG = { PALISADE_BUILD_DEBUG: '1' };
 const loadedFrom = (stderr: string, target: string) => new RegExp(`^palisade: ${target}/\\w+ from (.*)$`, 'm').exec(stderr)?.[1];
 const readStampIn = (dist: string, target: string) => JSON.parse(readFileSync(join(dist, target, 'stamp.json'), 'utf8')) as Stamp;
@@ -57,6 +61,14 @@ describe('palisade-agent through its bin', () => {
     expect(fresh.files['agent-sdk/src/cli/main.ts']).toEqual(built.files['agent-sdk/src/cli/main.ts']);
     expect(isCurrent(fresh)).toBe(true);
   });
+
+  it('builds from any working directory (the build names its inputs from the repository, never from the cwd)', async () => {
+    const dist = join(scratch, 'elsewhere');
+    const run = await execFileAsync(process.execPath, [BIN, '--version'], { cwd: scratch, env: { ...process.env, ...DEBUG, PALISADE_DIST: dist } });
+    expect(run.stdout).toBe('0.1.0\n');
+    expect(run.stderr).not.toContain('from the TypeScript sources');
+    expect(loadedFrom(run.stderr, 'agent')).toBe(join(dist, 'agent', readStampIn(dist, 'agent').id));
+  }, 120_000);
 
   it('starts at once on an empty dist/ build it whole, once per content, and all run', async () => {
     const dist = join(scratch, 'race');
