@@ -9,9 +9,9 @@
 // is replaced atomically. The stamp records every project file compiled (mtime, size, hash of the exact text
 // compiled) and the version of every package bundled, so `launch.mjs` tells a current build from a stale one with a
 // few hundred stat calls.
-import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -32,7 +32,10 @@ export const TARGETS = {
 /** Files that shape the output without being compiled: a change to any of them makes a build stale too. */
 const CONFIG_FILES = ['build/build.mjs', 'tsconfig.json', 'package.json', 'agent-sdk/package.json'];
 
-const sha = (text) => createHash('sha256').update(text).digest('hex').slice(0, 32);
+// node:crypto when first needed: a start whose build is current (the usual one) hashes nothing, and importing it costs
+// about 3 ms of the agent's start.
+const crypto = () => createRequire(import.meta.url)('node:crypto');
+const sha = (text) => crypto().createHash('sha256').update(text).digest('hex').slice(0, 32);
 const posix = (path) => path.split(sep).join('/');
 
 /** stamp.json of `target`, or undefined when it has never been built. */
@@ -137,7 +140,7 @@ export async function build(target) {
   if (!spec) throw new Error(`unknown build target "${target}" (one of ${Object.keys(TARGETS).join(', ')})`);
   const { build: esbuild } = await import('esbuild');
   const parent = join(DIST, target);
-  const tmp = join(parent, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = join(parent, `.tmp-${process.pid}-${crypto().randomBytes(4).toString('hex')}`);
   const files = {};
   const startedMs = Date.now();
   for (const file of CONFIG_FILES) {
@@ -182,7 +185,7 @@ export async function build(target) {
       // Another start built the same sources meanwhile (ENOTEMPTY, EEXIST): theirs is as good as ours.
       if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
     }
-    const stampTmp = join(parent, `.stamp-${process.pid}-${randomBytes(4).toString('hex')}.json`);
+    const stampTmp = join(parent, `.stamp-${process.pid}-${crypto().randomBytes(4).toString('hex')}.json`);
     writeFileSync(stampTmp, `${JSON.stringify(stamp, null, 1)}\n`);
     renameSync(stampTmp, join(parent, 'stamp.json'));
     prune(parent, id);

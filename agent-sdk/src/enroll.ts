@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { JWKS } from './bundle/jws.ts';
-import { TrustAnchor } from './config.ts';
+import { TrustAnchor } from './trust-anchor.ts';
 import { callJson } from './json-call.ts';
 
 const EnrollResponse = z.object({

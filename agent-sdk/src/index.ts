@@ -30,7 +30,8 @@ export { backoffDelay, pollDelay, DEFAULT_TIMING, type PollTiming } from './bund
 
 // Enrollment, configuration, summaries.
 export { enroll, rotateCredential, type Enrollment, type RotatedCredential } from './enroll.ts';
-export { AgentConfig, TrustAnchor, parseTrustAnchor } from './config.ts';
+export { AgentConfig } from './config.ts';
+export { TrustAnchor, parseTrustAnchor } from './trust-anchor.ts';
 export { summarizeBundle, formatSummary, type BundleSummary } from './bundle/summary.ts';
 export { AGENT_VERSION } from './version.ts';
 

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { BundleVerificationError } from './bundle/errors.ts';
 import { ControlPlaneError, endpoint, readLimited, responseError, withDeadline } from './bundle/http.ts';
-import { formatIssues } from './config.ts';
+import { formatIssues } from './format-issues.ts';
 
 export interface JsonCall<T> {
   /** Control plane base URL. */

@@ -12,7 +12,8 @@ export * from './index.ts';
 export { FileBundleStore, STATE_FILES } from './bundle/store.ts';
 export { writeFileAtomic, type AtomicWriteHooks } from './node/atomic-write.ts';
 export { FileTrustStore } from './node/trust-file.ts';
-export { AgentFileError, loadAgentFiles, readTrustFile, writeEnrollment, type AgentFiles } from './node/agent-files.ts';
+export { AgentFileError } from './node/agent-file.ts';
+export { loadAgentFiles, readTrustFile, writeEnrollment, type AgentFiles } from './node/agent-files.ts';
 
 // Audit events: the durable on-disk spool, the shipper to the control plane, and both together.
 export { AuditPipeline, type AuditPipelineOptions } from './audit/pipeline.ts';

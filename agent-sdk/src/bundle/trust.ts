@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import { TrustAnchor } from '../config.ts';
+import { TrustAnchor } from '../trust-anchor.ts';
 import { callJson } from '../json-call.ts';
 import { ControlPlaneError } from './http.ts';
 import type { JWKS } from './jws.ts';

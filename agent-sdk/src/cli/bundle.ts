@@ -3,7 +3,8 @@ import { formatSummary, summarizeBundle } from '../bundle/summary.ts';
 import { BundleVerificationError } from '../bundle/errors.ts';
 import { STATE_FILES } from '../bundle/store.ts';
 import { DEFAULT_MAX_BUNDLE_BYTES, verifyBundle, type VerifiedBundle } from '../bundle/verify.ts';
-import { AgentFileError, loadAgentFiles, readAgentFile, readTrustFile, type AgentFiles } from '../node/agent-files.ts';
+import { loadAgentFiles, readTrustFile, type AgentFiles } from '../node/agent-files.ts';
+import { AgentFileError, readAgentFile } from '../node/agent-file.ts';
 import { agentClient } from './agent-client.ts';
 import { EXIT, optional, parse, required, UsageError } from './args.ts';
 

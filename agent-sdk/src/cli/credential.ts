@@ -1,5 +1,6 @@
 import { rotateCredential } from '../enroll.ts';
-import { AgentFileError, loadAgentFiles } from '../node/agent-files.ts';
+import { loadAgentFiles } from '../node/agent-files.ts';
+import { AgentFileError } from '../node/agent-file.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
 import { EXIT, parse, required } from './args.ts';
 

@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import { BundleContentV1 } from '../../../schema/bundle.ts';
 import { BundleVerificationError } from '../bundle/errors.ts';
 import { DEFAULT_MAX_BUNDLE_BYTES, verifyBundle } from '../bundle/verify.ts';
-import { formatIssues } from '../config.ts';
-import { AgentFileError, loadAgentFiles, readAgentFile, readTrustFile } from '../node/agent-files.ts';
+import { formatIssues } from '../format-issues.ts';
+import { AgentFileError, readAgentFile } from '../node/agent-file.ts';
 import { UsageError } from './args.ts';
 
 export interface EvaluationBundle {
@@ -54,6 +54,8 @@ export async function loadEvaluationBundle(source: BundleSource): Promise<Evalua
     if (!source.insecureUnsigned) throw new AgentFileError(file, 'is unsigned bundle content (JSON); pass --insecure-unsigned to evaluate it without verification');
     return unsigned(file, text);
   }
+  // The configuration's schemas (the whole agent's settings) are loaded only here: unsigned content needs none.
+  const { loadAgentFiles, readTrustFile } = await import('../node/agent-files.ts');
   const configured = source.configFile === undefined ? undefined : await loadAgentFiles(source.configFile);
   if (source.trustFile === undefined && configured === undefined) throw new UsageError(`--trust JWKS (or --config FILE) is needed to verify the signed bundle ${file}`);
   const trust = source.trustFile !== undefined ? await readTrustFile(resolve(source.trustFile)) : configured!.trust;

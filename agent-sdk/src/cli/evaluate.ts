@@ -1,8 +1,7 @@
 import { compiledBundle } from '../engine/compiled/index.ts';
 import { extractWorkload, type SignatureFacts } from '../engine/index.ts';
 import type { SignatureStage } from '../signatures/stage.ts';
-import { RegistryAccessConfig } from '../config.ts';
-import { AgentFileError } from '../node/agent-files.ts';
+import { AgentFileError } from '../node/agent-file.ts';
 import { EXIT, optional, parse, required, UsageError } from './args.ts';
 import { loadEvaluationBundle, type EvaluationBundle } from './evaluate-bundle.ts';
 import { formatJson, formatTable, type EvaluationResult } from './evaluate-output.ts';
@@ -56,7 +55,7 @@ async function signaturesOf(stage: SignatureStage | undefined, bundle: Evaluatio
  * command would otherwise load on every run.
  */
 async function signatureStageFor(values: { 'plain-http'?: string[]; 'registry-config'?: string }): Promise<SignatureStage> {
-  const [{ verifierFromConfig }, { signatureStage }] = await Promise.all([import('../signatures/from-config.ts'), import('../signatures/stage.ts')]);
+  const [{ verifierFromConfig }, { signatureStage }, { RegistryAccessConfig }] = await Promise.all([import('../signatures/from-config.ts'), import('../signatures/stage.ts'), import('../config.ts')]);
   return signatureStage(await verifierFromConfig({ ...RegistryAccessConfig.parse({ plainHttp: values['plain-http'] ?? [] }), ...(values['registry-config'] !== undefined ? { dockerConfigFile: values['registry-config'] } : {}) }, process.cwd()));
 }
 

@@ -1,4 +1,4 @@
-import { AgentFileError, readAgentFile } from '../node/agent-files.ts';
+import { AgentFileError, readAgentFile } from '../node/agent-file.ts';
 import { EVALUATED_OPERATIONS, isAdmissionReview, MalformedReviewError, parseAdmissionReview } from '../webhook/review.ts';
 import { UsageError } from './args.ts';
 

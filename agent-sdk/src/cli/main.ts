@@ -1,6 +1,6 @@
 import { BundleVerificationError } from '../bundle/errors.ts';
 import { ControlPlaneError } from '../bundle/http.ts';
-import { AgentFileError } from '../node/agent-files.ts';
+import { AgentFileError } from '../node/agent-file.ts';
 import { AGENT_VERSION } from '../version.ts';
 import { EXIT, USAGE, UsageError } from './args.ts';
 import { COMMAND_HELP, commandHelp } from './help.ts';

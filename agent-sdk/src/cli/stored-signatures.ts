@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import type { FileSignature } from '../../../schema/file-signatures.ts';
 import { BundleVerificationError } from '../bundle/errors.ts';
-import { AgentFileError, loadAgentFiles, readAgentFile } from '../node/agent-files.ts';
+import { loadAgentFiles } from '../node/agent-files.ts';
+import { AgentFileError, readAgentFile } from '../node/agent-file.ts';
 import { SIGNATURE_FILES } from '../signature-sets/store.ts';
 import { scannerSignatures } from '../signature-sets/scanner-index.ts';
 import { verifySignatureSet } from '../signature-sets/verify.ts';

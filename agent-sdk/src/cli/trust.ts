@@ -1,5 +1,6 @@
 import { TrustPersistError } from '../bundle/trust-keeper.ts';
-import { AgentFileError, loadAgentFiles } from '../node/agent-files.ts';
+import { loadAgentFiles } from '../node/agent-files.ts';
+import { AgentFileError } from '../node/agent-file.ts';
 import { agentClient } from './agent-client.ts';
 import { EXIT, parse, required } from './args.ts';
 

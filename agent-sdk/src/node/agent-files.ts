@@ -1,28 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { JWKS } from '../bundle/jws.ts';
-import { AgentConfig, formatIssues, parseTrustAnchor } from '../config.ts';
+import { AgentConfig } from '../config.ts';
+import { formatIssues } from '../format-issues.ts';
+import { parseTrustAnchor } from '../trust-anchor.ts';
 import type { Enrollment } from '../enroll.ts';
+import { AgentFileError, readAgentFile, readJsonFile } from './agent-file.ts';
 import { writeFileAtomic } from './atomic-write.ts';
-
-/**
- * A configuration, credential or trust file that is missing or unusable. The message names the file.
- *
- * @example
- * ```ts
- * try {
- *   await loadAgentFiles(path);
- * } catch (err) {
- *   if (err instanceof AgentFileError) console.error(err.message); // "/etc/palisade/config.json: no such file"
- * }
- * ```
- */
-export class AgentFileError extends Error {
-  override readonly name = 'AgentFileError';
-  constructor(readonly file: string, problem: string, options?: { cause?: unknown }) {
-    super(`${file}: ${problem}`, options);
-  }
-}
 
 /** Everything the agent needs to run, loaded from `config.json` and the files it names. */
 export interface AgentFiles {
@@ -33,25 +16,6 @@ export interface AgentFiles {
   stateDir: string;
   credentialFile: string;
   trustFile: string;
-}
-
-/** Reads a file, turning "missing" and "unreadable" into an `AgentFileError` naming it. */
-export async function readAgentFile(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new AgentFileError(file, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(err)})`, { cause: err });
-  }
-}
-
-export async function readJsonFile(file: string): Promise<unknown> {
-  const text = await readAgentFile(file);
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new AgentFileError(file, `not JSON (${(err as Error).message})`, { cause: err });
-  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { clamAvFormatOf, importClamAv, type UnsupportedLine } from '../../../schema/clamav-import.ts';
 import { SignatureSetDocument, type FileSignature } from '../../../schema/file-signatures.ts';
-import { AgentFileError, readAgentFile } from '../node/agent-files.ts';
+import { AgentFileError, readAgentFile } from '../node/agent-file.ts';
 
 export interface LoadedSignatures {
   signatures: FileSignature[];

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RegistryAccessConfig } from '../config.ts';
-import { AgentFileError } from '../node/agent-files.ts';
+import { AgentFileError } from '../node/agent-file.ts';
 import { parseDockerConfig } from '../oci/auth.ts';
 import { OciClient } from '../oci/client.ts';
 import { SignatureVerifier } from './verifier.ts';

@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
-import { AgentFileError } from '../node/agent-files.ts';
+import { AgentFileError } from '../node/agent-file.ts';
 
 export interface KeyPair {
   cert: string;
