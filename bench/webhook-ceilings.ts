@@ -14,7 +14,8 @@ function listen(pair: { cert: string; key: string }, onBody?: (body: Buffer, res
   const server = createServer(pair, (req, res) => {
     if (!onBody) return void req.resume().on('end', () => answer(res, FIXED));
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => onBody(Buffer.concat(chunks), res));
+    // As the webhook does (agent-sdk/src/webhook/validate.ts): the body's work and the answer after the read callback.
+    req.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => setImmediate(() => onBody(Buffer.concat(chunks), res)));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/validate`, close: () => server.close() })));
 }
