@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,11 +16,16 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 let image: BuiltImage;
 const inputs = join(scratch, 'inputs');
+// The base image's `node`: this process's own binary may sit where the image's user cannot reach it (a checkout in a
+// 0700 directory), so the image runs a copy of it.
+const node = join(scratch, 'node');
 const asRoot = process.getuid?.() === 0;
 
 beforeAll(async () => {
   image = buildWithoutDocker(REPO, join(scratch, 'image'));
   mkdirSync(inputs, { mode: 0o755 });
+  copyFileSync(process.execPath, node);
+  chmodSync(node, 0o755);
   const { key, jwks } = await newKey();
   const content = await webhookBundle();
   const files = {
@@ -34,15 +39,17 @@ beforeAll(async () => {
 
 /** The image's entrypoint with `args` (its CMD when none), in its environment, as its user where possible. */
 function run(args?: string[]) {
-  const [node, ...entry] = image.entrypoint;
-  expect(node).toBe('node');
+  const [command, ...entry] = image.entrypoint;
+  expect(command).toBe('node');
   const user = asRoot && image.user ? image.user : {};
-  return spawnSync(process.execPath, [...entry, ...(args ?? image.cmd)], {
+  const result = spawnSync(node, [...entry, ...(args ?? image.cmd)], {
     cwd: image.root,
     encoding: 'utf8',
     env: { PATH: process.env.PATH, HOME: inputs, ...image.env, PALISADE_BUILD_DEBUG: '1' },
     ...user,
   });
+  if (result.error) throw result.error;
+  return result;
 }
 
 describe('the agent image (Dockerfile)', { timeout: 60_000 }, () => {
