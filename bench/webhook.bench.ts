@@ -164,6 +164,10 @@ export async function benchWebhook(): Promise<void> {
   const ratios = Object.fromEntries(phases.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
   const cpuRatios = Object.fromEntries(phases.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
   const levels = Object.fromEntries(phases.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
+  // What the audit pipeline did while each row's webhook runs were under load: events the sink acknowledged, and
+  // blocked events the spool refused because it was full.
+  const shipped = Object.fromEntries(phases.map((p) => [p, 0])) as Record<Phase, number>;
+  const droppedEnforce = Object.fromEntries(phases.map((p) => [p, 0])) as Record<Phase, number>;
   try {
     const url = `https://127.0.0.1:${port}/validate`;
     // Untimed warm-up of every server, so that no row's first pair measures a cold JIT.
@@ -180,8 +184,11 @@ export async function benchWebhook(): Promise<void> {
         active = phase === 'compliant' ? small : big;
         levels[phase].push(level());
         const t = await autocannon(trivial.url, distinct);
+        const before = { shipped: await sink.events(), dropped: (audit.pipeline.counters().auditSpoolDroppedSpoolFullEnforce ?? 0) };
         const w =
           phase === 'parseOnly' ? await autocannon(parsing.url, fixedFile) : phase === 'decideOnly' ? await autocannon(deciding.url, distinct) : await autocannon(url, phase === 'compliant' ? fixedFile : distinct);
+        shipped[phase] += (await sink.events()) - before.shipped;
+        droppedEnforce[phase] += (audit.pipeline.counters().auditSpoolDroppedSpoolFullEnforce ?? 0) - before.dropped;
         runs.trivial.push(t);
         runs[phase].push(w);
         ratios[phase].push(w.rps / t.rps);
@@ -197,7 +204,7 @@ export async function benchWebhook(): Promise<void> {
     const row = (p: Phase) =>
       `${fmt(rps(runs[p]), 0)} req/s, p99 ${p99(runs[p])} ms = ${fmt(median(ratios[p]))}x of trivial (pairs: ${ratios[p].map((r) => fmt(r)).join(', ')}); ` +
       `server CPU ${fmt(cpu(runs[p]), 0)} µs/request = ${fmt(median(cpuRatios[p]))}x trivial's rate per core` +
-      `${p === 'compliant' || p === 'parseOnly' || p === 'decideOnly' ? '' : `, spool at ${fmt(median(levels[p]) * 100, 0)}% at start`}${failed(runs[p]) ? `, ${failed(runs[p])} errors/timeouts` : ''}`;
+      `${p === 'compliant' || p === 'parseOnly' || p === 'decideOnly' ? '' : `, spool at ${fmt(median(levels[p]) * 100, 0)}% at start; under load ${shipped[p]} events shipped, ${droppedEnforce[p]} blocked events dropped (spool full)`}${failed(runs[p]) ? `, ${failed(runs[p])} errors/timeouts` : ''}`;
     report(`Admission webhook over HTTPS on loopback, real audit pipeline (autocannon in its own process, ${CONNECTIONS} connections, ${SECONDS} s, ${RUNS} alternated pairs per row; ${(fixed.length / 1024).toFixed(1)} KiB AdmissionReview of a 3-container pod)`, [
       ['baseline: trivial HTTPS server, fixed answer', `${fmt(rps(runs.trivial), 0)} req/s, p99 ${p99(runs.trivial)} ms, server CPU ${fmt(cpu(runs.trivial), 0)} µs/request (median of all pairs)`],
       ...(
