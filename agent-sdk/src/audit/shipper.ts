@@ -10,7 +10,7 @@ export interface ShipperOptions {
   spool: Pick<Spool, 'readBatch' | 'ack' | 'pending' | 'onAppend'>;
   /** Most events per batch (default 500; the server takes up to 1 000). */
   batchEvents?: number;
-  /** Most spooled bytes per batch, before compression (default 512 KiB; the server takes up to 1 MiB). */
+  /** Most spooled bytes per batch, before compression (default 1 MiB, what the server takes). */
   batchBytes?: number;
   /** A batch smaller than the limits goes out once its oldest event is this old (default 1 s). */
   maxWaitMs?: number;
@@ -53,7 +53,7 @@ export class Shipper {
 
   constructor(options: ShipperOptions) {
     this.#o = {
-      batchEvents: 500, batchBytes: 512 << 10, maxWaitMs: 1000, timeoutMs: 30_000, gzip: true, backoff: { baseMs: 1000, capMs: 5 * 60_000 },
+      batchEvents: 500, batchBytes: 1 << 20, maxWaitMs: 1000, timeoutMs: 30_000, gzip: true, backoff: { baseMs: 1000, capMs: 5 * 60_000 },
       fetch: ((input, init) => globalThis.fetch(input, init)) as typeof fetch, now: Date.now, sleep: abortableSleep, random: Math.random,
       ...options,
     };
