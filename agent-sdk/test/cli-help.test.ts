@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { COMMAND_HELP } from '../src/cli/help.ts';
+import { AuditSettings } from '../src/audit/settings.ts';
+import { COMMAND_HELP, CONFIG_FIELDS } from '../src/cli/help.ts';
+import { WebhookConfig } from '../src/config.ts';
 import { main } from '../src/cli/main.ts';
 import { cli } from './support/cli.ts';
 
@@ -72,5 +74,30 @@ describe('palisade-agent help', () => {
     expect(pull.stdout).toContain('Usage: palisade-agent bundle pull --config FILE [--json]');
     expect(evaluate).toMatchObject({ code: 0, stderr: '' });
     expect(evaluate.stdout).toContain('--insecure-unsigned');
+  });
+});
+
+/** The `name (default)` pairs the configuration help gives under `section`, as values (sizes in bytes). */
+function helpDefaults(section: 'webhook' | 'audit'): Record<string, unknown> {
+  const block = CONFIG_FIELDS.split(/\n  (?=\w)/).find((b) => b.startsWith(section))!;
+  const value = (text: string) => {
+    const size = /^(\d+) (KiB|MiB)$/.exec(text);
+    if (size) return Number(size[1]) * (size[2] === 'KiB' ? 1024 : 1024 * 1024);
+    return /^\d+$/.test(text) ? Number(text) : text === 'true' || text === 'false' ? text === 'true' : text;
+  };
+  // Only single values: choices (`closed | open`), computed places (`<stateDir>/...`) and descriptions are not defaults.
+  return Object.fromEntries([...block.matchAll(/(\w+) \(([^)]+)\)/g)].filter(([, , v]) => /^(\d+ (KiB|MiB)|[\w.]+)$/.test(v!)).map(([, k, v]) => [k, value(v!)]));
+}
+
+describe('the configuration help', () => {
+  it('states the settings\' own defaults (the schemas are their one origin)', () => {
+    const webhook = helpDefaults('webhook');
+    const audit = helpDefaults('audit');
+    expect(Object.keys(webhook).length).toBeGreaterThanOrEqual(7);
+    expect(Object.keys(audit).length).toBeGreaterThanOrEqual(9);
+    const webhookDefaults: Record<string, unknown> = WebhookConfig.parse({ certFile: 'tls.crt', keyFile: 'tls.key', allowUnauthenticated: true });
+    const auditDefaults: Record<string, unknown> = AuditSettings.parse({});
+    for (const [key, shown] of Object.entries(webhook)) expect(webhookDefaults[key], `webhook.${key}`).toEqual(shown);
+    for (const [key, shown] of Object.entries(audit)) expect(auditDefaults[key], `audit.${key}`).toEqual(shown);
   });
 });
