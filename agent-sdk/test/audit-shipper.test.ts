@@ -97,4 +97,51 @@ describe('audit shipper', () => {
     expect(received.map((b) => numbersOf(b.lines))).toEqual([[0, 1, 2, 3], [9]]); // never sent again
     expect(spool.dropped()).toMatchObject({ rejected: 3 });
   });
+
+  it('keeps full batches in flight side by side (batchesInFlight) and acknowledges them in spool order', async () => {
+    const answers: Array<(r: Response) => void> = [];
+    let open = 0;
+    let most = 0;
+    const { received } = ship(
+      (b) => {
+        most = Math.max(most, ++open);
+        return new Promise<Response>((resolve) => answers.push((r) => (open--, resolve(r)))).then((r) => r);
+      },
+      { batchEvents: 10, batchesInFlight: 2, maxWaitMs: 60_000 },
+    );
+    await spool.append(range(0, 30).map((n) => testEvent(n)));
+    await until(() => received.length === 2);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(received).toHaveLength(2); // no third while two are out
+    answers[1]!(accepted(10)); // the second answers first: nothing is acknowledged before the first
+    await new Promise((r) => setTimeout(r, 30));
+    expect(spool.pending().events).toBe(30);
+    answers[0]!(accepted(10));
+    await until(() => received.length === 3);
+    expect(spool.pending().events).toBe(10);
+    answers[2]!(accepted(10));
+    await drained();
+    expect(received.map((b) => numbersOf(b.lines))).toEqual([range(0, 10), range(10, 20), range(20, 30)]);
+    expect(most).toBe(2);
+    expect(shipper!.counters).toMatchObject({ batches: 3, accepted: 30, failures: 0 });
+  });
+
+  it('sends the batches after a failed one again with it, losing and dropping nothing', async () => {
+    const { received } = ship(
+      async (b, n) => {
+        if (n === 1) {
+          await until(() => received.length >= 2); // the second is in flight when the first fails
+          return problem(503);
+        }
+        return accepted(b.lines.length);
+      },
+      { batchEvents: 10, batchesInFlight: 2, maxWaitMs: 60_000 },
+    );
+    await spool.append(range(0, 20).map((n) => testEvent(n)));
+    await drained();
+    expect(received.slice(0, 2).map((b) => numbersOf(b.lines))).toEqual([range(0, 10), range(10, 20)]);
+    expect(new Set(shipped(received.slice(2)))).toEqual(new Set(range(0, 20))); // all of it again, from the oldest
+    expect(Object.values(spool.dropped()).every((n) => n === 0)).toBe(true);
+    expect(shipper!.counters).toMatchObject({ failures: 1 });
+  });
 });

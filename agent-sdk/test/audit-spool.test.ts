@@ -148,6 +148,19 @@ describe('audit spool when full', () => {
     expect(reopened.dropped()).toMatchObject({ spoolFullAudit: 1, evictedAudit: 3, spoolFullEnforce: 1 });
   });
 
+  it('keeps a second batch in flight (read after the first) pinned once the first is acknowledged', async () => {
+    const s = await spool({ maxEvents: 6 });
+    await s.append(alerted(0, 1, 2, 3, 4, 5));
+    const first = (await s.readBatch(2, 1e6))!;
+    const second = (await s.readBatch(2, 1e6, first.lastSeq))!;
+    expect([numbersOf(first.lines), numbersOf(second.lines)]).toEqual([[0, 1], [2, 3]]);
+    await s.ack(first);
+    // Two places are free and 4 and 5 may go; 2 and 3 are still on their way to the server, so the last two are refused.
+    expect(await s.append(blocked(6, 7, 8, 9, 10, 11))).toEqual({ taken: 4, dropped: { spoolFullEnforce: 2 }, evicted: 2 });
+    await s.ack(second);
+    expect(await contents(s)).toEqual([6, 7, 8, 9]);
+  });
+
   // Issue 12: a full spool made every append rescan the whole index (the webhook fell from 208 to 15 req/s). The
   // index counts the records it visits; the cost of one append must be the same whatever the spool holds.
   it('appends at a cost that does not grow with what a full spool holds (blocked flood, audit evictions, batches in flight)', { timeout: 120_000 }, async () => {

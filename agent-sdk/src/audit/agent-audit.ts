@@ -28,7 +28,7 @@ export class AgentAudit {
       spoolDir,
       spool: { maxEvents: s.maxSpoolEvents, maxBytes: s.maxSpoolBytes, segmentBytes: s.segmentBytes },
       shipper: {
-        url: files.config.url, credential: files.credential, batchEvents: s.batchEvents, batchBytes: s.batchBytes, maxWaitMs: s.batchMaxWaitMs,
+        url: files.config.url, credential: files.credential, batchEvents: s.batchEvents, batchBytes: s.batchBytes, batchesInFlight: s.batchesInFlight, maxWaitMs: s.batchMaxWaitMs,
         gzip: s.gzip, timeoutMs: s.uploadTimeoutMs,
         onUpload: (outcome, events) => {
           if (outcome.kind === 'retry') log({ event: 'audit_upload_failed', events, code: outcome.error.code, status: outcome.error.status, message: outcome.error.message });

@@ -23,6 +23,8 @@ export const AuditSettings = z.strictObject({
   batchBytes: z.int().min(1024).max(1024 * 1024).default(1024 * 1024),
   /** ... or once its oldest event is this old. */
   batchMaxWaitMs: z.int().min(0).max(600_000).default(2000),
+  /** Full batches uploaded at once while more wait behind them, acknowledged in spool order (see Shipper). */
+  batchesInFlight: z.int().min(1).max(8).default(2),
   gzip: z.boolean().default(true),
   uploadTimeoutMs: z.int().min(1000).max(300_000).default(30_000),
   /** How often drops are reported as an `agent` event (when there were any). */

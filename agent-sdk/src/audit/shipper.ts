@@ -14,6 +14,11 @@ export interface ShipperOptions {
   batchBytes?: number;
   /** A batch smaller than the limits goes out once its oldest event is this old (default 1 s). */
   maxWaitMs?: number;
+  /**
+   * Full batches uploaded at once (default 1). The spool acknowledges them in order; when the oldest fails, those
+   * after it are set aside and sent again with it (the server keeps each event once).
+   */
+  batchesInFlight?: number;
   timeoutMs?: number;
   gzip?: boolean;
   /** After failures: `baseMs * 2^(n-1)` with equal jitter, capped (default 1 s to 5 min); Retry-After wins if longer. */
@@ -38,8 +43,10 @@ export interface ShipperCounters {
 }
 
 /**
- * Ships the spool to `POST /v1/agent/events`, one batch in flight: waits until a batch is full (events or bytes) or
- * its oldest event is `maxWaitMs` old, uploads it, and acknowledges it in the spool only after a 2xx answer. Failures
+ * Ships the spool to `POST /v1/agent/events`: waits until a batch is full (events or bytes) or its oldest event is
+ * `maxWaitMs` old, uploads it, and acknowledges it in the spool only after a 2xx answer. While more full batches wait
+ * behind it, up to `batchesInFlight` go at once (a round trip that waits behind other work, as in a busy webhook,
+ * then carries several batches); they are acknowledged in spool order. Failures
  * back off exponentially with jitter, honouring `Retry-After` on 429 and 503. A batch refused as a whole (413, 400,
  * 415) is retried in halves down to single events; a single event so refused is dropped and counted (`tooLarge` for
  * 413, `rejected` otherwise), as are the events of a 422 (`rejected`): nothing is retried forever.
@@ -50,10 +57,12 @@ export class Shipper {
   lastError: ControlPlaneError | Error | null = null;
   readonly #o;
   #loop: { controller: AbortController; done: Promise<void> } | undefined;
+  /** Uploads under way, oldest first; each outcome settles (never rejects: an error is a value here). */
+  #inFlight: Array<{ batch: SpoolBatch; outcome: Promise<{ value: UploadOutcome | 'stopped' } | { error: unknown }> }> = [];
 
   constructor(options: ShipperOptions) {
     this.#o = {
-      batchEvents: 500, batchBytes: 1 << 20, maxWaitMs: 1000, timeoutMs: 30_000, gzip: true, backoff: { baseMs: 1000, capMs: 5 * 60_000 },
+      batchEvents: 500, batchBytes: 1 << 20, maxWaitMs: 1000, batchesInFlight: 1, timeoutMs: 30_000, gzip: true, backoff: { baseMs: 1000, capMs: 5 * 60_000 },
       fetch: ((input, init) => globalThis.fetch(input, init)) as typeof fetch, now: Date.now, sleep: abortableSleep, random: Math.random,
       ...options,
     };
@@ -74,6 +83,14 @@ export class Shipper {
   }
 
   async #run(signal: AbortSignal): Promise<void> {
+    try {
+      await this.#loopUntil(signal);
+    } finally {
+      await this.#setAside(); // stopped: what was in flight goes again after a restart
+    }
+  }
+
+  async #loopUntil(signal: AbortSignal): Promise<void> {
     const state = { failures: 0, limit: this.#o.batchEvents };
     while (!signal.aborted) {
       let retryAfterMs: number | undefined;
@@ -94,40 +111,82 @@ export class Shipper {
   /** Waits for a batch or sends one; 'again' to go on at once, else a failure to back off from. */
   async #step(state: { failures: number; limit: number }, signal: AbortSignal): Promise<'again' | { retryAfterMs: number | undefined }> {
     const o = this.#o;
-    const { events, bytes, oldestAt } = o.spool.pending();
-    const wait = events === 0 ? 3_600_000 : events >= state.limit || bytes >= o.batchBytes ? 0 : (oldestAt ?? 0) + o.maxWaitMs - o.now();
-    if (wait > 0) {
-      await this.#idle(wait, signal);
-      return 'again';
+    if (this.#inFlight.length === 0) {
+      const { events, bytes, oldestAt } = o.spool.pending();
+      const wait = events === 0 ? 3_600_000 : events >= state.limit || bytes >= o.batchBytes ? 0 : (oldestAt ?? 0) + o.maxWaitMs - o.now();
+      if (wait > 0) {
+        await this.#idle(wait, signal);
+        return 'again';
+      }
+      const batch = await o.spool.readBatch(state.limit, o.batchBytes);
+      if (batch === null) return 'again';
+      this.#launch(batch, signal);
     }
-    const batch = await o.spool.readBatch(state.limit, o.batchBytes);
-    if (batch === null) return 'again';
-    if (batch.lines.length === 0) {
-      await o.spool.ack(batch); // every record damaged: counted `corrupt`
-      return 'again';
+    await this.#topUp(state, signal);
+    const { batch, outcome: settled } = this.#inFlight[0]!;
+    const result = await settled;
+    if ('error' in result) {
+      await this.#setAside();
+      throw result.error;
     }
-    const outcome = await this.#send(batch, signal);
+    const outcome = result.value;
     if (outcome === 'stopped') return 'again';
     if (outcome.kind === 'retry') {
+      await this.#setAside();
       this.lastError = outcome.error;
       return { retryAfterMs: outcome.retryAfterMs };
     }
     state.failures = 0;
     if (outcome.kind === 'split' && batch.lines.length + batch.corrupt > 1) {
+      await this.#setAside();
       this.counters.splits++;
       state.limit = Math.max(1, Math.floor((batch.lines.length + batch.corrupt) / 2));
       return 'again';
     }
+    this.#inFlight.shift();
     if (outcome.kind === 'acked') {
       this.lastError = null;
-      this.counters.batches++;
-      this.counters.accepted += outcome.accepted;
-      this.counters.duplicates += outcome.duplicates;
+      if (batch.lines.length > 0) {
+        this.counters.batches++;
+        this.counters.accepted += outcome.accepted;
+        this.counters.duplicates += outcome.duplicates;
+      }
       state.limit = Math.min(o.batchEvents, state.limit * 2);
     }
     const all = batch.lines.length;
     await o.spool.ack(batch, outcome.kind === 'acked' ? { rejected: outcome.rejected } : outcome.kind === 'split' && outcome.status === 413 ? { tooLarge: all } : { rejected: all });
     return 'again';
+  }
+
+  /** Starts uploading `batch` behind those in flight (a batch of damaged records only needs no upload). */
+  #launch(batch: SpoolBatch, signal: AbortSignal): void {
+    const outcome =
+      batch.lines.length === 0
+        ? Promise.resolve({ value: { kind: 'acked', status: 0, accepted: 0, duplicates: 0, rejected: 0 } as const })
+        : this.#send(batch, signal).then((value) => ({ value }), (error: unknown) => ({ error }));
+    this.#inFlight.push({ batch, outcome });
+  }
+
+  /**
+   * Adds full batches behind those in flight, up to `batchesInFlight`: only full ones (a partial batch keeps waiting
+   * for more events or for age, as the first one does), and not while a refused batch is being split.
+   */
+  async #topUp(state: { limit: number }, signal: AbortSignal): Promise<void> {
+    const o = this.#o;
+    while (this.#inFlight.length < o.batchesInFlight && state.limit === o.batchEvents && !signal.aborted) {
+      const { events, bytes } = o.spool.pending();
+      const sent = this.#inFlight.reduce((n, f) => ({ events: n.events + f.batch.lines.length + f.batch.corrupt, bytes: n.bytes + f.batch.bytes }), { events: 0, bytes: 0 });
+      if (events - sent.events < state.limit && bytes - sent.bytes < o.batchBytes) return;
+      const next = await o.spool.readBatch(state.limit, o.batchBytes, this.#inFlight.at(-1)!.batch.lastSeq);
+      if (next === null) return;
+      this.#launch(next, signal);
+    }
+  }
+
+  /** Drops the uploads after the oldest once they settle: they go again, from the oldest, on the next attempt. */
+  async #setAside(): Promise<void> {
+    const rest = this.#inFlight.splice(0);
+    await Promise.all(rest.map((f) => f.outcome));
   }
 
   async #send(batch: SpoolBatch, signal: AbortSignal): Promise<UploadOutcome | 'stopped'> {

@@ -142,7 +142,8 @@ export class LiveIndex {
     this.#removedThrough = Math.max(this.#removedThrough, seq);
     while (this.#auditHead < this.#audit.length && this.#audit[this.#auditHead]!.seq <= seq) this.#auditHead++;
     if (this.#evictAt < this.#auditHead) this.#evictAt = this.#auditHead;
-    if (this.#pinned <= seq) this.pin(0);
+    // A later batch still in flight stays pinned; what it pins is counted again without the records just removed.
+    this.pin(this.#pinned <= seq ? 0 : this.#pinned);
     this.#skipEvictedHead();
     if (this.#head > 1024 && this.#head * 2 > this.#refs.length) {
       this.#refs.splice(0, this.#head);

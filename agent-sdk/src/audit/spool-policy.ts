@@ -20,6 +20,8 @@ export interface SpoolOptions {
 /** Events read for shipping: `lines` are their JSON texts, in spool order (one NDJSON line each). */
 export interface SpoolBatch {
   lastSeq: number;
+  /** The spool bytes of its records (what `pending().bytes` counts of them). */
+  bytes: number;
   lines: string[];
   /** Records found damaged on reading: counted `corrupt` when the batch is acknowledged. */
   corrupt: number;

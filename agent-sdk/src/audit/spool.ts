@@ -61,18 +61,23 @@ export class Spool {
     });
   }
 
-  /** The oldest unacknowledged events, at most `maxEvents` and `maxBytes` (at least one); null when there is none. */
-  readBatch(maxEvents: number, maxBytes: number): Promise<SpoolBatch | null> {
+  /**
+   * The oldest unacknowledged events after `afterSeq` (0: the oldest of all), at most `maxEvents` and `maxBytes` (at
+   * least one); null when there is none. Everything up to the batch's last event stays pinned (never evicted) until
+   * it is acknowledged, so a second batch read while the first is in flight keeps both.
+   */
+  readBatch(maxEvents: number, maxBytes: number, afterSeq = 0): Promise<SpoolBatch | null> {
     return this.#exclusive(async () => {
       const refs: RecordRef[] = [];
       let bytes = 0;
       for (const ref of this.#s.index.live()) {
+        if (ref.seq <= afterSeq) continue;
         if (refs.length >= maxEvents || (refs.length > 0 && bytes + ref.length > maxBytes)) break;
         refs.push(ref);
         bytes += ref.length;
       }
       if (refs.length === 0) return null;
-      const batch: SpoolBatch = { lastSeq: refs.at(-1)!.seq, ...(await readRecords(this.#s, refs)) };
+      const batch: SpoolBatch = { lastSeq: refs.at(-1)!.seq, bytes, ...(await readRecords(this.#s, refs)) };
       this.#s.index.pin(batch.lastSeq); // the batch in flight is never evicted
       return batch;
     });

@@ -21,7 +21,7 @@ export const CONFIG_FIELDS = `Configuration file (config.json, written by enroll
   audit           optional; the audit spool and shipper of run:
                     spoolDir (<stateDir>/audit-spool), maxSpoolEvents (100000), maxSpoolBytes (64 MiB),
                     segmentBytes (4 MiB), batchEvents (500), batchBytes (1 MiB), batchMaxWaitMs (2000),
-                    gzip (true), uploadTimeoutMs (30000), dropReportSeconds (60)`;
+                    batchesInFlight (2), gzip (true), uploadTimeoutMs (30000), dropReportSeconds (60)`;
 
 export const COMMAND_HELP: Record<string, string> = {
   enroll: `Usage: palisade-agent enroll --url URL --token TOKEN --out DIR
