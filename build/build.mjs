@@ -34,7 +34,8 @@ const CONFIG_FILES = ['build/build.mjs', 'tsconfig.json', 'package.json', 'agent
 
 // node:crypto when first needed: a start whose build is current (the usual one) hashes nothing, and importing it costs
 // about 3 ms of the agent's start.
-const crypto = () => createRequire(import.meta.url)('node:crypto');
+const require = createRequire(import.meta.url);
+const crypto = () => require('node:crypto');
 const sha = (text) => crypto().createHash('sha256').update(text).digest('hex').slice(0, 32);
 const posix = (path) => path.split(sep).join('/');
 

@@ -84,27 +84,23 @@ export class Shipper {
 
   async #run(signal: AbortSignal): Promise<void> {
     try {
-      await this.#loopUntil(signal);
+      const state = { failures: 0, limit: this.#o.batchEvents };
+      while (!signal.aborted) {
+        let retryAfterMs: number | undefined;
+        try {
+          const step = await this.#step(state, signal);
+          if (step === 'again') continue;
+          retryAfterMs = step.retryAfterMs;
+        } catch (err) {
+          if (signal.aborted) return;
+          this.lastError = err as Error; // the spool failed (disk): try again later
+        }
+        this.counters.failures++;
+        const timing = { interval: { minMs: 0, maxMs: 0 }, backoff: this.#o.backoff };
+        await this.#o.sleep(backoffDelay(++state.failures, timing, this.#o.random, retryAfterMs), signal);
+      }
     } finally {
       await this.#setAside(); // stopped: what was in flight goes again after a restart
-    }
-  }
-
-  async #loopUntil(signal: AbortSignal): Promise<void> {
-    const state = { failures: 0, limit: this.#o.batchEvents };
-    while (!signal.aborted) {
-      let retryAfterMs: number | undefined;
-      try {
-        const step = await this.#step(state, signal);
-        if (step === 'again') continue;
-        retryAfterMs = step.retryAfterMs;
-      } catch (err) {
-        if (signal.aborted) return;
-        this.lastError = err as Error; // the spool failed (disk): try again later
-      }
-      this.counters.failures++;
-      const timing = { interval: { minMs: 0, maxMs: 0 }, backoff: this.#o.backoff };
-      await this.#o.sleep(backoffDelay(++state.failures, timing, this.#o.random, retryAfterMs), signal);
     }
   }
 
@@ -183,7 +179,7 @@ export class Shipper {
     }
   }
 
-  /** Drops the uploads after the oldest once they settle: they go again, from the oldest, on the next attempt. */
+  /** Forgets every upload in flight once they settle: the next attempt reads again from the oldest unacknowledged event. */
   async #setAside(): Promise<void> {
     const rest = this.#inFlight.splice(0);
     await Promise.all(rest.map((f) => f.outcome));

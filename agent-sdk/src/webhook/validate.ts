@@ -41,8 +41,8 @@ const TITLES: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeo
  * Resolves in the event loop's check phase, once the TLS socket's read callback that delivered the body's last chunk
  * has returned. Kept by measurement (bench/webhook.bench.ts, compliant pod, runs alternated): answering from inside
  * that callback cost about 60 µs more server CPU per request (174-194 against 112-121 µs) and a third of the
- * throughput. The JavaScript profile of the handler is the same either way; the difference is below it (TLS and
- * socket writes made while a read is being processed), so no code here names a cause it cannot show.
+ * throughput. The JavaScript profile of the handler is the same either way, so the difference lies in Node's TLS and
+ * socket layers; no finer cause was found.
  */
 const afterIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
